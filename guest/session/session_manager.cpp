@@ -1,0 +1,373 @@
+#include <algorithm>
+#include <map>
+
+#include "guest/context_pack.h"
+#include "guest/session.h"
+#include "guest/session_codec.h"
+#include "guest/session_state.h"
+#include "guest/text.h"
+
+namespace lokust::session {
+
+namespace {
+
+constexpr uint64_t kNsPerMs = 1000000;
+
+uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+// An id as it appears in messages: quoted, cut to the id limit.
+std::string quoted(std::string_view id) {
+  std::string s(id);
+  const bool cut = truncate_utf8(s, Limits::kMaxIdBytes);
+  return "\"" + s + (cut ? "...\"" : "\"");
+}
+
+std::string unknown(std::string_view id) { return "unknown session " + quoted(id); }
+
+std::string failed_phase(const SessionState& s) {
+  std::string m = "session " + s.id + " failed in phase ";
+  append_u64(m, uint64_t{s.current_phase_index} + 1);
+  if (s.current_phase_index < s.agents.size()) {
+    m += " (agent " + s.agents[s.current_phase_index].agent_id + ")";
+  }
+  return m;
+}
+
+std::string too_long(const std::string& field, size_t size, size_t limit) {
+  std::string m = field + " is ";
+  append_u64(m, size);
+  m += " bytes; the limit is ";
+  append_u64(m, limit);
+  return m;
+}
+
+std::string agent_field(size_t i, const char* field) {
+  std::string m = "agents[";
+  append_u64(m, i);
+  m += "].";
+  m += field;
+  return m;
+}
+
+}  // namespace
+
+struct SessionManager::Impl {
+  explicit Impl(Platform& p) : platform(p) {}
+
+  struct Entry {
+    uint64_t seq = 0;
+    SessionState state;
+  };
+
+  Platform& platform;
+  std::map<std::string, Entry, std::less<>> sessions;
+  uint64_t next_seq = 0;
+
+  SessionState* find(std::string_view id) {
+    auto it = sessions.find(id);
+    return it == sessions.end() ? nullptr : &it->second.state;
+  }
+
+  bool full() const { return sessions.size() >= Limits::kMaxSessions; }
+
+  std::string fresh_id() {
+    std::vector<uint8_t> b;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      b = platform.random_bytes(16);
+      b.resize(16, 0);
+      std::string id = "ses_";
+      append_hex(id, b);
+      if (sessions.find(id) == sessions.end()) return id;
+    }
+    // Random bytes that keep colliding (a broken host): count up from the last draw.
+    for (uint64_t k = 1;; ++k) {
+      std::vector<uint8_t> c = b;
+      for (int i = 0; i < 8; ++i) c[8 + i] ^= static_cast<uint8_t>(k >> (8 * i));
+      std::string id = "ses_";
+      append_hex(id, c);
+      if (sessions.find(id) == sessions.end()) return id;
+    }
+  }
+
+  std::string insert(SessionState s) {
+    std::string id = s.id;
+    Entry e;
+    e.seq = next_seq++;
+    e.state = std::move(s);
+    sessions.emplace(id, std::move(e));
+    return id;
+  }
+
+  // A new session from already validated (or repaired) agents.
+  std::string create(std::vector<AgentConfig> agents, SessionOptions options) {
+    SessionState s;
+    std::stable_sort(agents.begin(), agents.end(), [](const AgentConfig& a, const AgentConfig& b) {
+      return a.phase_index < b.phase_index;
+    });
+    s.phases.resize(agents.size());
+    for (size_t i = 0; i < agents.size(); ++i) s.phases[i].agent_id = agents[i].agent_id;
+    s.agents = std::move(agents);
+    s.objective = std::move(options.objective);
+    s.context_budget = options.context_budget;
+    s.status = s.phases.empty() ? SessionStatus::Completed : SessionStatus::Idle;
+    s.created_at_ms = platform.monotonic_now_ns() / kNsPerMs;
+    s.id = fresh_id();
+    return insert(std::move(s));
+  }
+
+  // The id an imported session gets: its own when usable and free, else a fresh one.
+  std::string import_id(const std::string& wanted) {
+    if (!wanted.empty() && wanted.size() <= Limits::kMaxIdBytes &&
+        sessions.find(wanted) == sessions.end()) {
+      return wanted;
+    }
+    return fresh_id();
+  }
+};
+
+SessionManager::SessionManager(Platform& platform) : impl_(new Impl(platform)) {}
+
+SessionManager::~SessionManager() { delete impl_; }
+
+std::string SessionManager::create_session(std::vector<AgentConfig> agents) {
+  if (impl_->full()) return std::string();
+  if (agents.size() > Limits::kMaxAgents) agents.resize(Limits::kMaxAgents);
+  for (AgentConfig& a : agents) {
+    truncate_utf8(a.agent_id, Limits::kMaxIdBytes);
+    truncate_utf8(a.name, Limits::kMaxNameBytes);
+    truncate_utf8(a.role, Limits::kMaxRoleBytes);
+  }
+  return impl_->create(std::move(agents), SessionOptions{});
+}
+
+Result<std::string> SessionManager::create_session_checked(std::vector<AgentConfig> agents,
+                                                           SessionOptions options) {
+  using R = Result<std::string>;
+  if (impl_->full()) {
+    std::string m = "too many sessions: ";
+    append_u64(m, Limits::kMaxSessions);
+    m += " are live, the limit; drop one first";
+    return R::err(std::move(m));
+  }
+  if (agents.size() > Limits::kMaxAgents) {
+    std::string m = "too many agents: ";
+    append_u64(m, agents.size());
+    m += "; the limit is ";
+    append_u64(m, Limits::kMaxAgents);
+    return R::err(std::move(m));
+  }
+  if (options.context_budget < Limits::kMinContextBudget ||
+      options.context_budget > Limits::kMaxContextBudget) {
+    std::string m = "context-budget ";
+    append_u64(m, options.context_budget);
+    m += " is out of range [";
+    append_u64(m, Limits::kMinContextBudget);
+    m += ", ";
+    append_u64(m, Limits::kMaxContextBudget);
+    m += "]";
+    return R::err(std::move(m));
+  }
+  if (options.objective.size() > Limits::kMaxObjectiveBytes) {
+    return R::err(too_long("objective", options.objective.size(), Limits::kMaxObjectiveBytes));
+  }
+  std::map<std::string_view, size_t> seen;
+  for (size_t i = 0; i < agents.size(); ++i) {
+    const AgentConfig& a = agents[i];
+    if (a.agent_id.empty()) return R::err(agent_field(i, "agent-id") + " is empty");
+    if (a.agent_id.size() > Limits::kMaxIdBytes) {
+      return R::err(too_long(agent_field(i, "agent-id"), a.agent_id.size(), Limits::kMaxIdBytes));
+    }
+    if (a.name.size() > Limits::kMaxNameBytes) {
+      return R::err(too_long(agent_field(i, "name"), a.name.size(), Limits::kMaxNameBytes));
+    }
+    if (a.role.size() > Limits::kMaxRoleBytes) {
+      return R::err(too_long(agent_field(i, "role"), a.role.size(), Limits::kMaxRoleBytes));
+    }
+    auto [it, inserted] = seen.emplace(a.agent_id, i);
+    if (!inserted) {
+      std::string m = agent_field(i, "agent-id") + " " + quoted(a.agent_id) + " duplicates agents[";
+      append_u64(m, it->second);
+      m += "]";
+      return R::err(std::move(m));
+    }
+  }
+  return R::ok(impl_->create(std::move(agents), std::move(options)));
+}
+
+Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
+  using R = Result<PhaseSnapshot>;
+  SessionState* s = impl_->find(id);
+  if (s == nullptr) return R::err(unknown(id));
+  switch (s->status) {
+    case SessionStatus::Paused:
+      return R::err("session " + s->id + " is paused: resume it before running the next phase");
+    case SessionStatus::Completed:
+      return R::err("session " + s->id + " is completed: every phase has run");
+    case SessionStatus::Failed:
+      return R::err(failed_phase(*s) + ": resume to retry");
+    default:
+      break;
+  }
+  const uint32_t n = static_cast<uint32_t>(s->phases.size());
+  const uint32_t at = s->current_phase_index;
+  if (at >= n) {  // unreachable after repair; kept so no input can index out of range
+    s->status = SessionStatus::Completed;
+    return R::err("session " + s->id + " is completed: every phase has run");
+  }
+
+  std::vector<ContextSource> sources;
+  for (uint32_t i = 0; i < at; ++i) {
+    const PhaseSnapshot& p = s->phases[i];
+    if (p.status == AgentStatus::Completed) sources.push_back({i + 1, p.agent_id, p.output});
+  }
+  ContextPack pack = pack_context(impl_->platform, sources, n, relevance_query(*s, at),
+                                  s->context_budget);
+  if (pack.raw_bytes > 0) {
+    s->raw_context_bytes = add_sat(s->raw_context_bytes, pack.raw_bytes);
+    s->passed_context_bytes = add_sat(s->passed_context_bytes, pack.bytes.size());
+  }
+
+  AgentTask task;
+  task.agent_id = s->agents[at].agent_id;
+  task.system_prompt = system_prompt(*s, at);
+  task.user_prompt = user_prompt(*s, at);
+  task.prior_context = std::move(pack.bytes);
+
+  s->status = SessionStatus::Running;
+  s->phases[at].status = AgentStatus::Running;
+  const uint64_t start = impl_->platform.monotonic_now_ns();
+  Result<AgentResult> r = impl_->platform.execute(task);
+  const uint64_t end = impl_->platform.monotonic_now_ns();
+
+  PhaseSnapshot& phase = s->phases[at];
+  phase.duration_ms = end > start ? (end - start) / kNsPerMs : 0;
+  if (r.is_ok()) {
+    phase.status = AgentStatus::Completed;
+    phase.output = std::move(r.value().output);
+    truncate_utf8(phase.output, Limits::kMaxOutputBytes);
+    phase.tokens_used = r.value().tokens_used;
+    s->current_phase_index = next_open_phase(*s, at + 1);
+    s->status = s->current_phase_index >= n ? SessionStatus::Completed : SessionStatus::Running;
+    recompute_totals(*s);
+    return R::ok(phase);
+  }
+  std::string message = r.error();
+  truncate_utf8(message, Limits::kMaxOutputBytes);
+  phase.status = AgentStatus::Failed;
+  phase.output.assign(message.begin(), message.end());
+  phase.tokens_used = 0;
+  s->status = SessionStatus::Failed;
+  recompute_totals(*s);
+  std::string m = "agent " + phase.agent_id + " failed in phase ";
+  append_u64(m, uint64_t{at} + 1);
+  m += ": ";
+  m += message;
+  return R::err(std::move(m));
+}
+
+Result<SessionStatus> SessionManager::pause_session(std::string_view id) {
+  using R = Result<SessionStatus>;
+  SessionState* s = impl_->find(id);
+  if (s == nullptr) return R::err(unknown(id));
+  switch (s->status) {
+    case SessionStatus::Completed:
+      return R::err("session " + s->id + " is completed: there is nothing to pause");
+    case SessionStatus::Failed:
+      return R::err(failed_phase(*s) + ": it cannot be paused; resume to retry");
+    default:
+      s->status = SessionStatus::Paused;
+      return R::ok(SessionStatus::Paused);
+  }
+}
+
+Result<SessionStatus> SessionManager::resume_session(std::string_view id) {
+  using R = Result<SessionStatus>;
+  SessionState* s = impl_->find(id);
+  if (s == nullptr) return R::err(unknown(id));
+  switch (s->status) {
+    case SessionStatus::Completed:
+      return R::err("session " + s->id + " is completed: there is nothing to resume");
+    case SessionStatus::Failed:
+      if (s->current_phase_index < s->phases.size()) {
+        PhaseSnapshot& p = s->phases[s->current_phase_index];
+        p.status = AgentStatus::Queued;
+        p.output.clear();
+        p.duration_ms = 0;
+        p.tokens_used = 0;
+      }
+      recompute_totals(*s);
+      s->status = active_status(*s);
+      return R::ok(s->status);
+    case SessionStatus::Paused:
+      s->status = active_status(*s);
+      return R::ok(s->status);
+    default:
+      return R::ok(s->status);
+  }
+}
+
+std::optional<SessionSnapshot> SessionManager::get_snapshot(std::string_view id) const {
+  const SessionState* s = impl_->find(id);
+  if (s == nullptr) return std::nullopt;
+  return to_snapshot(*s);
+}
+
+std::optional<CoordinationMetrics> SessionManager::get_metrics(std::string_view id) const {
+  const SessionState* s = impl_->find(id);
+  if (s == nullptr) return std::nullopt;
+  return to_metrics(*s);
+}
+
+std::string SessionManager::import_snapshot(SessionSnapshot snapshot) {
+  if (impl_->full()) return std::string();
+  SessionState s;
+  s.status = snapshot.status;
+  s.phases = std::move(snapshot.phases);
+  s.current_phase_index = snapshot.current_phase_index;
+  s.created_at_ms = snapshot.created_at_ms;
+  repair(s);  // also gives every phase an agent whose name and role are its agent-id
+  s.id = impl_->import_id(snapshot.id);
+  return impl_->insert(std::move(s));
+}
+
+Result<std::vector<uint8_t>> SessionManager::export_session(std::string_view id) const {
+  const SessionState* s = impl_->find(id);
+  if (s == nullptr) return Result<std::vector<uint8_t>>::err(unknown(id));
+  return Result<std::vector<uint8_t>>::ok(encode_session(*s));
+}
+
+Result<std::string> SessionManager::import_session(std::span<const uint8_t> bytes) {
+  using R = Result<std::string>;
+  Result<SessionState> decoded = decode_session(bytes);
+  if (!decoded.is_ok()) return R::err(decoded.error());
+  if (impl_->full()) {
+    std::string m = "import-session: too many sessions: ";
+    append_u64(m, Limits::kMaxSessions);
+    m += " are live, the limit; drop one first";
+    return R::err(std::move(m));
+  }
+  SessionState& s = decoded.value();
+  repair(s);
+  s.id = impl_->import_id(s.id);
+  return R::ok(impl_->insert(std::move(s)));
+}
+
+bool SessionManager::drop_session(std::string_view id) {
+  auto it = impl_->sessions.find(id);
+  if (it == impl_->sessions.end()) return false;
+  impl_->sessions.erase(it);
+  return true;
+}
+
+std::vector<std::string> SessionManager::list_sessions() const {
+  std::vector<std::pair<uint64_t, const std::string*>> order;
+  order.reserve(impl_->sessions.size());
+  for (const auto& [id, e] : impl_->sessions) order.emplace_back(e.seq, &id);
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> ids;
+  ids.reserve(order.size());
+  for (const auto& [seq, id] : order) ids.push_back(*id);
+  return ids;
+}
+
+}  // namespace lokust::session

@@ -1,0 +1,174 @@
+#include "guest/session_state.h"
+
+#include "guest/text.h"
+
+namespace lokust::session {
+
+namespace {
+uint64_t add_sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+void clear_phase(PhaseSnapshot& p) {
+  p.status = AgentStatus::Queued;
+  p.output.clear();
+  p.duration_ms = 0;
+  p.tokens_used = 0;
+}
+}  // namespace
+
+void recompute_totals(SessionState& s) {
+  s.total_duration_ms = 0;
+  s.total_tokens = 0;
+  for (const PhaseSnapshot& p : s.phases) {
+    s.total_duration_ms = add_sat(s.total_duration_ms, p.duration_ms);
+    s.total_tokens = add_sat(s.total_tokens, p.tokens_used);
+  }
+}
+
+uint32_t next_open_phase(const SessionState& s, uint32_t from) {
+  uint32_t i = from;
+  while (i < s.phases.size() && s.phases[i].status == AgentStatus::Completed) ++i;
+  return i < s.phases.size() ? i : static_cast<uint32_t>(s.phases.size());
+}
+
+SessionStatus active_status(const SessionState& s) {
+  for (const PhaseSnapshot& p : s.phases) {
+    if (p.status == AgentStatus::Completed) return SessionStatus::Running;
+  }
+  return SessionStatus::Idle;
+}
+
+void repair(SessionState& s) {
+  if (s.phases.size() > Limits::kMaxAgents) s.phases.resize(Limits::kMaxAgents);
+  if (s.agents.size() > s.phases.size()) s.agents.resize(s.phases.size());
+  while (s.agents.size() < s.phases.size()) {
+    const std::string& id = s.phases[s.agents.size()].agent_id;
+    s.agents.push_back(AgentConfig{id, id, id, static_cast<uint32_t>(s.agents.size())});
+  }
+  for (size_t i = 0; i < s.phases.size(); ++i) {
+    AgentConfig& a = s.agents[i];
+    PhaseSnapshot& p = s.phases[i];
+    truncate_utf8(a.agent_id, Limits::kMaxIdBytes);
+    truncate_utf8(a.name, Limits::kMaxNameBytes);
+    truncate_utf8(a.role, Limits::kMaxRoleBytes);
+    p.agent_id = a.agent_id;
+    truncate_utf8(p.output, Limits::kMaxOutputBytes);
+    // Unknown values, and phases interrupted while running (or marked paused), are queued.
+    if (p.status != AgentStatus::Completed && p.status != AgentStatus::Failed) {
+      p.status = AgentStatus::Queued;
+    }
+  }
+  truncate_utf8(s.objective, Limits::kMaxObjectiveBytes);
+  if (s.context_budget < Limits::kMinContextBudget) s.context_budget = Limits::kMinContextBudget;
+  if (s.context_budget > Limits::kMaxContextBudget) s.context_budget = Limits::kMaxContextBudget;
+
+  const uint32_t n = static_cast<uint32_t>(s.phases.size());
+  s.current_phase_index = next_open_phase(s, 0);
+  const uint32_t at = s.current_phase_index;
+  const SessionStatus given = s.status;
+  if (at == n) {
+    s.status = SessionStatus::Completed;
+  } else if (s.phases[at].status == AgentStatus::Failed) {
+    s.status = SessionStatus::Failed;
+  } else if (given == SessionStatus::Paused) {
+    s.status = SessionStatus::Paused;
+  } else {
+    s.status = active_status(s);
+  }
+  // Only the phase at the index may be failed; phases not completed hold no results.
+  for (uint32_t i = 0; i < n; ++i) {
+    PhaseSnapshot& p = s.phases[i];
+    if (p.status == AgentStatus::Queued || (p.status == AgentStatus::Failed && i != at)) {
+      clear_phase(p);
+    }
+  }
+  recompute_totals(s);
+}
+
+SessionSnapshot to_snapshot(const SessionState& s) {
+  SessionSnapshot snap;
+  snap.id = s.id;
+  snap.status = s.status;
+  snap.phases = s.phases;
+  snap.current_phase_index = s.current_phase_index;
+  snap.total_duration_ms = s.total_duration_ms;
+  snap.total_tokens = s.total_tokens;
+  snap.created_at_ms = s.created_at_ms;
+  return snap;
+}
+
+CoordinationMetrics to_metrics(const SessionState& s) {
+  CoordinationMetrics m;
+  for (const PhaseSnapshot& p : s.phases) {
+    if (p.status == AgentStatus::Completed) ++m.phases_completed;
+  }
+  m.phases_total = static_cast<uint32_t>(s.phases.size());
+  m.total_duration_ms = s.total_duration_ms;
+  m.total_tokens = s.total_tokens;
+  m.compression_ratio = s.passed_context_bytes == 0
+                            ? 1.0
+                            : static_cast<double>(s.raw_context_bytes) /
+                                  static_cast<double>(s.passed_context_bytes);
+  return m;
+}
+
+std::string_view effective_name(const AgentConfig& a) {
+  return a.name.empty() ? std::string_view(a.agent_id) : std::string_view(a.name);
+}
+
+std::string_view effective_role(const AgentConfig& a) {
+  return a.role.empty() ? std::string_view(a.agent_id) : std::string_view(a.role);
+}
+
+namespace {
+void append_position(std::string& out, const SessionState& s, uint32_t index) {
+  out += "phase ";
+  append_u64(out, uint64_t{index} + 1);
+  out += " of ";
+  append_u64(out, s.phases.size());
+}
+}  // namespace
+
+std::string system_prompt(const SessionState& s, uint32_t index) {
+  const AgentConfig& a = s.agents[index];
+  std::string p = "You are ";
+  p += effective_name(a);
+  p += " (agent ";
+  p += a.agent_id;
+  p += "), one of the agents of a LOKUST session.\nYour role: ";
+  p += effective_role(a);
+  p += "\nYou run ";
+  append_position(p, s, index);
+  p += ".";
+  if (!s.objective.empty()) {
+    p += "\nSession objective: ";
+    p += s.objective;
+  }
+  p +=
+      "\nThe prior context holds the outputs of earlier phases, each under a line "
+      "[phase <k> of <n>: <agent-id>]; [... <N> bytes elided ...] marks text left out.";
+  return p;
+}
+
+std::string user_prompt(const SessionState& s, uint32_t index) {
+  std::string p = "Do the work of ";
+  append_position(p, s, index);
+  p += " as ";
+  p += effective_role(s.agents[index]);
+  if (!s.objective.empty()) {
+    p += ", toward the session objective: ";
+    p += s.objective;
+  }
+  p += "\nBuild on the prior context where it helps, and reply with this phase's output only.";
+  return p;
+}
+
+std::string relevance_query(const SessionState& s, uint32_t index) {
+  std::string q(effective_role(s.agents[index]));
+  if (!s.objective.empty()) {
+    q += "\n";
+    q += s.objective;
+  }
+  return q;
+}
+
+}  // namespace lokust::session

@@ -1,0 +1,50 @@
+// Replays every behaviour scenario in tests/scenarios/ against the session VM component on
+// Node.js (jco transpile). The same data files are meant for the C++ host's replay.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { root, loadSessionVm } from "../../tools/node-host/session-vm.mjs";
+import { runScenario } from "./scenario-runner.mjs";
+
+const dir = join(root, "tests", "scenarios");
+const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+assert.ok(files.length > 0, "no scenarios found");
+
+for (const file of files) {
+  const scenario = JSON.parse(readFileSync(join(dir, file), "utf8"));
+  const variants = scenario.variants ?? [scenario.host ?? {}];
+  test(`${file}: ${scenario.description}`, async () => {
+    const logs = [];
+    for (const host of variants) {
+      const { failures, log } = await runScenario({ ...scenario, host });
+      assert.deepEqual(failures, [], `host ${JSON.stringify(host)}`);
+      logs.push(log);
+    }
+    for (const what of scenario["same-across-variants"] ?? []) {
+      const key = { "agent-tasks": "tasks" }[what];
+      for (let i = 1; i < logs.length; i++) {
+        assert.deepEqual(logs[i][key], logs[0][key], `${what} differ between ${JSON.stringify(variants[0])} and ${JSON.stringify(variants[i])}`);
+      }
+    }
+  });
+}
+
+test("gpu available: the guest asks the gpu import for embed-v1 when ranking", async () => {
+  const scenario = JSON.parse(readFileSync(join(dir, "context-relevance-backends.json"), "utf8"));
+  const { failures, log } = await runScenario({ ...scenario, host: scenario.variants[0] });
+  assert.deepEqual(failures, []);
+  assert.ok(log.infer.length > 0, "no gpu.infer call");
+  for (const call of log.infer) {
+    assert.equal(call.modelId, "lokust/embed-v1");
+    assert.equal(call.shape.length, 2);
+  }
+});
+
+test("instances are independent: sessions of one instance are unknown to another", async () => {
+  const a = await loadSessionVm();
+  const b = await loadSessionVm();
+  const id = a.ops.createSession([{ agentId: "x", name: "X", role: "planner", phaseIndex: 0 }]);
+  assert.ok(a.ops.getSnapshot(id));
+  assert.equal(b.ops.getSnapshot(id), undefined);
+});
