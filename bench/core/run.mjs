@@ -343,7 +343,7 @@ function main() {
       v8_interp: m.v8 != null && m.interp != null ? m.v8 / m.interp : null,
     };
     const line = active.map((r) => `${r.label} ${fmtMs(m[r.key])} ms`).join(', ');
-    console.error(`${name}: ${line}; result ${rec.result ?? 'MISMATCH'}`);
+    console.error(`${name}: ${line}; result ${rec.result ?? (rec.mismatch ? 'MISMATCH' : 'none')}`);
     for (const r of active) if (rec.errors[r.key]) console.error(`  ${r.label} FAILED: ${rec.errors[r.key]}`);
     if (rec.mismatch) console.error(`  RESULTS DISAGREE: ${JSON.stringify(rec.mismatch)}`);
     if (rec.selfCheckFailed) console.error(`  SELF-CHECK FAILED: run returned ${rec.result}`);

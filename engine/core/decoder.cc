@@ -602,7 +602,7 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
     if (!ok) {
       if (!invalid_.empty()) {
         // Keep decoding to report malformedness first? The spec tests only need rejection.
-        return Invalid(invalid_);
+        return core::Invalid(invalid_);
       }
     }
     if (!sr.at_end()) {
@@ -617,7 +617,7 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
   if (data_count_ && *data_count_ != m_->datas.size())
     return Malformed("data count and data section have inconsistent lengths");
 
-  if (m_->memories.size() > 1) return Invalid("multiple memories");
+  if (m_->memories.size() > 1) return core::Invalid("multiple memories");
   if (declared_.size() != m_->func_types.size()) declared_.resize(m_->func_types.size());
 
   ModuleContext ctx;

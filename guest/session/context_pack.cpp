@@ -1,6 +1,5 @@
 #include "guest/context_pack.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "guest/embed.h"
@@ -168,12 +167,18 @@ ContextPack pack_context(Platform& platform, std::span<const ContextSource> sour
     candidates.reserve(older);
     for (size_t i = 0; i < older; ++i) candidates.push_back(sources[i].output);
     const std::vector<int64_t> scores = relevance_scores(platform, query, candidates);
-    std::vector<size_t> order(older);
-    for (size_t i = 0; i < older; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      if (scores[a] != scores[b]) return scores[a] > scores[b];
-      return a > b;  // ties: the newer output first
-    });
+    // Ranking: descending score, ties the newer first. An insertion sort: at most 255
+    // candidates, and far smaller code in the wasm guest than std::sort.
+    std::vector<size_t> order;
+    order.reserve(older);
+    for (size_t i = 0; i < older; ++i) {
+      size_t at = order.size();
+      while (at > 0 && (scores[order[at - 1]] < scores[i] ||
+                        (scores[order[at - 1]] == scores[i] && order[at - 1] < i))) {
+        --at;
+      }
+      order.insert(order.begin() + static_cast<ptrdiff_t>(at), i);
+    }
     for (size_t i : order) {
       const std::string h = header_of(i);
       std::vector<uint8_t> e = whole_entry(h, sources[i].output);

@@ -1,5 +1,5 @@
-#include <algorithm>
 #include <map>
+#include <utility>
 
 #include "guest/context_pack.h"
 #include "guest/session.h"
@@ -54,18 +54,13 @@ std::string agent_field(size_t i, const char* field) {
 struct SessionManager::Impl {
   explicit Impl(Platform& p) : platform(p) {}
 
-  struct Entry {
-    uint64_t seq = 0;
-    SessionState state;
-  };
-
   Platform& platform;
-  std::map<std::string, Entry, std::less<>> sessions;
-  uint64_t next_seq = 0;
+  std::map<std::string, SessionState, std::less<>> sessions;
+  std::vector<std::string> order;  // live ids in creation order
 
   SessionState* find(std::string_view id) {
     auto it = sessions.find(id);
-    return it == sessions.end() ? nullptr : &it->second.state;
+    return it == sessions.end() ? nullptr : &it->second;
   }
 
   bool full() const { return sessions.size() >= Limits::kMaxSessions; }
@@ -91,19 +86,22 @@ struct SessionManager::Impl {
 
   std::string insert(SessionState s) {
     std::string id = s.id;
-    Entry e;
-    e.seq = next_seq++;
-    e.state = std::move(s);
-    sessions.emplace(id, std::move(e));
+    order.push_back(id);
+    sessions.emplace(id, std::move(s));
     return id;
   }
 
   // A new session from already validated (or repaired) agents.
   std::string create(std::vector<AgentConfig> agents, SessionOptions options) {
     SessionState s;
-    std::stable_sort(agents.begin(), agents.end(), [](const AgentConfig& a, const AgentConfig& b) {
-      return a.phase_index < b.phase_index;
-    });
+    // Stable by phase-index: an insertion sort (at most 256 agents; small in the wasm guest).
+    for (size_t i = 1; i < agents.size(); ++i) {
+      size_t j = i;
+      while (j > 0 && agents[j - 1].phase_index > agents[j].phase_index) {
+        std::swap(agents[j - 1], agents[j]);
+        --j;
+      }
+    }
     s.phases.resize(agents.size());
     for (size_t i = 0; i < agents.size(); ++i) s.phases[i].agent_id = agents[i].agent_id;
     s.agents = std::move(agents);
@@ -220,8 +218,8 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
     const PhaseSnapshot& p = s->phases[i];
     if (p.status == AgentStatus::Completed) sources.push_back({i + 1, p.agent_id, p.output});
   }
-  ContextPack pack = pack_context(impl_->platform, sources, n, relevance_query(*s, at),
-                                  s->context_budget);
+  ContextPack pack =
+      pack_context(impl_->platform, sources, n, relevance_query(*s, at), s->context_budget);
   if (pack.raw_bytes > 0) {
     s->raw_context_bytes = add_sat(s->raw_context_bytes, pack.raw_bytes);
     s->passed_context_bytes = add_sat(s->passed_context_bytes, pack.bytes.size());
@@ -233,12 +231,20 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
   task.user_prompt = user_prompt(*s, at);
   task.prior_context = std::move(pack.bytes);
 
+  const std::string task_session = s->id;
   s->status = SessionStatus::Running;
   s->phases[at].status = AgentStatus::Running;
   const uint64_t start = impl_->platform.monotonic_now_ns();
   Result<AgentResult> r = impl_->platform.execute(task);
   const uint64_t end = impl_->platform.monotonic_now_ns();
 
+  // A component cannot be re-entered from its imports; a native Platform could, so look the
+  // session up again rather than trust the pointer across execute().
+  s = impl_->find(task_session);
+  if (s == nullptr || s->phases.size() <= at || s->status != SessionStatus::Running) {
+    return R::err("session " + task_session + " changed while phase " + u64_to_string(at + 1) +
+                  " ran");
+  }
   PhaseSnapshot& phase = s->phases[at];
   phase.duration_ms = end > start ? (end - start) / kNsPerMs : 0;
   if (r.is_ok()) {
@@ -356,18 +362,16 @@ bool SessionManager::drop_session(std::string_view id) {
   auto it = impl_->sessions.find(id);
   if (it == impl_->sessions.end()) return false;
   impl_->sessions.erase(it);
+  auto& order = impl_->order;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i] == id) {
+      order.erase(order.begin() + static_cast<ptrdiff_t>(i));
+      break;
+    }
+  }
   return true;
 }
 
-std::vector<std::string> SessionManager::list_sessions() const {
-  std::vector<std::pair<uint64_t, const std::string*>> order;
-  order.reserve(impl_->sessions.size());
-  for (const auto& [id, e] : impl_->sessions) order.emplace_back(e.seq, &id);
-  std::sort(order.begin(), order.end());
-  std::vector<std::string> ids;
-  ids.reserve(order.size());
-  for (const auto& [seq, id] : order) ids.push_back(*id);
-  return ids;
-}
+std::vector<std::string> SessionManager::list_sessions() const { return impl_->order; }
 
 }  // namespace lokust::session

@@ -104,10 +104,10 @@ CoordinationMetrics to_metrics(const SessionState& s) {
   m.phases_total = static_cast<uint32_t>(s.phases.size());
   m.total_duration_ms = s.total_duration_ms;
   m.total_tokens = s.total_tokens;
-  m.compression_ratio = s.passed_context_bytes == 0
-                            ? 1.0
-                            : static_cast<double>(s.raw_context_bytes) /
-                                  static_cast<double>(s.passed_context_bytes);
+  m.compression_ratio =
+      s.passed_context_bytes == 0
+          ? 1.0
+          : static_cast<double>(s.raw_context_bytes) / static_cast<double>(s.passed_context_bytes);
   return m;
 }
 
@@ -143,9 +143,8 @@ std::string system_prompt(const SessionState& s, uint32_t index) {
     p += "\nSession objective: ";
     p += s.objective;
   }
-  p +=
-      "\nThe prior context holds the outputs of earlier phases, each under a line "
-      "[phase <k> of <n>: <agent-id>]; [... <N> bytes elided ...] marks text left out.";
+  p += "\nThe prior context holds the outputs of earlier phases, each under a line "
+       "[phase <k> of <n>: <agent-id>]; [... <N> bytes elided ...] marks text left out.";
   return p;
 }
 

@@ -14,8 +14,9 @@ namespace lokust::session {
 struct SessionState {
   std::string id;
   SessionStatus status = SessionStatus::Idle;
-  std::vector<AgentConfig> agents;    // one per phase, in run order
-  std::vector<PhaseSnapshot> phases;  // parallel to agents; phases[i].agent_id == agents[i].agent_id
+  std::vector<AgentConfig> agents;  // one per phase, in run order
+  std::vector<PhaseSnapshot>
+      phases;  // parallel to agents; phases[i].agent_id == agents[i].agent_id
   uint32_t current_phase_index = 0;
   uint64_t total_duration_ms = 0;
   uint64_t total_tokens = 0;

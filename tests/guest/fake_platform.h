@@ -18,15 +18,15 @@ enum class GpuMode { Ok, Err, WrongShape, NotFinite };
 
 class FakePlatform : public Platform {
  public:
-  uint64_t now_ns = 5'000'000'000;       // the clock
-  uint64_t execute_takes_ns = 0;         // how far execute() moves the clock
-  uint64_t reported_duration_ms = 999;   // what the agent claims (the guest ignores it)
+  uint64_t now_ns = 5'000'000'000;                 // the clock
+  uint64_t execute_takes_ns = 0;                   // how far execute() moves the clock
+  uint64_t reported_duration_ms = 999;             // what the agent claims (the guest ignores it)
   std::deque<std::vector<uint8_t>> random_script;  // served first, then the generator
   uint64_t random_state = 0x1234;
   bool gpu = false;
   GpuMode gpu_mode = GpuMode::Ok;
   int gpu_calls = 0;
-  std::vector<AgentTask> tasks;                 // every task execute() was given
+  std::vector<AgentTask> tasks;                  // every task execute() was given
   std::deque<Result<AgentResult>> agent_script;  // served first; then a default output
   std::function<Result<AgentResult>(const AgentTask&)> agent;  // else this, when set
 
@@ -63,7 +63,8 @@ class FakePlatform : public Platform {
       }
       case GpuMode::NotFinite: {
         auto r = embed::embed_v1(input);
-        if (r.is_ok() && !r.value().data.empty()) r.value().data[0] = std::numeric_limits<float>::quiet_NaN();
+        if (r.is_ok() && !r.value().data.empty())
+          r.value().data[0] = std::numeric_limits<float>::quiet_NaN();
         return r;
       }
       case GpuMode::Ok:

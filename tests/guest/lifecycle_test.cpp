@@ -49,8 +49,8 @@ TEST(Lifecycle, EmptySessionIsCompletedAtOnce) {
 
 TEST(Lifecycle, IdIsSesPlusLowercaseHexOfSixteenRandomBytes) {
   FakePlatform p;
-  p.random_script.push_back({0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
-                             0x0b, 0x0c, 0xab, 0xcd, 0xef});
+  p.random_script.push_back({0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+                             0x0c, 0xab, 0xcd, 0xef});
   SessionManager m(p);
   EXPECT_EQ(m.create_session(make_agents({"a"})), "ses_000102030405060708090a0b0cabcdef");
   EXPECT_TRUE(is_session_id(m.create_session(make_agents({"a"}))));
@@ -248,21 +248,29 @@ TEST(Lifecycle, EveryTransition) {
       case Op::Pause: {
         auto r = m.pause_session(id);
         ok = r.is_ok();
-        if (ok) returned = r.value();
-        else error = r.error();
+        if (ok) {
+          returned = r.value();
+        } else {
+          error = r.error();
+        }
         break;
       }
       case Op::Resume: {
         auto r = m.resume_session(id);
         ok = r.is_ok();
-        if (ok) returned = r.value();
-        else error = r.error();
+        if (ok) {
+          returned = r.value();
+        } else {
+          error = r.error();
+        }
         break;
       }
     }
     EXPECT_EQ(ok, c.ok) << error;
     EXPECT_EQ(m.get_snapshot(id)->status, c.after);
-    if (returned) EXPECT_EQ(*returned, c.after);
+    if (returned) {
+      EXPECT_EQ(*returned, c.after);
+    }
     if (!c.ok) {
       EXPECT_TRUE(contains(error, id)) << error;
       EXPECT_TRUE(contains(error, c.error_has)) << error;
@@ -380,8 +388,8 @@ TEST(Lifecycle, PromptsNameAgentRolePositionAndObjective) {
   SessionManager m(p);
   SessionOptions o;
   o.objective = "ship the parser";
-  auto id = m.create_session_checked(
-      {{"planner", "Ada", "plans the work", 0}, {"coder", "", "", 1}}, o);
+  auto id =
+      m.create_session_checked({{"planner", "Ada", "plans the work", 0}, {"coder", "", "", 1}}, o);
   ASSERT_TRUE(id.is_ok());
   ASSERT_TRUE(m.run_next_phase(id.value()).is_ok());
   ASSERT_TRUE(m.run_next_phase(id.value()).is_ok());
@@ -406,6 +414,28 @@ TEST(Lifecycle, PromptsNameAgentRolePositionAndObjective) {
   ASSERT_TRUE(m.run_next_phase(plain).is_ok());
   EXPECT_FALSE(contains(p.tasks[2].system_prompt, "objective"));
   EXPECT_FALSE(contains(p.tasks[2].user_prompt, "objective"));
+}
+
+}  // namespace
+}  // namespace lokust::session
+
+namespace lokust::session {
+namespace {
+
+// Not possible through the component (no re-entrance), but a native Platform must not be able
+// to make the manager touch freed memory.
+TEST(Lifecycle, DroppingTheSessionInsideExecuteIsAnError) {
+  FakePlatform p;
+  SessionManager m(p);
+  const std::string id = m.create_session(testing::make_agents({"a", "b"}));
+  p.agent = [&](const AgentTask&) {
+    m.drop_session(id);
+    return testing::ok_result("x");
+  };
+  auto r = m.run_next_phase(id);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.error().find("changed while phase 1 ran"), std::string::npos) << r.error();
+  EXPECT_FALSE(m.get_snapshot(id).has_value());
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ if (process.argv.includes("--help")) {
 }
 const say = (...a) => { if (!json) console.log(...a); };
 
-const { ops, admin, log } = await loadSessionVm({ gpu: "unavailable" });
+const { ops, admin, log } = await loadSessionVm({ gpu: "unavailable", real: true });
 const agents = [
   { agentId: "planner", name: "Planner", role: "planner", phaseIndex: 0 },
   { agentId: "researcher", name: "Researcher", role: "researcher", phaseIndex: 1 },

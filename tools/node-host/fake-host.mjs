@@ -85,7 +85,8 @@ export function heuristicOutput(task, outputBytes) {
  *   agent: { outputBytes?, fail?: [{ agentId, times, message }] },
  *   gpu: "available" | "unavailable" | "broken" | "bad-shape",
  *   clockStepMs?: number (how far the clock moves per read; default 7),
- *   seed?: number (random bytes seed)
+ *   seed?: number (random bytes seed),
+ *   real?: boolean (the real monotonic clock and crypto random bytes, for the demo)
  * }
  */
 export function makeHost(options = {}) {
@@ -93,12 +94,12 @@ export function makeHost(options = {}) {
   let nowNs = 1_000_000_000n;
   const stepNs = BigInt(options.clockStepMs ?? 7) * 1_000_000n;
   let seed = BigInt(options.seed ?? 1);
-  const failures = (options.agent?.fail ?? []).map((f) => ({ ...f, left: f.times ?? 1 }));
+  const failures = (options.agent?.fail ?? []).map((f) => ({ agentId: f["agent-id"] ?? f.agentId, message: f.message, left: f.times ?? 1 }));
   const gpuMode = options.gpu ?? "unavailable";
 
   const imports = {
     "wasi:clocks/monotonic-clock@0.2.11": {
-      now() { nowNs += stepNs; return nowNs; },
+      now() { return options.real ? process.hrtime.bigint() : (nowNs += stepNs); },
       resolution() { return 1n; },
       subscribeInstant() { throw new Error("not used"); },
       subscribeDuration() { throw new Error("not used"); },
@@ -107,6 +108,7 @@ export function makeHost(options = {}) {
       getRandomBytes(len) {
         log.randomCalls++;
         const out = new Uint8Array(Number(len));
+        if (options.real) return crypto.getRandomValues(out);
         for (let i = 0; i < out.length; i++) {
           seed = (seed * 6364136223846793005n + 1442695040888963407n) & M64;
           out[i] = Number(seed >> 56n);

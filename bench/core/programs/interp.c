@@ -11,24 +11,24 @@
 #endif
 
 enum op {
-  OP_LI,    /* r[a] = imm */
-  OP_MOV,   /* r[a] = r[b] */
-  OP_ADD,   /* r[a] = r[b] + r[c] */
-  OP_SUB,   /* r[a] = r[b] - r[c] */
-  OP_MUL,   /* r[a] = r[b] * r[c] */
-  OP_ADDI,  /* r[a] = r[b] + imm */
-  OP_SHRI,  /* r[a] = r[b] >> imm */
-  OP_ANDI,  /* r[a] = r[b] & imm */
-  OP_LD,    /* r[a] = mem[r[b]] */
-  OP_ST,    /* mem[r[b]] = r[a] */
-  OP_JMP,   /* pc = imm */
-  OP_JLT,   /* if r[a] < r[b] pc = imm */
-  OP_JGE,   /* if r[a] >= r[b] pc = imm */
-  OP_JEQ,   /* if r[a] == r[b] pc = imm */
-  OP_JNE,   /* if r[a] != r[b] pc = imm */
-  OP_JZ,    /* if r[a] == 0 pc = imm */
-  OP_JNZ,   /* if r[a] != 0 pc = imm */
-  OP_HALT,  /* return r[a] */
+  OP_LI,   /* r[a] = imm */
+  OP_MOV,  /* r[a] = r[b] */
+  OP_ADD,  /* r[a] = r[b] + r[c] */
+  OP_SUB,  /* r[a] = r[b] - r[c] */
+  OP_MUL,  /* r[a] = r[b] * r[c] */
+  OP_ADDI, /* r[a] = r[b] + imm */
+  OP_SHRI, /* r[a] = r[b] >> imm */
+  OP_ANDI, /* r[a] = r[b] & imm */
+  OP_LD,   /* r[a] = mem[r[b]] */
+  OP_ST,   /* mem[r[b]] = r[a] */
+  OP_JMP,  /* pc = imm */
+  OP_JLT,  /* if r[a] < r[b] pc = imm */
+  OP_JGE,  /* if r[a] >= r[b] pc = imm */
+  OP_JEQ,  /* if r[a] == r[b] pc = imm */
+  OP_JNE,  /* if r[a] != r[b] pc = imm */
+  OP_JZ,   /* if r[a] == 0 pc = imm */
+  OP_JNZ,  /* if r[a] != 0 pc = imm */
+  OP_HALT, /* return r[a] */
 };
 
 typedef struct {
@@ -39,35 +39,72 @@ typedef struct {
 #define MEM_WORDS (SIEVE_N + 16)
 static i32 mem[MEM_WORDS];
 
-static i32 execute(const insn *code, i32 *reg) {
+static i32 execute(const insn* code, i32* reg) {
   u32 pc = 0;
   for (;;) {
-    const insn *in = &code[pc++];
+    const insn* in = &code[pc++];
     switch (in->op) {
-      case OP_LI: reg[in->a] = in->imm; break;
-      case OP_MOV: reg[in->a] = reg[in->b]; break;
-      case OP_ADD: reg[in->a] = reg[in->b] + reg[in->c]; break;
-      case OP_SUB: reg[in->a] = reg[in->b] - reg[in->c]; break;
-      case OP_MUL: reg[in->a] = reg[in->b] * reg[in->c]; break;
-      case OP_ADDI: reg[in->a] = reg[in->b] + in->imm; break;
-      case OP_SHRI: reg[in->a] = (i32)((u32)reg[in->b] >> in->imm); break;
-      case OP_ANDI: reg[in->a] = reg[in->b] & in->imm; break;
-      case OP_LD: reg[in->a] = mem[(u32)reg[in->b] % MEM_WORDS]; break;
-      case OP_ST: mem[(u32)reg[in->b] % MEM_WORDS] = reg[in->a]; break;
-      case OP_JMP: pc = (u32)in->imm; break;
-      case OP_JLT: if (reg[in->a] < reg[in->b]) pc = (u32)in->imm; break;
-      case OP_JGE: if (reg[in->a] >= reg[in->b]) pc = (u32)in->imm; break;
-      case OP_JEQ: if (reg[in->a] == reg[in->b]) pc = (u32)in->imm; break;
-      case OP_JNE: if (reg[in->a] != reg[in->b]) pc = (u32)in->imm; break;
-      case OP_JZ: if (reg[in->a] == 0) pc = (u32)in->imm; break;
-      case OP_JNZ: if (reg[in->a] != 0) pc = (u32)in->imm; break;
-      case OP_HALT: return reg[in->a];
-      default: return -999;
+      case OP_LI:
+        reg[in->a] = in->imm;
+        break;
+      case OP_MOV:
+        reg[in->a] = reg[in->b];
+        break;
+      case OP_ADD:
+        reg[in->a] = reg[in->b] + reg[in->c];
+        break;
+      case OP_SUB:
+        reg[in->a] = reg[in->b] - reg[in->c];
+        break;
+      case OP_MUL:
+        reg[in->a] = reg[in->b] * reg[in->c];
+        break;
+      case OP_ADDI:
+        reg[in->a] = reg[in->b] + in->imm;
+        break;
+      case OP_SHRI:
+        reg[in->a] = (i32)((u32)reg[in->b] >> in->imm);
+        break;
+      case OP_ANDI:
+        reg[in->a] = reg[in->b] & in->imm;
+        break;
+      case OP_LD:
+        reg[in->a] = mem[(u32)reg[in->b] % MEM_WORDS];
+        break;
+      case OP_ST:
+        mem[(u32)reg[in->b] % MEM_WORDS] = reg[in->a];
+        break;
+      case OP_JMP:
+        pc = (u32)in->imm;
+        break;
+      case OP_JLT:
+        if (reg[in->a] < reg[in->b]) pc = (u32)in->imm;
+        break;
+      case OP_JGE:
+        if (reg[in->a] >= reg[in->b]) pc = (u32)in->imm;
+        break;
+      case OP_JEQ:
+        if (reg[in->a] == reg[in->b]) pc = (u32)in->imm;
+        break;
+      case OP_JNE:
+        if (reg[in->a] != reg[in->b]) pc = (u32)in->imm;
+        break;
+      case OP_JZ:
+        if (reg[in->a] == 0) pc = (u32)in->imm;
+        break;
+      case OP_JNZ:
+        if (reg[in->a] != 0) pc = (u32)in->imm;
+        break;
+      case OP_HALT:
+        return reg[in->a];
+      default:
+        return -999;
     }
   }
 }
 
-#define I(o, a_, b_, c_, imm_) {o, a_, b_, c_, imm_}
+#define I(o, a_, b_, c_, imm_) \
+  { o, a_, b_, c_, imm_ }
 
 /* Sieve of Eratosthenes over mem[0..n): returns the number of primes < n.
  * r0 = n, r1 = i, r2 = j, r3 = count, r4 = tmp, r5 = one, r6 = i*i, r7 = zero */
@@ -79,7 +116,7 @@ static const insn sieve_prog[] = {
     /* 4 */ I(OP_ST, 5, 1, 0, 0),
     /* 5 */ I(OP_ADDI, 1, 1, 0, 1),
     /* 6 */ I(OP_JMP, 0, 0, 0, 3),
-    /* 7 */ I(OP_LI, 1, 0, 0, 2), /* i = 2 */
+    /* 7 */ I(OP_LI, 1, 0, 0, 2),  /* i = 2 */
     /* 8 */ I(OP_MUL, 6, 1, 1, 0), /* outer: while i*i < n */
     /* 9 */ I(OP_JGE, 6, 0, 0, 19),
     /* 10 */ I(OP_LD, 4, 1, 0, 0), /* if mem[i] */
@@ -108,7 +145,7 @@ static const insn collatz_prog[] = {
     /* 1 */ I(OP_LI, 3, 0, 0, 0),
     /* 2 */ I(OP_LI, 5, 0, 0, 1),
     /* 3 */ I(OP_JLT, 0, 1, 0, 17), /* while k <= n */
-    /* 4 */ I(OP_MOV, 2, 1, 0, 0), /* x = k */
+    /* 4 */ I(OP_MOV, 2, 1, 0, 0),  /* x = k */
     /* 5 */ I(OP_JEQ, 2, 5, 0, 15), /* while x != 1 */
     /* 6 */ I(OP_ANDI, 4, 2, 0, 1),
     /* 7 */ I(OP_JNZ, 4, 0, 0, 10),

@@ -20,12 +20,13 @@ static u8 output[IN_SIZE];
 static i32 head[HASH_SIZE];
 static i32 prev_[WINDOW];
 
-static const char *const words[] = {
-    "the",   "of",     "and",    "session", "engine", "wasm",   "module", "memory", "table",  "function",
-    "call",  "return", "value",  "stack",   "frame",  "local",  "global", "import", "export", "instance",
-    "trap",  "branch", "loop",   "block",   "if",     "else",   "end",    "type",   "store",  "load",
-    "byte",  "page",   "grow",   "host",    "guest",  "vm",     "lokust", "bench",  "cpu",    "time",
-    "a",     "to",     "in",     "is",      "for",    "with",   "that",   "on",     "by",     "it"};
+static const char* const words[] = {
+    "the",      "of",       "and",    "session", "engine", "wasm",  "module", "memory", "table",
+    "function", "call",     "return", "value",   "stack",  "frame", "local",  "global", "import",
+    "export",   "instance", "trap",   "branch",  "loop",   "block", "if",     "else",   "end",
+    "type",     "store",    "load",   "byte",    "page",   "grow",  "host",   "guest",  "vm",
+    "lokust",   "bench",    "cpu",    "time",    "a",      "to",    "in",     "is",     "for",
+    "with",     "that",     "on",     "by",      "it"};
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
 static void make_input(void) {
@@ -34,7 +35,7 @@ static void make_input(void) {
   while (pos < IN_SIZE) {
     /* Skewed choice: min of two uniform draws favours the first words. */
     u32 x = rng_u32(&r) % NWORDS, y = rng_u32(&r) % NWORDS;
-    const char *w = words[x < y ? x : y];
+    const char* w = words[x < y ? x : y];
     while (*w && pos < IN_SIZE) input[pos++] = (u8)*w++;
     if (pos < IN_SIZE) {
       u32 p = rng_u32(&r) & 31;
@@ -51,7 +52,7 @@ static void make_input(void) {
   }
 }
 
-static inline u32 hash4(const u8 *p) {
+static inline u32 hash4(const u8* p) {
   u32 v = (u32)p[0] | ((u32)p[1] << 8) | ((u32)p[2] << 16) | ((u32)p[3] << 24);
   return (v * 2654435761u) >> (32 - HASH_BITS);
 }
@@ -60,7 +61,7 @@ static inline u32 hash4(const u8 *p) {
  *   c < 0x80: a literal run of c+1 bytes follows.
  *   c >= 0x80: a match of length (c & 0x7f) + MIN_MATCH (up to 131) with a
  *              16-bit little-endian distance following. */
-static u32 compress(const u8 *in, u32 n, u8 *out) {
+static u32 compress(const u8* in, u32 n, u8* out) {
   for (u32 i = 0; i < HASH_SIZE; i++) head[i] = -1;
   u32 op = 0, ip = 0, lit_start = 0;
   const u32 max_len = 0x7f + MIN_MATCH;
@@ -122,7 +123,7 @@ static u32 compress(const u8 *in, u32 n, u8 *out) {
 }
 
 /* Returns the decompressed size, or 0xffffffff on malformed input. */
-static u32 decompress(const u8 *in, u32 n, u8 *out, u32 cap) {
+static u32 decompress(const u8* in, u32 n, u8* out, u32 cap) {
   u32 ip = 0, op = 0;
   while (ip < n) {
     u32 c = in[ip++];

@@ -52,9 +52,9 @@ static void init(void) {
 
 static void advance(double dt) {
   for (int i = 0; i < NB; i++) {
-    body *bi = &bodies[i];
+    body* bi = &bodies[i];
     for (int j = i + 1; j < NB; j++) {
-      body *bj = &bodies[j];
+      body* bj = &bodies[j];
       double dx = bi->x - bj->x, dy = bi->y - bj->y, dz = bi->z - bj->z;
       double d2 = dx * dx + dy * dy + dz * dz;
       double mag = dt / (d2 * sqrt_(d2));
@@ -76,7 +76,7 @@ static void advance(double dt) {
 static double energy(void) {
   double e = 0;
   for (int i = 0; i < NB; i++) {
-    body *b = &bodies[i];
+    body* b = &bodies[i];
     e += 0.5 * b->mass * (b->vx * b->vx + b->vy * b->vy + b->vz * b->vz);
     for (int j = i + 1; j < NB; j++) {
       double dx = b->x - bodies[j].x, dy = b->y - bodies[j].y, dz = b->z - bodies[j].z;

@@ -22,10 +22,11 @@ static const u32 K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void compress(u32 st[8], const u8 *p) {
+static void compress(u32 st[8], const u8* p) {
   u32 w[64];
   for (int i = 0; i < 16; i++)
-    w[i] = ((u32)p[4 * i] << 24) | ((u32)p[4 * i + 1] << 16) | ((u32)p[4 * i + 2] << 8) | p[4 * i + 3];
+    w[i] =
+        ((u32)p[4 * i] << 24) | ((u32)p[4 * i + 1] << 16) | ((u32)p[4 * i + 2] << 8) | p[4 * i + 3];
   for (int i = 16; i < 64; i++) {
     u32 s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
     u32 s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -59,8 +60,9 @@ static void compress(u32 st[8], const u8 *p) {
 }
 
 /* One-shot SHA-256 of data[0..len). */
-static void sha256(const u8 *data, u32 len, u8 out[32]) {
-  u32 st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+static void sha256(const u8* data, u32 len, u8 out[32]) {
+  u32 st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   u32 full = len & ~63u;
   for (u32 off = 0; off < full; off += 64) compress(st, data + off);
   u8 tail[128];
@@ -88,17 +90,19 @@ static int digest_equals(const u8 d[32], const u8 want[32]) {
 }
 
 EXPORT("run") int run(void) {
-  static const u8 abc_digest[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
-                                    0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
-                                    0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
-  static const u8 two_block_digest[32] = {0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8, 0xe5, 0xc0, 0x26,
-                                          0x93, 0x0c, 0x3e, 0x60, 0x39, 0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff,
-                                          0x21, 0x67, 0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1};
+  static const u8 abc_digest[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                    0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                    0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                    0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+  static const u8 two_block_digest[32] = {0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8,
+                                          0xe5, 0xc0, 0x26, 0x93, 0x0c, 0x3e, 0x60, 0x39,
+                                          0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff, 0x21, 0x67,
+                                          0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1};
   static const char two_block[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
   u8 d[32];
-  sha256((const u8 *)"abc", 3, d);
+  sha256((const u8*)"abc", 3, d);
   if (!digest_equals(d, abc_digest)) return -1;
-  sha256((const u8 *)two_block, 56, d);
+  sha256((const u8*)two_block, 56, d);
   if (!digest_equals(d, two_block_digest)) return -2;
 
   rng_t r = {0x5A256ULL};

@@ -11,7 +11,7 @@
 static u32 a[N];
 static u32 b[N];
 
-static void insertion_sort(u32 *v, i32 lo, i32 hi) {
+static void insertion_sort(u32* v, i32 lo, i32 hi) {
   for (i32 i = lo + 1; i <= hi; i++) {
     u32 x = v[i];
     i32 j = i - 1;
@@ -23,13 +23,13 @@ static void insertion_sort(u32 *v, i32 lo, i32 hi) {
   }
 }
 
-static inline void swap(u32 *v, i32 i, i32 j) {
+static inline void swap(u32* v, i32 i, i32 j) {
   u32 t = v[i];
   v[i] = v[j];
   v[j] = t;
 }
 
-static void quicksort(u32 *v, i32 lo, i32 hi) {
+static void quicksort(u32* v, i32 lo, i32 hi) {
   while (hi - lo > 16) {
     i32 mid = lo + (hi - lo) / 2;
     if (v[mid] < v[lo]) swap(v, mid, lo);
@@ -58,7 +58,7 @@ static void quicksort(u32 *v, i32 lo, i32 hi) {
   insertion_sort(v, lo, hi);
 }
 
-static void sift_down(u32 *v, u32 root, u32 n) {
+static void sift_down(u32* v, u32 root, u32 n) {
   for (;;) {
     u32 child = 2 * root + 1;
     if (child >= n) return;
@@ -69,7 +69,7 @@ static void sift_down(u32 *v, u32 root, u32 n) {
   }
 }
 
-static void heapsort(u32 *v, u32 n) {
+static void heapsort(u32* v, u32 n) {
   for (u32 i = n / 2; i-- > 0;) sift_down(v, i, n);
   for (u32 end = n - 1; end > 0; end--) {
     swap(v, 0, (i32)end);

@@ -1,0 +1,228 @@
+// wasm-run: run a WebAssembly binary.
+//
+//   wasm-run --invoke NAME FILE.wasm [ARGS...]
+//
+// Core modules are instantiated (no imports are provided: a module that needs one is
+// rejected with the import's name) and the export NAME is called with ARGS parsed by its
+// parameter types. Results are printed on one line; a trap prints "trap: <reason>" on
+// stderr and exits 1. The binary's layer field selects the mode: layer 0 is a core module,
+// layer 1 a component (run by the component layer once it exists).
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/module.h"
+#include "engine/core/store.h"
+
+using namespace lokust::core;
+
+namespace {
+
+struct Options {
+  std::string file;
+  std::string invoke;
+  std::vector<std::string> args;
+  std::optional<uint64_t> fuel;
+  std::optional<uint64_t> timeout_ms;
+  uint32_t max_pages = 65536;
+  uint32_t max_call_depth = 10000;
+  bool typed_output = false;
+  bool disassemble = false;
+};
+
+enum class BinaryKind { kCoreModule, kComponent, kUnknown };
+
+BinaryKind Detect(const std::vector<uint8_t>& b) {
+  if (b.size() < 8 || b[0] != 0 || b[1] != 'a' || b[2] != 's' || b[3] != 'm')
+    return BinaryKind::kUnknown;
+  uint16_t layer = static_cast<uint16_t>(b[6] | (b[7] << 8));
+  if (layer == 0) return BinaryKind::kCoreModule;
+  if (layer == 1) return BinaryKind::kComponent;
+  return BinaryKind::kUnknown;
+}
+
+bool ParseArg(const std::string& s, ValType t, Value* out) {
+  const char* c = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  switch (t) {
+    case ValType::kI32:
+    case ValType::kI64: {
+      bool neg = !s.empty() && s[0] == '-';
+      uint64_t v = neg ? static_cast<uint64_t>(std::strtoll(c, &end, 0))
+                       : std::strtoull(c, &end, 0);
+      if (errno || end == c || *end) return false;
+      *out = t == ValType::kI32 ? Value::I32(static_cast<uint32_t>(v)) : Value::I64(v);
+      return true;
+    }
+    case ValType::kF32: {
+      float v = std::strtof(c, &end);
+      if (end == c || *end) return false;
+      *out = Value::F32(v);
+      return true;
+    }
+    case ValType::kF64: {
+      double v = std::strtod(c, &end);
+      if (end == c || *end) return false;
+      *out = Value::F64(v);
+      return true;
+    }
+    case ValType::kFuncRef:
+    case ValType::kExternRef:
+      if (s == "null") {
+        *out = Value::Null(t);
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+std::string FormatResult(const Value& v, bool typed) {
+  char buf[64];
+  switch (v.type) {
+    case ValType::kI32:
+      std::snprintf(buf, sizeof buf, "%" PRId32, static_cast<int32_t>(v.i32()));
+      break;
+    case ValType::kI64:
+      std::snprintf(buf, sizeof buf, "%" PRId64, static_cast<int64_t>(v.i64()));
+      break;
+    case ValType::kF32:
+      std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v.f32()));
+      break;
+    case ValType::kF64:
+      std::snprintf(buf, sizeof buf, "%.17g", v.f64());
+      break;
+    default:
+      return ValueToString(v);
+  }
+  return typed ? std::string(ValTypeName(v.type)) + ":" + buf : std::string(buf);
+}
+
+int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
+  auto module = Module::Compile(bytes);
+  if (!module) {
+    std::cerr << "wasm-run: " << opt.file << ": "
+              << (module.error().kind == Error::Kind::kMalformed ? "malformed module: "
+                                                                  : "invalid module: ")
+              << module.error().message << "\n";
+    return 2;
+  }
+  if (opt.disassemble) {
+    const Module& m = **module;
+    for (uint32_t i = m.num_imported_funcs; i < m.func_types.size(); ++i) {
+      std::cout << "func " << i << " " << FuncTypeToString(m.func_type(i)) << ":\n"
+                << m.Disassemble(i);
+    }
+    if (opt.invoke.empty()) return 0;
+  }
+  Limits limits;
+  limits.max_memory_pages = opt.max_pages;
+  limits.max_call_depth = opt.max_call_depth;
+  Store store(limits);
+  if (opt.fuel) store.SetFuel(*opt.fuel);
+  if (opt.timeout_ms)
+    store.SetDeadline(std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(*opt.timeout_ms));
+  Linker linker;  // benchmarks need no imports
+  auto imports = linker.Resolve(**module);
+  if (!imports) {
+    std::cerr << "wasm-run: " << opt.file << ": " << imports.error().message
+              << " (wasm-run provides no imports for core modules)\n";
+    return 2;
+  }
+  auto inst = store.Instantiate(*module, *imports);
+  if (!inst) {
+    if (inst.error().kind == Error::Kind::kLink) {
+      std::cerr << "wasm-run: " << opt.file << ": " << inst.error().message << "\n";
+      return 2;
+    }
+    std::cerr << "trap: " << inst.error().message << "\n";
+    return 1;
+  }
+  std::string name = opt.invoke.empty() ? "_start" : opt.invoke;
+  Func* f = (*inst)->GetFunc(name);
+  if (!f) {
+    if (opt.invoke.empty()) return 0;  // nothing to run beyond instantiation
+    std::cerr << "wasm-run: " << opt.file << ": no exported function \"" << name << "\"\n";
+    return 2;
+  }
+  if (opt.args.size() != f->type.params.size()) {
+    std::cerr << "wasm-run: \"" << name << "\" expects " << f->type.params.size()
+              << " arguments " << FuncTypeToString(f->type) << ", got " << opt.args.size()
+              << "\n";
+    return 2;
+  }
+  std::vector<Value> args;
+  for (size_t i = 0; i < opt.args.size(); ++i) {
+    Value v;
+    if (!ParseArg(opt.args[i], f->type.params[i], &v)) {
+      std::cerr << "wasm-run: argument " << i << " \"" << opt.args[i] << "\" is not a valid "
+                << ValTypeName(f->type.params[i]) << "\n";
+      return 2;
+    }
+    args.push_back(v);
+  }
+  auto results = store.Call(f, args);
+  if (!results) {
+    std::cerr << "trap: " << results.error().message << "\n";
+    return 1;
+  }
+  std::string line;
+  for (size_t i = 0; i < results->size(); ++i) {
+    if (i) line += " ";
+    line += FormatResult((*results)[i], opt.typed_output);
+  }
+  if (!results->empty()) std::cout << line << "\n";
+  return 0;
+}
+
+int RunComponent(const Options& opt, const std::vector<uint8_t>&) {
+  std::cerr << "wasm-run: " << opt.file
+            << ": is a component; component support is not built into wasm-run yet\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{"Run a WebAssembly core module (components: later)"};
+  app.add_option("--invoke", opt.invoke, "Exported function to call (default: _start if any)");
+  app.add_option("file", opt.file, "The .wasm binary")->required();
+  app.add_option("args", opt.args, "Arguments for the function, parsed by its parameter types");
+  app.add_option("--fuel", opt.fuel, "Trap after this many loop iterations + calls");
+  app.add_option("--timeout-ms", opt.timeout_ms, "Trap after this many milliseconds");
+  app.add_option("--max-pages", opt.max_pages, "Memory growth limit in 64 KiB pages");
+  app.add_option("--max-call-depth", opt.max_call_depth, "Call depth limit");
+  app.add_flag("--typed", opt.typed_output, "Print results as type:value");
+  app.add_flag("--disassemble", opt.disassemble, "Print the internal code of every function");
+  app.positionals_at_end();
+  CLI11_PARSE(app, argc, argv);
+
+  std::ifstream in(opt.file, std::ios::binary);
+  if (!in) {
+    std::cerr << "wasm-run: cannot read " << opt.file << "\n";
+    return 2;
+  }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  switch (Detect(bytes)) {
+    case BinaryKind::kCoreModule: return RunCoreModule(opt, bytes);
+    case BinaryKind::kComponent: return RunComponent(opt, bytes);
+    case BinaryKind::kUnknown: break;
+  }
+  std::cerr << "wasm-run: " << opt.file << ": not a WebAssembly binary\n";
+  return 2;
+}

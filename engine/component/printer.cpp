@@ -1,0 +1,83 @@
+// See printer.h.
+#include "engine/component/printer.h"
+
+namespace lokust::component {
+namespace {
+
+std::string Pad(int n) { return std::string(static_cast<size_t>(n) * 2, ' '); }
+
+std::string TypeEntryText(const TypeEntry& t) {
+  switch (t.kind) {
+    case TypeEntry::Kind::kResource: return "resource";
+    case TypeEntry::Kind::kDefined: return ValTypeToString(t.defined);
+    case TypeEntry::Kind::kFunc: return FuncTypeToString(*t.func);
+    case TypeEntry::Kind::kInstance: return "interface";
+    case TypeEntry::Kind::kComponent: return "component";
+  }
+  return "?";
+}
+
+std::string NameText(const ExternName& n) {
+  std::string s = n.name;
+  if (n.implements) s += " (implements " + *n.implements + ")";
+  return s;
+}
+
+std::string ComponentBody(const ComponentType& ct, int indent);
+
+std::string ExternText(const ExternDecl& d, int indent) {
+  const ExternType& e = d.type;
+  std::string head = Pad(indent) + NameText(d.name) + ": ";
+  switch (e.kind) {
+    case ExternKind::kFunc: return head + FuncTypeToString(*e.func) + ";";
+    case ExternKind::kValue: return head + "value " + ValTypeToString(e.value) + ";";
+    case ExternKind::kType:
+      if (e.type.kind == TypeEntry::Kind::kResource)
+        return Pad(indent) + "resource " + NameText(d.name) + ";";
+      return Pad(indent) + "type " + NameText(d.name) + " = " + TypeEntryText(e.type) + ";";
+    case ExternKind::kModule: {
+      std::string s = head + "core module {\n";
+      for (auto& i : e.module->imports)
+        s += Pad(indent + 1) + "import " + i.module + " " + i.field + ": " +
+             (i.type.kind == CoreExternKind::kFunc ? CoreFuncTypeToString(i.type.func)
+                                                   : CoreExternKindName(i.type.kind)) +
+             ";\n";
+      for (auto& x : e.module->exports)
+        s += Pad(indent + 1) + "export " + x.name + ": " +
+             (x.type.kind == CoreExternKind::kFunc ? CoreFuncTypeToString(x.type.func)
+                                                   : CoreExternKindName(x.type.kind)) +
+             ";\n";
+      return s + Pad(indent) + "}";
+    }
+    case ExternKind::kInstance: {
+      if (e.instance->exports.empty()) return head + "interface {}";
+      std::string s = head + "interface {\n";
+      for (auto& x : e.instance->exports) s += ExternText(x, indent + 1) + "\n";
+      return s + Pad(indent) + "}";
+    }
+    case ExternKind::kComponent:
+      return head + "component {\n" + ComponentBody(*e.component, indent + 1) + Pad(indent) + "}";
+  }
+  return head + "?";
+}
+
+std::string ComponentBody(const ComponentType& ct, int indent) {
+  std::string s;
+  size_t pad = Pad(indent).size();
+  for (auto& i : ct.imports) s += Pad(indent) + "import " + ExternText(i, indent).substr(pad) + "\n";
+  for (auto& x : ct.exports) s += Pad(indent) + "export " + ExternText(x, indent).substr(pad) + "\n";
+  return s;
+}
+
+}  // namespace
+
+std::string PrintExternDecl(const ExternDecl& decl, int indent) { return ExternText(decl, indent); }
+
+std::string PrintComponentWit(const ComponentType& type) { return ComponentBody(type, 0); }
+
+std::string PrintComponentWit(const ComponentInfo& info) {
+  if (!info.type) return "";
+  return PrintComponentWit(*info.type);
+}
+
+}  // namespace lokust::component

@@ -1,0 +1,298 @@
+// Val: see val.h.
+#include "engine/component/val.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace lokust::component {
+namespace {
+
+void AppendUtf8(std::string& s, char32_t c) {
+  if (c < 0x80) {
+    s += static_cast<char>(c);
+  } else if (c < 0x800) {
+    s += static_cast<char>(0xc0 | (c >> 6));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    s += static_cast<char>(0xe0 | (c >> 12));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    s += static_cast<char>(0xf0 | (c >> 18));
+    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+std::string QuoteString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u{%x}", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+#define LOKUST_VAL_FACTORY(Name, Kind, Type, Expr) \
+  Val Val::Name(Type v) {                          \
+    Val r;                                         \
+    r.kind_ = ValKind::Kind;                       \
+    r.bits_ = (Expr);                              \
+    return r;                                      \
+  }
+
+LOKUST_VAL_FACTORY(Bool, kBool, bool, v ? 1 : 0)
+LOKUST_VAL_FACTORY(S8, kS8, int8_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+LOKUST_VAL_FACTORY(U8, kU8, uint8_t, v)
+LOKUST_VAL_FACTORY(S16, kS16, int16_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+LOKUST_VAL_FACTORY(U16, kU16, uint16_t, v)
+LOKUST_VAL_FACTORY(S32, kS32, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+LOKUST_VAL_FACTORY(U32, kU32, uint32_t, v)
+LOKUST_VAL_FACTORY(S64, kS64, int64_t, static_cast<uint64_t>(v))
+LOKUST_VAL_FACTORY(U64, kU64, uint64_t, v)
+LOKUST_VAL_FACTORY(Char, kChar, char32_t, static_cast<uint64_t>(v))
+LOKUST_VAL_FACTORY(Own, kOwn, uint32_t, v)
+LOKUST_VAL_FACTORY(Borrow, kBorrow, uint32_t, v)
+#undef LOKUST_VAL_FACTORY
+
+Val Val::F32(float v) {
+  Val r;
+  r.kind_ = ValKind::kF32;
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  r.bits_ = b;
+  return r;
+}
+Val Val::F64(double v) {
+  Val r;
+  r.kind_ = ValKind::kF64;
+  std::memcpy(&r.bits_, &v, 8);
+  return r;
+}
+float Val::as_f32() const {
+  uint32_t b = static_cast<uint32_t>(bits_);
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+double Val::as_f64() const {
+  double d;
+  std::memcpy(&d, &bits_, 8);
+  return d;
+}
+Val Val::String(std::string utf8) {
+  Val r;
+  r.kind_ = ValKind::kString;
+  r.str_ = std::move(utf8);
+  return r;
+}
+Val Val::List(std::vector<Val> elems) {
+  Val r;
+  r.kind_ = ValKind::kList;
+  r.elems_ = std::move(elems);
+  return r;
+}
+Val Val::Record(std::vector<std::pair<std::string, Val>> fields) {
+  Val r;
+  r.kind_ = ValKind::kRecord;
+  for (auto& [n, v] : fields) {
+    r.names_.push_back(n);
+    r.elems_.push_back(std::move(v));
+  }
+  return r;
+}
+Val Val::Tuple(std::vector<Val> elems) {
+  Val r;
+  r.kind_ = ValKind::kTuple;
+  r.elems_ = std::move(elems);
+  return r;
+}
+Val Val::Variant(std::string label, std::optional<Val> payload) {
+  Val r;
+  r.kind_ = ValKind::kVariant;
+  r.str_ = std::move(label);
+  if (payload) r.elems_.push_back(std::move(*payload));
+  return r;
+}
+Val Val::Enum(std::string label) {
+  Val r;
+  r.kind_ = ValKind::kEnum;
+  r.str_ = std::move(label);
+  return r;
+}
+Val Val::Option(std::optional<Val> payload) {
+  Val r;
+  r.kind_ = ValKind::kOption;
+  r.bits_ = payload ? 1 : 0;
+  if (payload) r.elems_.push_back(std::move(*payload));
+  return r;
+}
+Val Val::Result(bool ok, std::optional<Val> payload) {
+  Val r;
+  r.kind_ = ValKind::kResult;
+  r.bits_ = ok ? 1 : 0;
+  if (payload) r.elems_.push_back(std::move(*payload));
+  return r;
+}
+Val Val::Flags(std::vector<std::string> set) {
+  Val r;
+  r.kind_ = ValKind::kFlags;
+  r.names_ = std::move(set);
+  return r;
+}
+
+bool Val::operator==(const Val& o) const {
+  if (kind_ != o.kind_) return false;
+  if (kind_ == ValKind::kF32) {
+    float a = as_f32(), b = o.as_f32();
+    return (std::isnan(a) && std::isnan(b)) || bits_ == o.bits_;
+  }
+  if (kind_ == ValKind::kF64) {
+    double a = as_f64(), b = o.as_f64();
+    return (std::isnan(a) && std::isnan(b)) || bits_ == o.bits_;
+  }
+  return bits_ == o.bits_ && str_ == o.str_ && elems_ == o.elems_ && names_ == o.names_;
+}
+
+std::string Val::ToString() const {
+  switch (kind_) {
+    case ValKind::kBool: return bits_ ? "true" : "false";
+    case ValKind::kS8:
+    case ValKind::kS16:
+    case ValKind::kS32:
+    case ValKind::kS64: return std::to_string(as_s64());
+    case ValKind::kU8:
+    case ValKind::kU16:
+    case ValKind::kU32:
+    case ValKind::kU64: return std::to_string(as_u64());
+    case ValKind::kF32:
+    case ValKind::kF64: {
+      double d = kind_ == ValKind::kF32 ? as_f32() : as_f64();
+      if (std::isnan(d)) return "nan";
+      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", d);
+      return buf;
+    }
+    case ValKind::kChar: {
+      std::string s = "'";
+      AppendUtf8(s, as_char());
+      return s + "'";
+    }
+    case ValKind::kString: return QuoteString(str_);
+    case ValKind::kList:
+    case ValKind::kTuple: {
+      std::string s = kind_ == ValKind::kList ? "[" : "(";
+      for (size_t i = 0; i < elems_.size(); ++i) {
+        if (i) s += ", ";
+        s += elems_[i].ToString();
+      }
+      return s + (kind_ == ValKind::kList ? "]" : ")");
+    }
+    case ValKind::kRecord: {
+      std::string s = "{";
+      for (size_t i = 0; i < elems_.size(); ++i) {
+        if (i) s += ", ";
+        s += names_[i] + ": " + elems_[i].ToString();
+      }
+      return s + "}";
+    }
+    case ValKind::kVariant:
+      return elems_.empty() ? str_ : str_ + "(" + elems_[0].ToString() + ")";
+    case ValKind::kEnum: return str_;
+    case ValKind::kOption: return bits_ ? "some(" + elems_[0].ToString() + ")" : "none";
+    case ValKind::kResult: {
+      std::string s = bits_ ? "ok" : "err";
+      return elems_.empty() ? s : s + "(" + elems_[0].ToString() + ")";
+    }
+    case ValKind::kFlags: {
+      std::string s = "{";
+      for (size_t i = 0; i < names_.size(); ++i) {
+        if (i) s += ", ";
+        s += names_[i];
+      }
+      return s + "}";
+    }
+    case ValKind::kOwn: return "own(" + std::to_string(bits_) + ")";
+    case ValKind::kBorrow: return "borrow(" + std::to_string(bits_) + ")";
+    default: return "<" + std::string(ValKindName(kind_)) + ">";
+  }
+}
+
+bool ValMatchesType(const Val& v, const ValTypePtr& t) {
+  if (!t) return false;
+  ValKind k = t->kind;
+  if (v.kind() != k) return false;
+  switch (k) {
+    case ValKind::kS8: return v.as_s64() >= -128 && v.as_s64() <= 127;
+    case ValKind::kU8: return v.as_u64() <= 0xff;
+    case ValKind::kS16: return v.as_s64() >= -32768 && v.as_s64() <= 32767;
+    case ValKind::kU16: return v.as_u64() <= 0xffff;
+    case ValKind::kS32: return v.as_s64() >= INT32_MIN && v.as_s64() <= INT32_MAX;
+    case ValKind::kU32: return v.as_u64() <= 0xffffffffu;
+    case ValKind::kChar: {
+      uint32_t c = v.as_char();
+      return c < 0x110000 && !(c >= 0xd800 && c <= 0xdfff);
+    }
+    case ValKind::kList:
+      if (t->fixed_length && v.elements().size() != *t->fixed_length) return false;
+      for (auto& e : v.elements())
+        if (!ValMatchesType(e, t->elem)) return false;
+      return true;
+    case ValKind::kRecord:
+      if (v.elements().size() != t->fields.size()) return false;
+      for (size_t i = 0; i < t->fields.size(); ++i)
+        if (v.field_names()[i] != t->fields[i].label ||
+            !ValMatchesType(v.elements()[i], t->fields[i].type))
+          return false;
+      return true;
+    case ValKind::kTuple:
+      if (v.elements().size() != t->fields.size()) return false;
+      for (size_t i = 0; i < t->fields.size(); ++i)
+        if (!ValMatchesType(v.elements()[i], t->fields[i].type)) return false;
+      return true;
+    case ValKind::kVariant:
+      for (auto& c : t->fields)
+        if (c.label == v.label()) {
+          if (!c.type) return v.payload() == nullptr;
+          return v.payload() && ValMatchesType(*v.payload(), c.type);
+        }
+      return false;
+    case ValKind::kEnum:
+      for (auto& l : t->labels)
+        if (l == v.label()) return true;
+      return false;
+    case ValKind::kOption:
+      return !v.is_some() || (v.payload() && ValMatchesType(*v.payload(), t->elem));
+    case ValKind::kResult: {
+      const ValTypePtr& pt = v.is_ok() ? t->ok : t->err;
+      if (!pt) return v.payload() == nullptr;
+      return v.payload() && ValMatchesType(*v.payload(), pt);
+    }
+    case ValKind::kFlags:
+      for (auto& f : v.flags()) {
+        bool found = false;
+        for (auto& l : t->labels) found |= l == f;
+        if (!found) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace lokust::component

@@ -1,0 +1,82 @@
+// Val: a dynamic component value of any component value type (the vocabulary of wasmtime's
+// component::Val). Strings are UTF-8; own/borrow carry a handle or representation as u32.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/component/types.h"
+
+namespace lokust::component {
+
+class Val {
+ public:
+  Val() = default;
+
+  static Val Bool(bool v);
+  static Val S8(int8_t v);
+  static Val U8(uint8_t v);
+  static Val S16(int16_t v);
+  static Val U16(uint16_t v);
+  static Val S32(int32_t v);
+  static Val U32(uint32_t v);
+  static Val S64(int64_t v);
+  static Val U64(uint64_t v);
+  static Val F32(float v);
+  static Val F64(double v);
+  static Val Char(char32_t v);
+  static Val String(std::string utf8);
+  static Val List(std::vector<Val> elems);
+  static Val Record(std::vector<std::pair<std::string, Val>> fields);
+  static Val Tuple(std::vector<Val> elems);
+  static Val Variant(std::string label, std::optional<Val> payload);
+  static Val Enum(std::string label);
+  static Val Option(std::optional<Val> payload);
+  static Val Result(bool ok, std::optional<Val> payload);
+  static Val Flags(std::vector<std::string> set);
+  static Val Own(uint32_t handle);
+  static Val Borrow(uint32_t handle);
+
+  ValKind kind() const { return kind_; }
+
+  bool as_bool() const { return bits_ != 0; }
+  int64_t as_s64() const { return static_cast<int64_t>(bits_); }  // any signed integer
+  uint64_t as_u64() const { return bits_; }                       // any unsigned integer
+  float as_f32() const;
+  double as_f64() const;
+  char32_t as_char() const { return static_cast<char32_t>(bits_); }
+  const std::string& as_string() const { return str_; }
+  uint32_t handle() const { return static_cast<uint32_t>(bits_); }
+
+  // list, tuple: the elements; record: the field values (names in field_names()).
+  const std::vector<Val>& elements() const { return elems_; }
+  const std::vector<std::string>& field_names() const { return names_; }
+  // variant, enum: the case label.
+  const std::string& label() const { return str_; }
+  // variant, option, result: the payload, or null.
+  const Val* payload() const { return elems_.empty() ? nullptr : &elems_[0]; }
+  bool is_some() const { return bits_ != 0; }  // option
+  bool is_ok() const { return bits_ != 0; }    // result
+  // flags: the labels that are set.
+  const std::vector<std::string>& flags() const { return names_; }
+
+  bool operator==(const Val& o) const;
+  // WAVE-like text: `"str"`, `[1, 2]`, `{a: 1}`, `(1, "x")`, `case(payload)`, `some(1)`,
+  // `ok("x")`, `{read, write}`.
+  std::string ToString() const;
+
+ private:
+  ValKind kind_ = ValKind::kBool;
+  uint64_t bits_ = 0;
+  std::string str_;
+  std::vector<Val> elems_;
+  std::vector<std::string> names_;
+};
+
+// Whether `v` is a value of type `t` (labels, arity and integer ranges checked).
+bool ValMatchesType(const Val& v, const ValTypePtr& t);
+
+}  // namespace lokust::component
