@@ -56,9 +56,8 @@ struct Expected {
 
 bool ParseType(const std::string& s, ValType* t) {
   static const std::map<std::string, ValType> kTypes = {
-      {"i32", ValType::kI32},         {"i64", ValType::kI64},
-      {"f32", ValType::kF32},         {"f64", ValType::kF64},
-      {"funcref", ValType::kFuncRef}, {"externref", ValType::kExternRef},
+      {"i32", ValType::kI32},  {"i64", ValType::kI64},         {"f32", ValType::kF32},
+      {"f64", ValType::kF64},  {"funcref", ValType::kFuncRef}, {"externref", ValType::kExternRef},
       {"v128", ValType::kV128}};
   auto it = kTypes.find(s);
   if (it == kTypes.end()) return false;
@@ -373,8 +372,7 @@ class ScriptRunner {
   FileResult result_;
 };
 
-FileResult RunFile(const fs::path& wast, const std::string& wast2json, bool verbose,
-                   bool keep) {
+FileResult RunFile(const fs::path& wast, const std::string& wast2json, bool verbose, bool keep) {
   FileResult fr;
   std::string tmpl = (fs::temp_directory_path() / "spec-runner-XXXXXX").string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
@@ -482,7 +480,8 @@ int main(int argc, char** argv) {
     failed += fr.failed;
     not_applicable += fr.not_applicable;
     std::cout << name << ": " << fr.passed << " passed, " << fr.failed << " failed";
-    if (fr.not_applicable) std::cout << " (" << fr.not_applicable << " text-format assert_malformed n/a)";
+    if (fr.not_applicable)
+      std::cout << " (" << fr.not_applicable << " text-format assert_malformed n/a)";
     std::cout << "\n";
     if (fr.failed) {
       failed_files.push_back(name);

@@ -59,8 +59,8 @@ bool ParseArg(const std::string& s, ValType t, Value* out) {
     case ValType::kI32:
     case ValType::kI64: {
       bool neg = !s.empty() && s[0] == '-';
-      uint64_t v = neg ? static_cast<uint64_t>(std::strtoll(c, &end, 0))
-                       : std::strtoull(c, &end, 0);
+      uint64_t v =
+          neg ? static_cast<uint64_t>(std::strtoll(c, &end, 0)) : std::strtoull(c, &end, 0);
       if (errno || end == c || *end) return false;
       *out = t == ValType::kI32 ? Value::I32(static_cast<uint32_t>(v)) : Value::I64(v);
       return true;
@@ -115,7 +115,7 @@ int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
   if (!module) {
     std::cerr << "wasm-run: " << opt.file << ": "
               << (module.error().kind == Error::Kind::kMalformed ? "malformed module: "
-                                                                  : "invalid module: ")
+                                                                 : "invalid module: ")
               << module.error().message << "\n";
     return 2;
   }
@@ -159,9 +159,8 @@ int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
     return 2;
   }
   if (opt.args.size() != f->type.params.size()) {
-    std::cerr << "wasm-run: \"" << name << "\" expects " << f->type.params.size()
-              << " arguments " << FuncTypeToString(f->type) << ", got " << opt.args.size()
-              << "\n";
+    std::cerr << "wasm-run: \"" << name << "\" expects " << f->type.params.size() << " arguments "
+              << FuncTypeToString(f->type) << ", got " << opt.args.size() << "\n";
     return 2;
   }
   std::vector<Value> args;
@@ -219,9 +218,12 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
   switch (Detect(bytes)) {
-    case BinaryKind::kCoreModule: return RunCoreModule(opt, bytes);
-    case BinaryKind::kComponent: return RunComponent(opt, bytes);
-    case BinaryKind::kUnknown: break;
+    case BinaryKind::kCoreModule:
+      return RunCoreModule(opt, bytes);
+    case BinaryKind::kComponent:
+      return RunComponent(opt, bytes);
+    case BinaryKind::kUnknown:
+      break;
   }
   std::cerr << "wasm-run: " << opt.file << ": not a WebAssembly binary\n";
   return 2;

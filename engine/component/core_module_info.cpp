@@ -330,6 +330,13 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
     if (s.failed()) return s.error();
   }
   if (r.failed()) return r.error();
+  for (auto& m : memories) {
+    if (!m.limits.is64 && !m.limits.page_size_log2 &&
+        (m.limits.min > 65536 || (m.limits.max && *m.limits.max > 65536)))
+      return Invalid("memory size must be at most 65536 pages (4GiB)", base_offset);
+    if (m.limits.max && *m.limits.max < m.limits.min)
+      return Invalid("size minimum must not be greater than maximum", base_offset);
+  }
   for (auto& [name, ki] : exports) {
     CoreExportDecl d;
     d.name = name;

@@ -880,7 +880,7 @@ class Decoder {
               size_t kat = r.offset();
               uint8_t k = r.U8();
               if (k != 0x12 && !r.failed()) {
-                r.BadByte(kat, k, "core instantiation arg kind");
+                r.BadByte(kat, k, "instantiation arg kind");
                 break;
               }
               ci.args.emplace_back(std::move(name), r.U32());

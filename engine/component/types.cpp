@@ -111,6 +111,18 @@ ResourceTypePtr NewResourceType(std::string name, bool local) {
   return r;
 }
 
+ResourceTypePtr NewResourceAlias(const ResourceTypePtr& of, std::string name) {
+  auto r = NewResourceType(std::move(name), of->local);
+  r->alias_of = of->alias_of ? of->alias_of : of;
+  r->dtor = of->dtor;
+  return r;
+}
+
+const ResourceType* ResourceRoot(const ResourceType* r) {
+  if (r && r->alias_of) return r->alias_of.get();
+  return r;
+}
+
 ValTypePtr ValType::Prim(ValKind k) {
   static const std::vector<ValTypePtr> kPrims = [] {
     std::vector<ValTypePtr> v;
@@ -200,7 +212,7 @@ bool ValTypeEquals(const ValTypePtr& a, const ValTypePtr& b) {
     if (!ValTypeEquals(a->fields[i].type, b->fields[i].type)) return false;
   }
   if (a->fixed_length != b->fixed_length) return false;
-  if (a->resource != b->resource) return false;
+  if (!SameResource(a->resource.get(), b->resource.get())) return false;
   return ValTypeEquals(a->elem, b->elem) && ValTypeEquals(a->value, b->value) &&
          ValTypeEquals(a->ok, b->ok) && ValTypeEquals(a->err, b->err);
 }

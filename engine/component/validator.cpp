@@ -29,7 +29,17 @@ std::string Lower(std::string s) {
 // ---------------------------------------------------------------------------------------
 // Resource substitution
 
-using ResourceMap = std::unordered_map<const ResourceType*, ResourceTypePtr>;
+// What instantiation substitutes: imported abstract resources (by root) and imported defined
+// types (by the object the import declarator created) map to what the arguments supply.
+struct ResourceMap {
+  std::unordered_map<const ResourceType*, ResourceTypePtr> res;
+  std::unordered_map<const ValType*, ValTypePtr> types;
+  bool empty() const { return res.empty() && types.empty(); }
+  auto find(const ResourceType* r) const { return res.find(r); }
+  auto end() const { return res.end(); }
+  ResourceTypePtr& operator[](const ResourceType* r) { return res[r]; }
+  size_t count(const ResourceType* r) const { return res.count(r); }
+};
 
 ValTypePtr Subst(const ValTypePtr& t, const ResourceMap& m);
 FuncTypePtr Subst(const FuncTypePtr& f, const ResourceMap& m);
@@ -39,8 +49,10 @@ ExternType Subst(const ExternType& e, const ResourceMap& m);
 
 ValTypePtr Subst(const ValTypePtr& t, const ResourceMap& m) {
   if (!t || m.empty()) return t;
+  auto ty = m.types.find(t.get());
+  if (ty != m.types.end()) return ty->second;
   if (t->kind == ValKind::kOwn || t->kind == ValKind::kBorrow) {
-    auto it = m.find(t->resource.get());
+    auto it = m.find(ResourceRoot(t->resource.get()));
     if (it == m.end()) return t;
     return t->kind == ValKind::kOwn ? ValType::Own(it->second) : ValType::Borrow(it->second);
   }
@@ -78,7 +90,7 @@ TypeEntry Subst(const TypeEntry& e, const ResourceMap& m) {
     case TypeEntry::Kind::kComponent: r.component = Subst(e.component, m); break;
     case TypeEntry::Kind::kInstance: r.instance = Subst(e.instance, m); break;
     case TypeEntry::Kind::kResource: {
-      auto it = m.find(e.resource.get());
+      auto it = m.find(ResourceRoot(e.resource.get()));
       if (it != m.end()) r.resource = it->second;
       break;
     }
@@ -116,7 +128,7 @@ ComponentTypePtr Subst(const ComponentTypePtr& ct, const ResourceMap& m) {
 // abstract ones an instance of that type provides), recursively through instances.
 void CollectDeclaredResources(const ExternType& e, std::vector<ResourceTypePtr>& out) {
   if (e.kind == ExternKind::kType && e.type.kind == TypeEntry::Kind::kResource) {
-    out.push_back(e.type.resource);
+    if (!e.type.resource->alias_of) out.push_back(e.type.resource);
   } else if (e.kind == ExternKind::kInstance && e.instance) {
     for (auto& x : e.instance->exports) CollectDeclaredResources(x.type, out);
   }
@@ -192,8 +204,9 @@ Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::str
       return Invalid("type mismatch" + ctx + ": expected primitive `" + ValKindName(e->kind) +
                      "` found primitive `" + ValKindName(a->kind) + "`");
     if (IsPrimitive(e->kind))
-      return Invalid("type mismatch" + ctx + ": expected primitive, found " +
-                     ValKindName(a->kind));
+      return Invalid("type mismatch" + ctx + ": expected " + ValKindName(e->kind) + ", found " +
+                     ValKindName(a->kind) + " (expected primitive, found " +
+                     ValKindName(a->kind) + ")");
     return Invalid("type mismatch" + ctx + ": expected " + ValKindName(e->kind) + ", found " +
                    ValKindName(a->kind));
   }
@@ -276,7 +289,8 @@ Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::str
     }
     case ValKind::kOwn:
     case ValKind::kBorrow:
-      if (a->resource != e->resource) return Invalid("resource types are not the same" + ctx);
+      if (!SameResource(a->resource.get(), e->resource.get()))
+        return Invalid("resource types are not the same" + ctx);
       return {};
     default:
       return {};
@@ -292,12 +306,12 @@ Result<void> FuncSubtype(const FuncType& a, const FuncType& e) {
     if (a.params[i].label != e.params[i].label)
       return Invalid("type mismatch: expected parameter named " + Q(e.params[i].label) +
                      ", found " + Q(a.params[i].label));
-    auto r = ValSubtype(e.params[i].type, a.params[i].type, "");
+    auto r = ValSubtype(a.params[i].type, e.params[i].type, "");
     if (!r) return Invalid("type mismatch in function parameter " + Q(e.params[i].label) + ": " +
                            r.error().message);
   }
-  if (!a.result && e.result) return Invalid("type mismatch: expected a result, found none");
-  if (a.result && !e.result) return Invalid("type mismatch: expected no result, found one");
+  if (!a.result && e.result) return Invalid("type mismatch: expected no result, found one");
+  if (a.result && !e.result) return Invalid("type mismatch: expected a result, found none");
   if (e.result) {
     auto r = ValSubtype(a.result, e.result, "");
     if (!r) return Invalid("type mismatch with result type: " + r.error().message);
@@ -313,7 +327,7 @@ Result<void> CoreExternSubtype(const CoreExternType& a, const CoreExternType& e)
     case CoreExternKind::kFunc:
     case CoreExternKind::kTag:
       if (!(a.func == e.func))
-        return Invalid("type mismatch: expected " + CoreFuncTypeToString(e.func) + ", found " +
+        return Invalid("type mismatch: expected: " + CoreFuncTypeToString(e.func) + ", found: " +
                        CoreFuncTypeToString(a.func));
       return {};
     case CoreExternKind::kGlobal:
@@ -363,6 +377,28 @@ Result<void> ModuleSubtype(const ModuleType& a, const ModuleType& e) {
 
 Result<void> ExternSubtypeImpl(const ExternType& a, const ExternType& e, ResourceMap& m);
 
+// Binds the abstract resources (and named defined types) `declared` introduces to what
+// `supplied` provides, by export name through instances.
+void BindDeclared(const ExternType& declared, const ExternType& supplied, ResourceMap& m) {
+  if (declared.kind != supplied.kind) return;
+  if (declared.kind == ExternKind::kType) {
+    if (declared.type.kind == TypeEntry::Kind::kResource &&
+        supplied.type.kind == TypeEntry::Kind::kResource && !declared.type.resource->alias_of &&
+        !m.count(declared.type.resource.get()))
+      m[declared.type.resource.get()] = supplied.type.resource;
+    if (declared.type.kind == TypeEntry::Kind::kDefined &&
+        supplied.type.kind == TypeEntry::Kind::kDefined)
+      m.types[declared.type.defined.get()] = supplied.type.defined;
+    return;
+  }
+  if (declared.kind == ExternKind::kInstance && declared.instance && supplied.instance) {
+    for (auto& de : declared.instance->exports) {
+      auto* se = supplied.instance->FindExport(de.name.name);
+      if (se) BindDeclared(de.type, se->type, m);
+    }
+  }
+}
+
 Result<void> InstanceSubtype(const InstanceType& a, const InstanceType& e, ResourceMap& m) {
   for (auto& ee : e.exports) {
     auto* ae = a.FindExport(ee.name.name);
@@ -393,12 +429,14 @@ Result<void> ExternSubtypeImpl(const ExternType& a, const ExternType& e, Resourc
         if (at.kind != TypeEntry::Kind::kResource)
           return Invalid(std::string("type mismatch: expected resource, found ") +
                          TypeEntryKindName(at.kind));
-        auto it = m.find(et.resource.get());
+        auto it = m.find(ResourceRoot(et.resource.get()));
         if (it != m.end()) {
-          if (it->second != at.resource) return Invalid("resource types are not the same");
+          if (!SameResource(it->second.get(), at.resource.get()))
+            return Invalid("resource types are not the same");
           return {};
         }
-        if (et.resource != at.resource) return Invalid("resource types are not the same");
+        if (!SameResource(et.resource.get(), at.resource.get()))
+          return Invalid("resource types are not the same");
         return {};
       }
       if (at.kind != et.kind)
@@ -419,7 +457,8 @@ Result<void> ExternSubtypeImpl(const ExternType& a, const ExternType& e, Resourc
       for (auto& ai : a.component->imports) {
         auto* ei = e.component->FindImport(ai.name.name);
         if (!ei) return Invalid("type mismatch: missing expected import " + Q(ai.name.name));
-        auto r = ExternSubtypeImpl(ei->type, ai.type, inner);
+        BindDeclared(ai.type, ei->type, inner);
+        auto r = ExternSubtypeImpl(ei->type, Subst(ai.type, inner), inner);
         if (!r) return Invalid("type mismatch in import " + Q(ai.name.name) + ": " +
                                r.error().message);
       }
@@ -449,6 +488,11 @@ struct State {
   std::vector<ExternDecl> imports, exports;
   std::map<std::string, std::string> import_keys, export_keys;  // conflict key -> name
   std::set<const ResourceType*> named;       // resources with a name in this scope
+  // Objects given a name by an import (import_*) or an export (export_*) in this scope;
+  // exported items may only refer to named nameable types (Explainer.md "external
+  // visibility"), imported items only to types named by imports.
+  std::set<const ValType*> import_types, export_types;
+  std::set<const ResourceType*> import_res, export_res;
   std::set<const ResourceType*> local;       // resources defined here
   std::set<const ResourceType*> imported_resources;  // introduced by import declarators
   std::map<const ResourceType*, std::string> resource_names_import, resource_names_export;
@@ -545,7 +589,49 @@ class Validator {
 
   // ---- types ----
 
+  // elem_size in 64 bits, saturating, for the "maximum byte size" rule (CanonicalABI.md:
+  // elem_size(t, i64) < 2^28, i.e. measured with 64-bit pointers).
+  static uint64_t ElemSize64(const ValTypePtr& t) {
+    constexpr uint64_t kCap = uint64_t{1} << 40;
+    switch (t->kind) {
+      case ValKind::kList:
+        if (t->fixed_length) return std::min(kCap, uint64_t{*t->fixed_length} * ElemSize64(t->elem));
+        return 16;  // (ptr, len) with 64-bit pointers: the wider of the two layouts
+      case ValKind::kString:
+      case ValKind::kMap:
+        return 16;
+      case ValKind::kRecord:
+      case ValKind::kTuple: {
+        uint64_t s = 0;
+        for (auto& f : t->fields) {
+          uint64_t a = alignment(f.type);
+          s = (s + a - 1) / a * a + ElemSize64(f.type);
+          if (s > kCap) return kCap;
+        }
+        return s;
+      }
+      case ValKind::kVariant:
+      case ValKind::kOption:
+      case ValKind::kResult: {
+        ValTypePtr d = despecialize(t);
+        uint64_t m = 0;
+        for (auto& c : d->fields)
+          if (c.type) m = std::max(m, ElemSize64(c.type));
+        return std::min(kCap, m + 8);
+      }
+      default:
+        return elem_size(t);
+    }
+  }
+
   Result<ValTypePtr> ConvertDefValType(State& st, const DefValTypeAst& d) {
+    auto r = ConvertDefValTypeInner(st, d);
+    if (r && ElemSize64(*r) >= (uint64_t{1} << 28))
+      return Invalid("type exceeds maximum byte size (elem_size must be below 2^28)");
+    return r;
+  }
+
+  Result<ValTypePtr> ConvertDefValTypeInner(State& st, const DefValTypeAst& d) {
     if ((d.opcode >= 0x73 && d.opcode <= 0x7f) || d.opcode == 0x64) return PrimOf(d.opcode);
     auto t = std::make_shared<ValType>();
     switch (d.opcode) {
@@ -727,7 +813,7 @@ class Validator {
         auto rt = NewResourceType("", true);
         if (t.resource.dtor) {
           uint32_t f = *t.resource.dtor;
-          LOKUST_CM_TRY(Bounds(st.info->core_funcs, f, "core func"));
+          LOKUST_CM_TRY(Bounds(st.info->core_funcs, f, "function"));
           CoreFuncType want{{kI32}, {}};
           if (!(st.info->core_funcs[f] == want))
             return Invalid("wrong signature for a destructor: expected " +
@@ -837,18 +923,136 @@ class Validator {
   }
 
   void NameResources(State& st, const ExternType& e, const std::string& name, bool import) {
+    auto& types = import ? st.import_types : st.export_types;
+    auto& res = import ? st.import_res : st.export_res;
     if (e.kind == ExternKind::kType && e.type.kind == TypeEntry::Kind::kResource) {
       st.named.insert(e.type.resource.get());
+      res.insert(e.type.resource.get());
       auto& names = import ? st.resource_names_import : st.resource_names_export;
-      names[e.type.resource.get()] = name;
+      names[ResourceRoot(e.type.resource.get())] = name;
       if (e.type.resource->name.empty()) e.type.resource->name = name;
+    } else if (e.kind == ExternKind::kType && e.type.kind == TypeEntry::Kind::kDefined) {
+      types.insert(e.type.defined.get());
     } else if (e.kind == ExternKind::kInstance && e.instance) {
       for (auto& x : e.instance->exports) {
-        if (x.type.kind == ExternKind::kType && x.type.type.kind == TypeEntry::Kind::kResource)
+        if (x.type.kind == ExternKind::kType && x.type.type.kind == TypeEntry::Kind::kResource) {
           st.named.insert(x.type.type.resource.get());
+          res.insert(x.type.type.resource.get());
+          if (x.type.type.resource->name.empty()) x.type.type.resource->name = x.name.name;
+        }
+        if (x.type.kind == ExternKind::kType && x.type.type.kind == TypeEntry::Kind::kDefined)
+          types.insert(x.type.type.defined.get());
         if (x.type.kind == ExternKind::kInstance) NameResources(st, x.type, x.name.name, import);
       }
     }
+  }
+
+  // A type import/export introduces a new index naming the item: give it a distinct object
+  // so visibility can tell the named type from the anonymous definition it names.
+  static ExternType NamedCopy(const ExternType& e, const std::string& name) {
+    if (e.kind != ExternKind::kType) return e;
+    ExternType r = e;
+    if (e.type.kind == TypeEntry::Kind::kDefined && !IsPrimitive(e.type.defined->kind)) {
+      r.type.defined = std::make_shared<ValType>(*e.type.defined);
+    } else if (e.type.kind == TypeEntry::Kind::kResource) {
+      r.type.resource = NewResourceAlias(e.type.resource, name);
+    }
+    return r;
+  }
+
+  struct VisCtx {
+    const std::set<const ValType*>* types[2] = {nullptr, nullptr};
+    const std::set<const ResourceType*>* res[2] = {nullptr, nullptr};
+    std::set<const ValType*> extra_types;
+    std::set<const ResourceType*> extra_res;
+    bool HasType(const ValType* t) const {
+      for (auto* s : types)
+        if (s && s->count(t)) return true;
+      return extra_types.count(t) > 0;
+    }
+    bool HasRes(const ResourceType* r) const {
+      for (auto* s : res)
+        if (s && s->count(r)) return true;
+      return extra_res.count(r) > 0;
+    }
+  };
+
+  static bool IsNameable(ValKind k) {
+    return k == ValKind::kRecord || k == ValKind::kVariant || k == ValKind::kEnum ||
+           k == ValKind::kFlags;
+  }
+
+  static bool VisibleVal(const ValTypePtr& t, bool top, const VisCtx& c) {
+    if (!t) return true;
+    if (!top && IsNameable(t->kind) && !c.HasType(t.get())) return false;
+    if ((t->kind == ValKind::kOwn || t->kind == ValKind::kBorrow) && !c.HasRes(t->resource.get()))
+      return false;
+    for (auto& f : t->fields)
+      if (!VisibleVal(f.type, false, c)) return false;
+    return VisibleVal(t->elem, false, c) && VisibleVal(t->value, false, c) &&
+           VisibleVal(t->ok, false, c) && VisibleVal(t->err, false, c);
+  }
+
+  static bool VisibleExtern(const ExternType& e, const VisCtx& c0) {
+    switch (e.kind) {
+      case ExternKind::kFunc:
+        for (auto& p : e.func->params)
+          if (!VisibleVal(p.type, false, c0)) return false;
+        return VisibleVal(e.func->result, false, c0);
+      case ExternKind::kValue:
+        return VisibleVal(e.value, false, c0);
+      case ExternKind::kType:
+        if (e.type.kind == TypeEntry::Kind::kDefined) return VisibleVal(e.type.defined, true, c0);
+        if (e.type.kind == TypeEntry::Kind::kFunc) {
+          ExternType fe;
+          fe.kind = ExternKind::kFunc;
+          fe.func = e.type.func;
+          return VisibleExtern(fe, c0);
+        }
+        if (e.type.kind == TypeEntry::Kind::kInstance) {
+          ExternType ie;
+          ie.kind = ExternKind::kInstance;
+          ie.instance = e.type.instance;
+          return VisibleExtern(ie, c0);
+        }
+        return true;
+      case ExternKind::kInstance: {
+        VisCtx c = c0;
+        for (auto& x : e.instance->exports) {
+          if (x.type.kind != ExternKind::kType) continue;
+          if (x.type.type.kind == TypeEntry::Kind::kDefined)
+            c.extra_types.insert(x.type.type.defined.get());
+          if (x.type.type.kind == TypeEntry::Kind::kResource)
+            c.extra_res.insert(x.type.type.resource.get());
+        }
+        for (auto& x : e.instance->exports)
+          if (!VisibleExtern(x.type, c)) return false;
+        return true;
+      }
+      default:
+        return true;
+    }
+  }
+
+  Result<void> CheckVisible(State& st, const ExternType& e, bool import) {
+    if (st.kind == ScopeKind::kInstanceType) return {};  // deferred until attached
+    VisCtx c;
+    c.types[0] = &st.import_types;
+    c.res[0] = &st.import_res;
+    if (!import) {
+      c.types[1] = &st.export_types;
+      c.res[1] = &st.export_res;
+    }
+    // The item's own declared resources/types count as named by it.
+    std::vector<ResourceTypePtr> declared;
+    CollectDeclaredResources(e, declared);
+    for (auto& r : declared) c.extra_res.insert(r.get());
+    if (e.kind == ExternKind::kType && e.type.kind == TypeEntry::Kind::kResource)
+      c.extra_res.insert(e.type.resource.get());
+    if (!VisibleExtern(e, c))
+      return Invalid(std::string(ExternKindName(e.kind)) + " not valid to be used as " +
+                     (import ? "import" : "export"));
+    return {};
   }
 
   // Checks a name and its attributes and registers it for conflicts; also checks annotated
@@ -861,8 +1065,7 @@ class Validator {
       auto r = ParseExternName(n.name, import);
       if (!r) {
         std::string m = r.error().message;
-        if (m.find("is not a valid extern name") == std::string::npos &&
-            m.find("kebab") == std::string::npos)
+        if (m.find("is not a valid extern name") == std::string::npos)
           m = Q(n.name) + " is not a valid extern name: " + m;
         return Invalid(m);
       }
@@ -878,7 +1081,8 @@ class Validator {
         return Invalid("name " + Q(n.name) + " is not valid with `implements`");
       auto ir = ParseExternName(*n.implements, import);
       if (!ir || ir->kind != ParsedName::Kind::kInterface)
-        return Invalid("`implements` name " + Q(*n.implements) + " must be an interface name");
+        return Invalid("`implements` name " + Q(*n.implements) +
+                       " is not a valid name: it must be an interface name");
     }
     // Annotated function names.
     if (pn.kind == ParsedName::Kind::kConstructor || pn.kind == ParsedName::Kind::kMethod ||
@@ -887,11 +1091,11 @@ class Validator {
       auto& names = import ? st.resource_names_import : st.resource_names_export;
       const FuncType& f = *e.func;
       auto expect_resource = [&](const ResourceTypePtr& rt) -> Result<void> {
-        auto it = names.find(rt.get());
-        if (it == names.end() || it->second != pn.resource) {
-          std::string found = it == names.end() ? std::string("<unnamed>") : it->second;
-          return Invalid("function does not match expected resource name " + Q(found));
-        }
+        auto it = names.find(ResourceRoot(rt.get()));
+        if (it == names.end())
+          return Invalid("resource used in function does not have a name in this context");
+        if (it->second != pn.resource)
+          return Invalid("function does not match expected resource name " + Q(it->second));
         return {};
       };
       if (pn.kind == ParsedName::Kind::kConstructor) {
@@ -932,26 +1136,6 @@ class Validator {
     return {};
   }
 
-  // Resources used by an import/export's type must already have a name in this scope
-  // (or be introduced by this very declarator).
-  Result<void> CheckResourcesNamed(State& st, const ExternType& e, bool import) {
-    std::set<const ResourceType*> used;
-    CollectUsedResources(e, used);
-    std::vector<ResourceTypePtr> declared;
-    CollectDeclaredResources(e, declared);
-    for (auto& d : declared) used.erase(d.get());
-    for (auto* r : used) {
-      if (!st.named.count(r)) {
-        const char* kind = ExternKindName(e.kind);
-        if (st.kind != ScopeKind::kComponent)
-          return Invalid("resource used in function does not have a name in this context");
-        return Invalid(std::string(kind) + " not valid to be used as " +
-                       (import ? "import" : "export"));
-      }
-    }
-    return {};
-  }
-
   // ---- declarators (component and instance types) ----
 
   Result<void> ValidateDecl(State& st, const DeclAst& d) {
@@ -971,8 +1155,8 @@ class Validator {
       case DeclAst::Kind::kAlias: {
         if (d.alias.target == AliasAst::Target::kCoreExport)
           return Invalid("core export aliases are not allowed in type declarators");
-        if (d.alias.target == AliasAst::Target::kExport &&
-            d.alias.sort.kind != SortKind::kType && d.alias.sort.kind != SortKind::kInstance)
+        if (d.alias.sort.kind != SortKind::kType && d.alias.sort.kind != SortKind::kInstance &&
+            !(d.alias.sort.kind == SortKind::kCore && d.alias.sort.core == CoreSort::kType))
           return Invalid("alias declarators may only refer to types or instances");
         return ValidateAlias(st, d.alias);
       }
@@ -982,7 +1166,8 @@ class Validator {
         auto e = ConvertExternDesc(st, d.desc, d.name.name);
         if (!e) return e.error();
         ExternType et = Freshen(*e, d.name.name);
-        LOKUST_CM_TRY(CheckResourcesNamed(st, et, import));
+        if (!d.desc.sub_resource) et = NamedCopy(et, d.name.name);
+        LOKUST_CM_TRY(CheckVisible(st, et, import));
         NameResources(st, et, d.name.name, import);
         LOKUST_CM_TRY(CheckExternName(st, d.name, et, import));
         AddToIndexSpace(st, et);
@@ -1019,6 +1204,9 @@ class Validator {
     auto desc_type = [&](const CoreImportDescAst& d) -> Result<CoreExternType> {
       CoreExternType x = d.type;
       x.kind = d.kind;
+      if (d.kind == CoreExternKind::kMemory && !x.limits.is64 && !x.limits.page_size_log2 &&
+          (x.limits.min > 65536 || (x.limits.max && *x.limits.max > 65536)))
+        return Invalid("memory size must be at most 65536 pages (4GiB)");
       if (d.kind == CoreExternKind::kFunc || d.kind == CoreExternKind::kTag) {
         auto f = func_of(d.type_index);
         if (!f) return f.error();
@@ -1127,7 +1315,9 @@ class Validator {
       }
       case AliasAst::Target::kOuter: {
         State* target = &st;
+        bool crosses_component = false;
         for (uint32_t i = 0; i < a.count; ++i) {
+          if (target->kind == ScopeKind::kComponent) crosses_component = true;
           target = target->parent;
           if (!target) return Invalid("invalid outer alias count of " + N(a.count));
         }
@@ -1136,7 +1326,7 @@ class Validator {
           if (a.index >= tin.types.size())
             return Invalid("unknown type " + N(a.index) + ": type index out of bounds");
           const TypeEntry& te = tin.types[a.index];
-          if (a.count > 0) {
+          if (crosses_component) {
             std::set<const ResourceType*> used;
             CollectUsedResources(te, used);
             if (!used.empty())
@@ -1265,13 +1455,18 @@ class Validator {
   Result<Opts> CheckOpts(State& st, const std::vector<CanonOptAst>& opts) {
     Opts o;
     auto& in = *st.info;
+    static const char* const kEnc[] = {"utf8", "utf16", "latin1-utf16"};
+    uint8_t enc = 0;
     for (auto& op : opts) {
       switch (op.code) {
         case 0x00:
         case 0x01:
         case 0x02:
-          if (o.has_encoding) return Invalid("canonical encoding option conflicts with previous encoding option");
+          if (o.has_encoding)
+            return Invalid(std::string("canonical encoding option `") + kEnc[enc] +
+                           "` conflicts with option `" + kEnc[op.code] + "`");
           o.has_encoding = true;
+          enc = op.code;
           break;
         case 0x03:
           if (o.memory) return Invalid("canonical option `memory` is specified more than once");
@@ -1304,6 +1499,8 @@ class Validator {
           break;
       }
     }
+    if (o.realloc && !o.memory)
+      return Invalid("canonical option `realloc` requires `memory` to also be specified");
     return o;
   }
 
@@ -1311,7 +1508,7 @@ class Validator {
     auto& in = *st.info;
     switch (c.op) {
       case 0x00: {  // lift
-        LOKUST_CM_TRY(Bounds(in.core_funcs, c.func, "core func"));
+        LOKUST_CM_TRY(Bounds(in.core_funcs, c.func, "function"));
         auto t = GetType(st, c.type);
         if (!t) return t.error();
         if (t->kind != TypeEntry::Kind::kFunc)
@@ -1324,6 +1521,10 @@ class Validator {
         if (ft.result) results_mem = needs_memory(ft.result);
         auto flat_p = flatten_types(ft.param_types());
         auto flat_r = flatten_types(ft.result_types());
+        if (o->async) {
+          results_mem = false;
+          flat_r.clear();
+        }
         if ((params_mem || flat_p.size() > MAX_FLAT_PARAMS || results_mem ||
              flat_r.size() > MAX_FLAT_RESULTS) &&
             !o->memory)
@@ -1332,10 +1533,24 @@ class Validator {
           return Invalid("canonical option `realloc` is required");
         if (!o->async) {
           CoreFuncType want = flatten_functype(ft, FlattenContext::kLift);
-          if (!(in.core_funcs[c.func] == want))
-            return Invalid("type mismatch: lowered function type " + CoreFuncTypeToString(want) +
-                           " does not match core function " + N(c.func) + " of type " +
-                           CoreFuncTypeToString(in.core_funcs[c.func]));
+          const CoreFuncType& have = in.core_funcs[c.func];
+          auto list = [](const std::vector<CoreValType>& v) {
+            std::string s = "[";
+            for (size_t i = 0; i < v.size(); ++i) {
+              std::string n = CoreValTypeName(v[i]);
+              if (!n.empty()) n[0] = static_cast<char>(std::toupper(n[0]));
+              s += (i ? ", " : "") + n;
+            }
+            return s + "]";
+          };
+          if (!have.any && want.params != have.params)
+            return Invalid("type mismatch: lowered parameter types `" + list(want.params) +
+                           "` do not match parameter types `" + list(have.params) +
+                           "` of core function " + N(c.func));
+          if (!have.any && want.results != have.results)
+            return Invalid("type mismatch: lowered result types `" + list(want.results) +
+                           "` do not match result types `" + list(have.results) +
+                           "` of core function " + N(c.func));
           if (o->post_return) {
             CoreFuncType pr{want.results, {}};
             if (!(in.core_funcs[*o->post_return] == pr))
@@ -1362,8 +1577,20 @@ class Validator {
              flat_r.size() > MAX_FLAT_RESULTS) &&
             !o->memory)
           return Invalid("canonical option `memory` is required");
-        if (results_mem && !o->realloc) return Invalid("canonical option `realloc` is required");
-        if (o->post_return) return Invalid("canonical option `post-return` cannot be used with `canon lower`");
+        if (results_mem && !o->realloc && !o->async)
+          return Invalid("canonical option `realloc` is required");
+        if (o->post_return)
+          return Invalid("canonical option `post-return` cannot be specified for lowerings");
+        if (o->async) {
+          // Async lower: at most 4 flat params (else a pointer), an out-pointer for the
+          // result, and an i32 status result.
+          CoreFuncType ct;
+          ct.params = flat_p.size() > 4 ? std::vector<CoreValType>{kI32} : flat_p;
+          if (ft.result) ct.params.push_back(kI32);
+          ct.results = {kI32};
+          in.core_funcs.push_back(ct);
+          return {};
+        }
         in.core_funcs.push_back(flatten_functype(ft, FlattenContext::kLower));
         return {};
       }
@@ -1386,7 +1613,9 @@ class Validator {
           auto o = CheckOpts(st, c.opts);
           if (!o) return o.error();
         }
-        in.core_funcs.push_back(CoreFuncType{});
+        CoreFuncType placeholder;
+        placeholder.any = true;
+        in.core_funcs.push_back(placeholder);
         return {};
       }
     }
@@ -1492,16 +1721,8 @@ class Validator {
       auto e = ConvertExternDesc(st, im->desc, im->name.name);
       if (!e) return e.error();
       ExternType et = Freshen(*e, im->name.name);
-      {
-        std::set<const ResourceType*> used;
-        CollectUsedResources(et, used);
-        std::vector<ResourceTypePtr> declared;
-        CollectDeclaredResources(et, declared);
-        for (auto& r : declared) used.erase(r.get());
-        for (auto* r : used)
-          if (!st.named.count(r) || st.local.count(r))
-            return Invalid(std::string(ExternKindName(et.kind)) + " not valid to be used as import");
-      }
+      if (!im->desc.sub_resource) et = NamedCopy(et, im->name.name);
+      LOKUST_CM_TRY(CheckVisible(st, et, true));
       NameResources(st, et, im->name.name, true);
       LOKUST_CM_TRY(CheckExternName(st, im->name, et, true));
       AddToIndexSpace(st, et);
@@ -1520,15 +1741,20 @@ class Validator {
           // (export "r" (type $r) (type (sub resource))): re-export as an abstract resource
           if (et.type.kind != TypeEntry::Kind::kResource)
             return Invalid("type mismatch: expected resource, found defined type");
+          // A fresh abstract resource: outside, it is unequal to every other type.
           want = et;
+          want.type.resource = NewResourceType(ex->name.name, false);
         } else {
           ResourceMap m;
           auto r = ExternSubtypeImpl(et, want, m);
-          if (!r) return r.error();
+          if (!r)
+            return Invalid("ascribed type of export is not compatible with item's type: " +
+                           r.error().message);
         }
         et = want;
       }
-      LOKUST_CM_TRY(CheckResourcesNamed(st, et, false));
+      if (!(ex->desc && ex->desc->sub_resource)) et = NamedCopy(et, ex->name.name);
+      LOKUST_CM_TRY(CheckVisible(st, et, false));
       NameResources(st, et, ex->name.name, false);
       LOKUST_CM_TRY(CheckExternName(st, ex->name, et, false));
       AddToIndexSpace(st, et);
@@ -1570,35 +1796,16 @@ class Validator {
       for (auto& im : ct.imports) {
         auto a = args.find(im.name.name);
         if (a == args.end()) return Invalid("missing import named " + Q(im.name.name));
-        std::vector<ResourceTypePtr> declared;
-        CollectDeclaredResources(im.type, declared);
+        if (im.type.kind == ExternKind::kType && a->second.kind == ExternKind::kType &&
+            im.type.type.kind == TypeEntry::Kind::kResource &&
+            !im.type.type.resource->alias_of && a->second.type.kind != TypeEntry::Kind::kResource)
+          return Invalid("type mismatch for import " + Q(im.name.name) +
+                         ": expected resource, found " + TypeEntryKindName(a->second.type.kind));
+        ExternType expected_before = Subst(im.type, m);
+        BindDeclared(im.type, a->second, m);
         ExternType expected = Subst(im.type, m);
-        // Bind resources the import declares with `(sub resource)`.
-        if (expected.kind == ExternKind::kType && expected.type.kind == TypeEntry::Kind::kResource &&
-            !declared.empty() && declared[0] == im.type.type.resource) {
-          if (a->second.kind != ExternKind::kType)
-            return Invalid(std::string("type mismatch for import ") + Q(im.name.name) +
-                           ": expected type, found " + ExternKindName(a->second.kind));
-          if (a->second.type.kind != TypeEntry::Kind::kResource)
-            return Invalid("type mismatch for import " + Q(im.name.name) +
-                           ": expected resource, found " +
-                           TypeEntryKindName(a->second.type.kind));
-          m[im.type.type.resource.get()] = a->second.type.resource;
-          continue;
-        }
-        if (expected.kind == ExternKind::kInstance && a->second.kind == ExternKind::kInstance) {
-          // Bind the instance's declared resources to the argument's.
-          for (auto& ee : im.type.instance->exports) {
-            if (ee.type.kind == ExternKind::kType &&
-                ee.type.type.kind == TypeEntry::Kind::kResource) {
-              auto* ae = a->second.instance->FindExport(ee.name.name);
-              if (ae && ae->type.kind == ExternKind::kType &&
-                  ae->type.type.kind == TypeEntry::Kind::kResource)
-                m[ee.type.type.resource.get()] = ae->type.type.resource;
-            }
-          }
-          expected = Subst(im.type, m);
-        }
+        if (expected.kind == ExternKind::kType && expected.type.kind == TypeEntry::Kind::kDefined)
+          expected = expected_before;  // compare the defined type structurally
         auto r = ExternSubtypeImpl(a->second, expected, m);
         if (!r) {
           std::string msg = r.error().message;
@@ -1609,12 +1816,18 @@ class Validator {
           return Invalid(msg + " (for import " + Q(im.name.name) + ")");
         }
       }
-      // Exported abstract resources are fresh per instantiation.
+      // Resources the component defines or declares in its exports are fresh per
+      // instantiation (resource types are generative).
       for (auto& ex : ct.exports) {
+        std::set<const ResourceType*> used;
+        CollectUsedResources(ex.type, used);
         std::vector<ResourceTypePtr> declared;
         CollectDeclaredResources(ex.type, declared);
-        for (auto& r : declared)
-          if (!m.count(r.get())) m[r.get()] = NewResourceType(r->name, false);
+        for (auto& r : declared) used.insert(r.get());
+        for (auto* r : used) {
+          const ResourceType* root = ResourceRoot(r);
+          if (!m.count(root)) m[root] = NewResourceType(r->name, false);
+        }
       }
       for (auto& ex : ct.exports) it->exports.push_back(ExternDecl{ex.name, Subst(ex.type, m)});
     } else {

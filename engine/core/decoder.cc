@@ -47,32 +47,45 @@ bool IsValidUtf8(const uint8_t* s, size_t n) {
 
 const char* ValTypeName(ValType t) {
   switch (t) {
-    case ValType::kI32: return "i32";
-    case ValType::kI64: return "i64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kV128: return "v128";
-    case ValType::kFuncRef: return "funcref";
-    case ValType::kExternRef: return "externref";
+    case ValType::kI32:
+      return "i32";
+    case ValType::kI64:
+      return "i64";
+    case ValType::kF32:
+      return "f32";
+    case ValType::kF64:
+      return "f64";
+    case ValType::kV128:
+      return "v128";
+    case ValType::kFuncRef:
+      return "funcref";
+    case ValType::kExternRef:
+      return "externref";
   }
   return "?";
 }
 
 const char* ExternKindName(ExternKind k) {
   switch (k) {
-    case ExternKind::kFunc: return "func";
-    case ExternKind::kTable: return "table";
-    case ExternKind::kMemory: return "memory";
-    case ExternKind::kGlobal: return "global";
+    case ExternKind::kFunc:
+      return "func";
+    case ExternKind::kTable:
+      return "table";
+    case ExternKind::kMemory:
+      return "memory";
+    case ExternKind::kGlobal:
+      return "global";
   }
   return "?";
 }
 
 std::string FuncTypeToString(const FuncType& t) {
   std::string s = "(";
-  for (size_t i = 0; i < t.params.size(); ++i) s += (i ? " " : "") + std::string(ValTypeName(t.params[i]));
+  for (size_t i = 0; i < t.params.size(); ++i)
+    s += (i ? " " : "") + std::string(ValTypeName(t.params[i]));
   s += ") -> (";
-  for (size_t i = 0; i < t.results.size(); ++i) s += (i ? " " : "") + std::string(ValTypeName(t.results[i]));
+  for (size_t i = 0; i < t.results.size(); ++i)
+    s += (i ? " " : "") + std::string(ValTypeName(t.results[i]));
   return s + ")";
 }
 
@@ -98,7 +111,12 @@ class Decoder {
     uint8_t b;
     if (!r.U8(&b)) return false;
     switch (b) {
-      case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f:
+      case 0x7f:
+      case 0x7e:
+      case 0x7d:
+      case 0x7c:
+      case 0x70:
+      case 0x6f:
         *out = static_cast<ValType>(b);
         return true;
       default:
@@ -253,8 +271,8 @@ bool Decoder::ConstExpr_(Reader& r, ValType expect, uint32_t num_globals, ConstE
   if (end != 0x0b) {
     // A second instruction: a constant after a constant is a type error, anything else
     // is not constant.
-    if (end == 0x41 || end == 0x42 || end == 0x43 || end == 0x44 || end == 0xd0 ||
-        end == 0xd2 || end == 0x23)
+    if (end == 0x41 || end == 0x42 || end == 0x43 || end == 0x44 || end == 0xd0 || end == 0xd2 ||
+        end == 0x23)
       return Invalid("type mismatch");
     return Invalid("constant expression required");
   }
@@ -395,10 +413,18 @@ bool Decoder::ExportSection(Reader& r) {
     if (!r.U32(&e.index)) return false;
     size_t limit = 0;
     switch (e.kind) {
-      case ExternKind::kFunc: limit = m_->func_types.size(); break;
-      case ExternKind::kTable: limit = m_->tables.size(); break;
-      case ExternKind::kMemory: limit = m_->memories.size(); break;
-      case ExternKind::kGlobal: limit = m_->globals.size(); break;
+      case ExternKind::kFunc:
+        limit = m_->func_types.size();
+        break;
+      case ExternKind::kTable:
+        limit = m_->tables.size();
+        break;
+      case ExternKind::kMemory:
+        limit = m_->memories.size();
+        break;
+      case ExternKind::kGlobal:
+        limit = m_->globals.size();
+        break;
     }
     if (e.index >= limit)
       return Invalid(std::string("unknown ") + ExternKindName(e.kind) + " " +
@@ -582,18 +608,43 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
     }
     bool ok = true;
     switch (id) {
-      case 1: ok = TypeSection(sr); break;
-      case 2: ok = ImportSection(sr); break;
-      case 3: ok = FunctionSection(sr); function_section_seen = true; break;
-      case 4: ok = TableSection(sr); break;
-      case 5: ok = MemorySection(sr); break;
-      case 6: ok = GlobalSection(sr); break;
-      case 7: ok = ExportSection(sr); break;
-      case 8: ok = StartSection(sr); break;
-      case 9: ok = ElemSection(sr); break;
-      case 12: ok = DataCountSection(sr); break;
-      case 10: ok = CodeSection(sr); break;
-      case 11: ok = DataSection(sr); break;
+      case 1:
+        ok = TypeSection(sr);
+        break;
+      case 2:
+        ok = ImportSection(sr);
+        break;
+      case 3:
+        ok = FunctionSection(sr);
+        function_section_seen = true;
+        break;
+      case 4:
+        ok = TableSection(sr);
+        break;
+      case 5:
+        ok = MemorySection(sr);
+        break;
+      case 6:
+        ok = GlobalSection(sr);
+        break;
+      case 7:
+        ok = ExportSection(sr);
+        break;
+      case 8:
+        ok = StartSection(sr);
+        break;
+      case 9:
+        ok = ElemSection(sr);
+        break;
+      case 12:
+        ok = DataCountSection(sr);
+        break;
+      case 10:
+        ok = CodeSection(sr);
+        break;
+      case 11:
+        ok = DataSection(sr);
+        break;
     }
     if (!sr.ok()) {
       r_.Fail(sr.error());
@@ -632,8 +683,8 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
   // both kinds, so run it over all and keep the first malformed error if any.
   std::optional<Error> first_invalid;
   for (size_t i = 0; i < bodies_.size(); ++i) {
-    auto r = TranslateFunction(ctx, static_cast<uint32_t>(i), bodies_[i], &m_->funcs[i], &code,
-                               &relocs);
+    auto r =
+        TranslateFunction(ctx, static_cast<uint32_t>(i), bodies_[i], &m_->funcs[i], &code, &relocs);
     if (!r) {
       if (r.error().kind == Error::Kind::kMalformed) return r.error();
       if (!first_invalid) first_invalid = r.error();

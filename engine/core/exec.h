@@ -32,10 +32,10 @@ struct Store::Exec {
   Slots stack;
   uint64_t* sp;  // first free slot
   std::vector<Frame> frames;
-  uint32_t depth = 0;       // frames in use
+  uint32_t depth = 0;         // frames in use
   uint32_t host_nesting = 0;  // host -> wasm re-entries in progress
-  int64_t budget = 0;       // ticks before the next slow check
-  uint64_t granted = 0;     // fuel taken out of the store for the current budget
+  int64_t budget = 0;         // ticks before the next slow check
+  uint64_t granted = 0;       // fuel taken out of the store for the current budget
 };
 
 struct Interp {

@@ -71,6 +71,12 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
   return {};
 }
 
+bool CallHostOrTrap(Store& store, Instance* inst, Func* f, uint64_t* args, std::string* why) {
+  auto r = CallHost(store, inst, f, args);
+  if (!r) *why = r.error().message;
+  return r.ok();
+}
+
 Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
   static const void* const kHandlers[] = {
 #define LOKUST_H(name, imms) &&L_##name,
@@ -115,37 +121,37 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
     trap_msg = (msg); \
     goto trap;        \
   } while (0)
-#define RELOAD_MEM()                 \
-  do {                               \
-    if (memobj) {                    \
-      mem = memobj->data();          \
+#define RELOAD_MEM()                  \
+  do {                                \
+    if (memobj) {                     \
+      mem = memobj->data();           \
       memsize = memobj->size_bytes(); \
-    } else {                         \
-      mem = nullptr;                 \
-      memsize = 0;                   \
-    }                                \
+    } else {                          \
+      mem = nullptr;                  \
+      memsize = 0;                    \
+    }                                 \
   } while (0)
-#define LOAD_INST()                                                   \
-  do {                                                                \
-    globals = inst->globals.data();                                   \
-    memobj = inst->memories.empty() ? nullptr : inst->memories[0];    \
-    RELOAD_MEM();                                                     \
+#define LOAD_INST()                                                \
+  do {                                                             \
+    globals = inst->globals.data();                                \
+    memobj = inst->memories.empty() ? nullptr : inst->memories[0]; \
+    RELOAD_MEM();                                                  \
   } while (0)
-#define TICK()                                                   \
-  do {                                                           \
-    if (__builtin_expect(--ex.budget < 0, 0)) {                  \
-      if (const char* why = SlowCheck(store)) TRAP(why);         \
-    }                                                            \
+#define TICK()                                           \
+  do {                                                   \
+    if (__builtin_expect(--ex.budget < 0, 0)) {          \
+      if (const char* why = SlowCheck(store)) TRAP(why); \
+    }                                                    \
   } while (0)
 #define TARGET(i) reinterpret_cast<const uint64_t*>(pc[i])
-#define DROPKEEP(dk)                                         \
-  do {                                                       \
-    uint32_t drop_ = static_cast<uint32_t>((dk) >> 32);      \
-    uint32_t keep_ = static_cast<uint32_t>(dk);              \
-    uint64_t* src_ = sp - keep_;                             \
-    uint64_t* dst_ = src_ - drop_;                           \
+#define DROPKEEP(dk)                                             \
+  do {                                                           \
+    uint32_t drop_ = static_cast<uint32_t>((dk) >> 32);          \
+    uint32_t keep_ = static_cast<uint32_t>(dk);                  \
+    uint64_t* src_ = sp - keep_;                                 \
+    uint64_t* dst_ = src_ - drop_;                               \
     for (uint32_t i_ = 0; i_ < keep_; ++i_) dst_[i_] = src_[i_]; \
-    sp = dst_ + keep_;                                       \
+    sp = dst_ + keep_;                                           \
   } while (0)
 
   // Enter `func` (a wasm function) with its arguments at base.
@@ -221,7 +227,7 @@ L_BrIfEqzNoDrop:
   else
     pc += 1;
   NEXT();
-L_BrTable: {
+L_BrTable : {
   uint32_t n = static_cast<uint32_t>(pc[0]);
   uint32_t i = static_cast<uint32_t>(*--sp);
   if (i > n) i = n;
@@ -231,7 +237,7 @@ L_BrTable: {
   pc = reinterpret_cast<const uint64_t*>(e[0]);
   NEXT();
 }
-L_Return: {
+L_Return : {
   uint32_t n = static_cast<uint32_t>(pc[0]);
   uint64_t* src = sp - n;
   for (uint32_t i = 0; i < n; ++i) fp[i] = src[i];
@@ -252,7 +258,7 @@ L_Call:
   f = inst->funcs[pc[0]];
   pc += 1;
   goto do_call;
-L_CallIndirect: {
+L_CallIndirect : {
   Table* t = inst->tables[pc[1]];
   uint32_t expect = inst->type_ids[pc[0]];
   pc += 2;
@@ -268,15 +274,14 @@ L_CallIndirect: {
   if (f->type_id != expect) TRAP("indirect call type mismatch");
   goto do_call;
 }
-do_call: {
+do_call : {
   if (f->instance == nullptr) {
     uint64_t* args = sp - f->num_params;
     ex.sp = sp;
     ex.depth = depth;
-    auto r = CallHost(store, inst, f, args);
+    bool ok = CallHostOrTrap(store, inst, f, args, &trap_owned);
     ex.sp = base;
-    if (!r) {
-      trap_owned = r.error().message;
+    if (!ok) {
       trap_msg = trap_owned.c_str();
       goto trap;
     }
@@ -307,7 +312,7 @@ L_DropKeep:
   DROPKEEP(pc[0]);
   pc += 1;
   NEXT();
-L_Select: {
+L_Select : {
   uint32_t c = static_cast<uint32_t>(sp[-1]);
   sp -= 2;
   if (!c) sp[-1] = sp[0];
@@ -350,7 +355,7 @@ L_RefFunc:
   NEXT();
 
   // ---- tables
-L_TableGet: {
+L_TableGet : {
   Table* t = inst->tables[pc[0]];
   pc += 1;
   uint32_t i = static_cast<uint32_t>(sp[-1]);
@@ -358,7 +363,7 @@ L_TableGet: {
   sp[-1] = t->elems()[i];
   NEXT();
 }
-L_TableSet: {
+L_TableSet : {
   Table* t = inst->tables[pc[0]];
   pc += 1;
   uint64_t v = *--sp;
@@ -371,14 +376,14 @@ L_TableSize:
   *sp++ = inst->tables[pc[0]]->size();
   pc += 1;
   NEXT();
-L_TableGrow: {
+L_TableGrow : {
   Table* t = inst->tables[pc[0]];
   pc += 1;
   uint32_t n = static_cast<uint32_t>(*--sp);
   sp[-1] = static_cast<uint32_t>(t->Grow(n, sp[-1]));
   NEXT();
 }
-L_TableFill: {
+L_TableFill : {
   Table* t = inst->tables[pc[0]];
   pc += 1;
   uint32_t n = static_cast<uint32_t>(*--sp);
@@ -388,7 +393,7 @@ L_TableFill: {
   std::fill_n(t->elems().begin() + i, n, v);
   NEXT();
 }
-L_TableCopy: {
+L_TableCopy : {
   Table* dt = inst->tables[pc[0]];
   Table* st = inst->tables[pc[1]];
   pc += 2;
@@ -399,7 +404,7 @@ L_TableCopy: {
   if (n) std::memmove(dt->elems().data() + d, st->elems().data() + s, n * sizeof(uint64_t));
   NEXT();
 }
-L_TableInit: {
+L_TableInit : {
   const auto& seg = inst->elems[pc[0]].items;
   Table* t = inst->tables[pc[1]];
   pc += 2;
@@ -419,13 +424,13 @@ L_ElemDrop:
 L_MemorySize:
   *sp++ = memsize >> 16;
   NEXT();
-L_MemoryGrow: {
+L_MemoryGrow : {
   uint32_t n = static_cast<uint32_t>(sp[-1]);
   sp[-1] = static_cast<uint32_t>(memobj->Grow(n));
   RELOAD_MEM();
   NEXT();
 }
-L_MemoryInit: {
+L_MemoryInit : {
   std::span<const uint8_t> seg = inst->datas[pc[0]];
   pc += 1;
   uint32_t n = static_cast<uint32_t>(*--sp);
@@ -439,7 +444,7 @@ L_DataDrop:
   inst->datas[pc[0]] = {};
   pc += 1;
   NEXT();
-L_MemoryCopy: {
+L_MemoryCopy : {
   uint32_t n = static_cast<uint32_t>(*--sp);
   uint32_t s = static_cast<uint32_t>(*--sp);
   uint32_t d = static_cast<uint32_t>(*--sp);
@@ -447,7 +452,7 @@ L_MemoryCopy: {
   if (n) std::memmove(mem + d, mem + s, n);
   NEXT();
 }
-L_MemoryFill: {
+L_MemoryFill : {
   uint32_t n = static_cast<uint32_t>(*--sp);
   uint8_t v = static_cast<uint8_t>(*--sp);
   uint32_t d = static_cast<uint32_t>(*--sp);
@@ -456,15 +461,15 @@ L_MemoryFill: {
   NEXT();
 }
 
-#define LOAD_OP(name, T, CONV)                                          \
-  L_##name : {                                                          \
-    uint64_t ea = static_cast<uint32_t>(sp[-1]) + pc[0];                \
-    pc += 1;                                                            \
-    if (__builtin_expect(ea + sizeof(T) > memsize, 0)) TRAP(kMemOob);   \
-    T v;                                                                \
-    std::memcpy(&v, mem + ea, sizeof(T));                               \
-    sp[-1] = CONV;                                                      \
-    NEXT();                                                             \
+#define LOAD_OP(name, T, CONV)                                        \
+  L_##name : {                                                        \
+    uint64_t ea = static_cast<uint32_t>(sp[-1]) + pc[0];              \
+    pc += 1;                                                          \
+    if (__builtin_expect(ea + sizeof(T) > memsize, 0)) TRAP(kMemOob); \
+    T v;                                                              \
+    std::memcpy(&v, mem + ea, sizeof(T));                             \
+    sp[-1] = CONV;                                                    \
+    NEXT();                                                           \
   }
   LOAD_OP(I32Load, uint32_t, v)
   LOAD_OP(I64Load, uint64_t, v)
@@ -481,7 +486,7 @@ L_MemoryFill: {
   LOAD_OP(I64Load32S, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
   LOAD_OP(I64Load32U, uint32_t, v)
 #undef LOAD_OP
-L_I32LoadL: {
+L_I32LoadL : {
   uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
   pc += 2;
   if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
@@ -491,15 +496,15 @@ L_I32LoadL: {
   NEXT();
 }
 
-#define STORE_OP(name, T)                                               \
-  L_##name : {                                                          \
-    T v = static_cast<T>(sp[-1]);                                       \
-    uint64_t ea = static_cast<uint32_t>(sp[-2]) + pc[0];                \
-    sp -= 2;                                                            \
-    pc += 1;                                                            \
-    if (__builtin_expect(ea + sizeof(T) > memsize, 0)) TRAP(kMemOob);   \
-    std::memcpy(mem + ea, &v, sizeof(T));                               \
-    NEXT();                                                             \
+#define STORE_OP(name, T)                                             \
+  L_##name : {                                                        \
+    T v = static_cast<T>(sp[-1]);                                     \
+    uint64_t ea = static_cast<uint32_t>(sp[-2]) + pc[0];              \
+    sp -= 2;                                                          \
+    pc += 1;                                                          \
+    if (__builtin_expect(ea + sizeof(T) > memsize, 0)) TRAP(kMemOob); \
+    std::memcpy(mem + ea, &v, sizeof(T));                             \
+    NEXT();                                                           \
   }
   STORE_OP(I32Store, uint32_t)
   STORE_OP(I64Store, uint64_t)
@@ -514,11 +519,13 @@ L_I32LoadL: {
 
   // ---- fused
 L_I32AddLL:
-  *sp++ = static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[0]]) + static_cast<uint32_t>(fp[pc[1]]));
+  *sp++ =
+      static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[0]]) + static_cast<uint32_t>(fp[pc[1]]));
   pc += 2;
   NEXT();
 L_I32SubLL:
-  *sp++ = static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[0]]) - static_cast<uint32_t>(fp[pc[1]]));
+  *sp++ =
+      static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[0]]) - static_cast<uint32_t>(fp[pc[1]]));
   pc += 2;
   NEXT();
 L_I32LtSLL:
@@ -544,98 +551,98 @@ L_I32AddC:
   NEXT();
 
   // ---- numeric
-#define UN_I32(name, expr)                           \
-  L_##name : {                                       \
-    uint32_t a = static_cast<uint32_t>(sp[-1]);      \
-    sp[-1] = static_cast<uint32_t>(expr);            \
-    NEXT();                                          \
+#define UN_I32(name, expr)                      \
+  L_##name : {                                  \
+    uint32_t a = static_cast<uint32_t>(sp[-1]); \
+    sp[-1] = static_cast<uint32_t>(expr);       \
+    NEXT();                                     \
   }
-#define BIN_I32(name, expr)                          \
-  L_##name : {                                       \
-    uint32_t b = static_cast<uint32_t>(sp[-1]);      \
-    uint32_t a = static_cast<uint32_t>(sp[-2]);      \
-    --sp;                                            \
-    sp[-1] = static_cast<uint32_t>(expr);            \
-    NEXT();                                          \
+#define BIN_I32(name, expr)                     \
+  L_##name : {                                  \
+    uint32_t b = static_cast<uint32_t>(sp[-1]); \
+    uint32_t a = static_cast<uint32_t>(sp[-2]); \
+    --sp;                                       \
+    sp[-1] = static_cast<uint32_t>(expr);       \
+    NEXT();                                     \
   }
-#define UN_I64(name, expr)                           \
-  L_##name : {                                       \
-    uint64_t a = sp[-1];                             \
-    sp[-1] = static_cast<uint64_t>(expr);            \
-    NEXT();                                          \
+#define UN_I64(name, expr)                \
+  L_##name : {                            \
+    uint64_t a = sp[-1];                  \
+    sp[-1] = static_cast<uint64_t>(expr); \
+    NEXT();                               \
   }
-#define BIN_I64(name, expr)                          \
-  L_##name : {                                       \
-    uint64_t b = sp[-1];                             \
-    uint64_t a = sp[-2];                             \
-    --sp;                                            \
-    sp[-1] = static_cast<uint64_t>(expr);            \
-    NEXT();                                          \
+#define BIN_I64(name, expr)               \
+  L_##name : {                            \
+    uint64_t b = sp[-1];                  \
+    uint64_t a = sp[-2];                  \
+    --sp;                                 \
+    sp[-1] = static_cast<uint64_t>(expr); \
+    NEXT();                               \
   }
-#define CMP_I64(name, expr)                          \
-  L_##name : {                                       \
-    uint64_t b = sp[-1];                             \
-    uint64_t a = sp[-2];                             \
-    --sp;                                            \
-    sp[-1] = (expr) ? 1 : 0;                         \
-    NEXT();                                          \
+#define CMP_I64(name, expr)  \
+  L_##name : {               \
+    uint64_t b = sp[-1];     \
+    uint64_t a = sp[-2];     \
+    --sp;                    \
+    sp[-1] = (expr) ? 1 : 0; \
+    NEXT();                  \
   }
-#define UN_F32(name, expr)                           \
-  L_##name : {                                       \
-    float a = F32(sp[-1]);                           \
-    sp[-1] = Slot(static_cast<float>(expr));         \
-    NEXT();                                          \
+#define UN_F32(name, expr)                   \
+  L_##name : {                               \
+    float a = F32(sp[-1]);                   \
+    sp[-1] = Slot(static_cast<float>(expr)); \
+    NEXT();                                  \
   }
-#define BIN_F32(name, expr)                          \
-  L_##name : {                                       \
-    float b = F32(sp[-1]);                           \
-    float a = F32(sp[-2]);                           \
-    --sp;                                            \
-    sp[-1] = Slot(static_cast<float>(expr));         \
-    NEXT();                                          \
+#define BIN_F32(name, expr)                  \
+  L_##name : {                               \
+    float b = F32(sp[-1]);                   \
+    float a = F32(sp[-2]);                   \
+    --sp;                                    \
+    sp[-1] = Slot(static_cast<float>(expr)); \
+    NEXT();                                  \
   }
-#define CMP_F32(name, expr)                          \
-  L_##name : {                                       \
-    float b = F32(sp[-1]);                           \
-    float a = F32(sp[-2]);                           \
-    --sp;                                            \
-    sp[-1] = (expr) ? 1 : 0;                         \
-    NEXT();                                          \
+#define CMP_F32(name, expr)  \
+  L_##name : {               \
+    float b = F32(sp[-1]);   \
+    float a = F32(sp[-2]);   \
+    --sp;                    \
+    sp[-1] = (expr) ? 1 : 0; \
+    NEXT();                  \
   }
-#define UN_F64(name, expr)                           \
-  L_##name : {                                       \
-    double a = F64(sp[-1]);                          \
-    sp[-1] = Slot(static_cast<double>(expr));        \
-    NEXT();                                          \
+#define UN_F64(name, expr)                    \
+  L_##name : {                                \
+    double a = F64(sp[-1]);                   \
+    sp[-1] = Slot(static_cast<double>(expr)); \
+    NEXT();                                   \
   }
-#define BIN_F64(name, expr)                          \
-  L_##name : {                                       \
-    double b = F64(sp[-1]);                          \
-    double a = F64(sp[-2]);                          \
-    --sp;                                            \
-    sp[-1] = Slot(static_cast<double>(expr));        \
-    NEXT();                                          \
+#define BIN_F64(name, expr)                   \
+  L_##name : {                                \
+    double b = F64(sp[-1]);                   \
+    double a = F64(sp[-2]);                   \
+    --sp;                                     \
+    sp[-1] = Slot(static_cast<double>(expr)); \
+    NEXT();                                   \
   }
-#define CMP_F64(name, expr)                          \
-  L_##name : {                                       \
-    double b = F64(sp[-1]);                          \
-    double a = F64(sp[-2]);                          \
-    --sp;                                            \
-    sp[-1] = (expr) ? 1 : 0;                         \
-    NEXT();                                          \
+#define CMP_F64(name, expr)  \
+  L_##name : {               \
+    double b = F64(sp[-1]);  \
+    double a = F64(sp[-2]);  \
+    --sp;                    \
+    sp[-1] = (expr) ? 1 : 0; \
+    NEXT();                  \
   }
-#define BITS_OP(name, expr)                          \
-  L_##name : {                                       \
-    sp[-1] = (expr);                                 \
-    NEXT();                                          \
+#define BITS_OP(name, expr) \
+  L_##name : {              \
+    sp[-1] = (expr);        \
+    NEXT();                 \
   }
-#define BITS_BIN(name, expr)                         \
-  L_##name : {                                       \
-    uint64_t b = sp[-1];                             \
-    uint64_t a = sp[-2];                             \
-    --sp;                                            \
-    sp[-1] = (expr);                                 \
-    NEXT();                                          \
+#define BITS_BIN(name, expr) \
+  L_##name : {               \
+    uint64_t b = sp[-1];     \
+    uint64_t a = sp[-2];     \
+    --sp;                    \
+    sp[-1] = (expr);         \
+    NEXT();                  \
   }
 #define S32(x) static_cast<int32_t>(x)
 #define S64(x) static_cast<int64_t>(x)
@@ -651,7 +658,7 @@ L_I32AddC:
   BIN_I32(I32LeU, a <= b)
   BIN_I32(I32GeS, S32(a) >= S32(b))
   BIN_I32(I32GeU, a >= b)
-  L_I64Eqz:
+L_I64Eqz:
   sp[-1] = sp[-1] == 0;
   NEXT();
   CMP_I64(I64Eq, a == b)
@@ -682,7 +689,7 @@ L_I32AddC:
   BIN_I32(I32Add, a + b)
   BIN_I32(I32Sub, a - b)
   BIN_I32(I32Mul, a * b)
-L_I32DivS: {
+L_I32DivS : {
   int32_t b = S32(sp[-1]), a = S32(sp[-2]);
   if (b == 0) TRAP("integer divide by zero");
   if (a == INT32_MIN && b == -1) TRAP("integer overflow");
@@ -690,21 +697,21 @@ L_I32DivS: {
   sp[-1] = static_cast<uint32_t>(a / b);
   NEXT();
 }
-L_I32DivU: {
+L_I32DivU : {
   uint32_t b = static_cast<uint32_t>(sp[-1]), a = static_cast<uint32_t>(sp[-2]);
   if (b == 0) TRAP("integer divide by zero");
   --sp;
   sp[-1] = a / b;
   NEXT();
 }
-L_I32RemS: {
+L_I32RemS : {
   int32_t b = S32(sp[-1]), a = S32(sp[-2]);
   if (b == 0) TRAP("integer divide by zero");
   --sp;
   sp[-1] = b == -1 ? 0 : static_cast<uint32_t>(a % b);
   NEXT();
 }
-L_I32RemU: {
+L_I32RemU : {
   uint32_t b = static_cast<uint32_t>(sp[-1]), a = static_cast<uint32_t>(sp[-2]);
   if (b == 0) TRAP("integer divide by zero");
   --sp;
@@ -725,7 +732,7 @@ L_I32RemU: {
   BIN_I64(I64Add, a + b)
   BIN_I64(I64Sub, a - b)
   BIN_I64(I64Mul, a * b)
-L_I64DivS: {
+L_I64DivS : {
   int64_t b = S64(sp[-1]), a = S64(sp[-2]);
   if (b == 0) TRAP("integer divide by zero");
   if (a == INT64_MIN && b == -1) TRAP("integer overflow");
@@ -733,21 +740,21 @@ L_I64DivS: {
   sp[-1] = static_cast<uint64_t>(a / b);
   NEXT();
 }
-L_I64DivU: {
+L_I64DivU : {
   uint64_t b = sp[-1], a = sp[-2];
   if (b == 0) TRAP("integer divide by zero");
   --sp;
   sp[-1] = a / b;
   NEXT();
 }
-L_I64RemS: {
+L_I64RemS : {
   int64_t b = S64(sp[-1]), a = S64(sp[-2]);
   if (b == 0) TRAP("integer divide by zero");
   --sp;
   sp[-1] = b == -1 ? 0 : static_cast<uint64_t>(a % b);
   NEXT();
 }
-L_I64RemU: {
+L_I64RemU : {
   uint64_t b = sp[-1], a = sp[-2];
   if (b == 0) TRAP("integer divide by zero");
   --sp;
@@ -792,13 +799,13 @@ L_I64RemU: {
   BITS_BIN(F64Copysign, math::F64Copysign(a, b))
   BITS_OP(I32WrapI64, sp[-1] & 0xffffffffu)
 
-#define TRUNC_OP(name, I, FROM, OUT)                                          \
-  L_##name : {                                                                \
-    I r;                                                                      \
-    int e = math::TruncChecked<I>(FROM(sp[-1]), &r);                          \
+#define TRUNC_OP(name, I, FROM, OUT)                                            \
+  L_##name : {                                                                  \
+    I r;                                                                        \
+    int e = math::TruncChecked<I>(FROM(sp[-1]), &r);                            \
     if (e) TRAP(e == 1 ? "invalid conversion to integer" : "integer overflow"); \
-    sp[-1] = OUT;                                                             \
-    NEXT();                                                                   \
+    sp[-1] = OUT;                                                               \
+    NEXT();                                                                     \
   }
   TRUNC_OP(I32TruncF32S, int32_t, F32, static_cast<uint32_t>(r))
   TRUNC_OP(I32TruncF32U, uint32_t, F32, r)

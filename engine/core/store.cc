@@ -1,5 +1,7 @@
 // Store, instances, memories, tables, instantiation, calls and the Linker.
 
+#include "engine/core/store.h"
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -8,7 +10,6 @@
 
 #include "engine/core/code.h"
 #include "engine/core/exec.h"
-#include "engine/core/store.h"
 
 namespace lokust::core {
 
@@ -115,10 +116,14 @@ std::optional<Extern> Instance::GetExport(std::string_view name) const {
   const Export* e = module_->find_export(name);
   if (!e) return std::nullopt;
   switch (e->kind) {
-    case ExternKind::kFunc: return Extern::Of(funcs[e->index]);
-    case ExternKind::kTable: return Extern::Of(tables[e->index]);
-    case ExternKind::kMemory: return Extern::Of(memories[e->index]);
-    case ExternKind::kGlobal: return Extern::Of(globals[e->index]);
+    case ExternKind::kFunc:
+      return Extern::Of(funcs[e->index]);
+    case ExternKind::kTable:
+      return Extern::Of(tables[e->index]);
+    case ExternKind::kMemory:
+      return Extern::Of(memories[e->index]);
+    case ExternKind::kGlobal:
+      return Extern::Of(globals[e->index]);
   }
   return std::nullopt;
 }
@@ -199,16 +204,18 @@ bool LimitsMatch(const SizeLimits& actual, const SizeLimits& expected) {
   return true;
 }
 
-std::string ImportName(const Import& imp) {
-  return "\"" + imp.module + "\" \"" + imp.name + "\"";
-}
+std::string ImportName(const Import& imp) { return "\"" + imp.module + "\" \"" + imp.name + "\""; }
 
 uint64_t EvalConst(const ConstExpr& e, const Instance& inst) {
   switch (e.op) {
-    case ConstExpr::Op::kConst: return e.bits;
-    case ConstExpr::Op::kRefNull: return 0;
-    case ConstExpr::Op::kRefFunc: return reinterpret_cast<uint64_t>(inst.funcs[e.index]);
-    case ConstExpr::Op::kGlobalGet: return inst.globals[e.index]->bits;
+    case ConstExpr::Op::kConst:
+      return e.bits;
+    case ConstExpr::Op::kRefNull:
+      return 0;
+    case ConstExpr::Op::kRefFunc:
+      return reinterpret_cast<uint64_t>(inst.funcs[e.index]);
+    case ConstExpr::Op::kGlobalGet:
+      return inst.globals[e.index]->bits;
   }
   return 0;
 }
@@ -233,8 +240,7 @@ Result<Instance*> Store::Instantiate(std::shared_ptr<const Module> module,
         const FuncType& want = m.types[imp.func_type];
         if (ext.func()->type != want)
           return LinkError("incompatible import type for " + ImportName(imp) + ": expected " +
-                           FuncTypeToString(want) + ", got " +
-                           FuncTypeToString(ext.func()->type));
+                           FuncTypeToString(want) + ", got " + FuncTypeToString(ext.func()->type));
         break;
       }
       case ExternKind::kTable: {
@@ -266,10 +272,18 @@ Result<Instance*> Store::Instantiate(std::shared_ptr<const Module> module,
   for (const auto& t : m.types) inst->type_ids.push_back(TypeId(t));
   for (size_t i = 0; i < imports.size(); ++i) {
     switch (imports[i].kind) {
-      case ExternKind::kFunc: inst->funcs.push_back(imports[i].func()); break;
-      case ExternKind::kTable: inst->tables.push_back(imports[i].table()); break;
-      case ExternKind::kMemory: inst->memories.push_back(imports[i].memory()); break;
-      case ExternKind::kGlobal: inst->globals.push_back(imports[i].global()); break;
+      case ExternKind::kFunc:
+        inst->funcs.push_back(imports[i].func());
+        break;
+      case ExternKind::kTable:
+        inst->tables.push_back(imports[i].table());
+        break;
+      case ExternKind::kMemory:
+        inst->memories.push_back(imports[i].memory());
+        break;
+      case ExternKind::kGlobal:
+        inst->globals.push_back(imports[i].global());
+        break;
     }
   }
   const uint64_t* code_base = m.code().data();
@@ -437,10 +451,9 @@ std::string Module::Disassemble(uint32_t func_index) const {
       break;
     }
     bool has_target = op == code::Op::Jump || op == code::Op::JumpBack || op == code::Op::Br ||
-                      op == code::Op::BrBack || op == code::Op::BrIf ||
-                      op == code::Op::BrIfBack || op == code::Op::BrIfNoDrop ||
-                      op == code::Op::BrIfNoDropBack || op == code::Op::BrUnless ||
-                      op == code::Op::BrIfEqzNoDrop;
+                      op == code::Op::BrBack || op == code::Op::BrIf || op == code::Op::BrIfBack ||
+                      op == code::Op::BrIfNoDrop || op == code::Op::BrIfNoDropBack ||
+                      op == code::Op::BrUnless || op == code::Op::BrIfEqzNoDrop;
     if (op == code::Op::BrTable) {
       uint64_t n = *pc++;
       for (uint64_t i = 0; i <= n; ++i) {

@@ -3,12 +3,13 @@
 // code is reachable the emitter appends internal code whose stack heights follow exactly
 // from the validator's stack, so branches carry pre-computed drop/keep counts.
 
+#include "engine/core/translator.h"
+
 #include <algorithm>
 #include <array>
 
 #include "engine/core/code.h"
 #include "engine/core/reader.h"
-#include "engine/core/translator.h"
 
 namespace lokust::core {
 namespace {
@@ -49,7 +50,7 @@ const std::array<NumericInfo, 8>& SatTable() {
   static const std::array<NumericInfo, 8> table = [] {
     std::array<NumericInfo, 8> t{};
 #define LOKUST_SAT_ROW(name, opcode, a, b, r) \
-  if ((opcode) >= 0xfc00) t[(opcode) - 0xfc00] = NumericInfo{Op::name, a, b, r, true};
+  if ((opcode) >= 0xfc00) t[(opcode)-0xfc00] = NumericInfo{Op::name, a, b, r, true};
     LOKUST_NUMERIC_OPS(LOKUST_SAT_ROW)
 #undef LOKUST_SAT_ROW
     return t;
@@ -73,7 +74,10 @@ struct Ctrl {
 class Translator {
  public:
   Translator(const ModuleContext& ctx, std::vector<uint64_t>* code, std::vector<size_t>* relocs)
-      : ctx_(ctx), m_(*ctx.module), code_(*code), relocs_(*relocs),
+      : ctx_(ctx),
+        m_(*ctx.module),
+        code_(*code),
+        relocs_(*relocs),
         handlers_(code::HandlerTable()) {}
 
   Result<void> Run(uint32_t defined_index, std::span<const uint8_t> body, FuncCode* out);
@@ -322,12 +326,25 @@ void Translator::EmitBinary(Op op) {
   // local.get a; local.get b; op  ->  opLL a b
   Op ll = Op::kCount, lc = Op::kCount;
   switch (op) {
-    case Op::I32Add: ll = Op::I32AddLL; lc = Op::I32AddLC; break;
-    case Op::I32Sub: ll = Op::I32SubLL; lc = Op::I32SubLC; break;
-    case Op::I32LtS: ll = Op::I32LtSLL; break;
-    case Op::I32LtU: ll = Op::I32LtULL; break;
-    case Op::I64Add: ll = Op::I64AddLL; break;
-    default: break;
+    case Op::I32Add:
+      ll = Op::I32AddLL;
+      lc = Op::I32AddLC;
+      break;
+    case Op::I32Sub:
+      ll = Op::I32SubLL;
+      lc = Op::I32SubLC;
+      break;
+    case Op::I32LtS:
+      ll = Op::I32LtSLL;
+      break;
+    case Op::I32LtU:
+      ll = Op::I32LtULL;
+      break;
+    case Op::I64Add:
+      ll = Op::I64AddLL;
+      break;
+    default:
+      break;
   }
   if (ll != Op::kCount && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == n &&
       Is(ops_[1], Op::LocalGet) && ops_[1] + 2 == ops_[0]) {
@@ -338,8 +355,8 @@ void Translator::EmitBinary(Op op) {
     Imm(b);
     return;
   }
-  if (lc != Op::kCount && Is(ops_[0], Op::Const) && ops_[0] + 2 == n &&
-      Is(ops_[1], Op::LocalGet) && ops_[1] + 2 == ops_[0]) {
+  if (lc != Op::kCount && Is(ops_[0], Op::Const) && ops_[0] + 2 == n && Is(ops_[1], Op::LocalGet) &&
+      ops_[1] + 2 == ops_[0]) {
     uint64_t a = code_[ops_[1] + 1], c = code_[ops_[0] + 1];
     Rewind(ops_[1]);
     Emit(lc);
@@ -357,8 +374,7 @@ void Translator::EmitBinary(Op op) {
   Emit(op);
 }
 
-Result<void> Translator::Run(uint32_t defined_index, std::span<const uint8_t> body,
-                             FuncCode* out) {
+Result<void> Translator::Run(uint32_t defined_index, std::span<const uint8_t> body, FuncCode* out) {
   Reader r(body);
   const FuncType& ft = m_.types[out->type];
   locals_ = ToVT(ft.params);
@@ -679,29 +695,52 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       Imm(t);
       return true;
     }
-    case 0x28: return Load(r, Op::I32Load, 2, I32);
-    case 0x29: return Load(r, Op::I64Load, 3, I64);
-    case 0x2a: return Load(r, Op::F32Load, 2, F32);
-    case 0x2b: return Load(r, Op::F64Load, 3, F64);
-    case 0x2c: return Load(r, Op::I32Load8S, 0, I32);
-    case 0x2d: return Load(r, Op::I32Load8U, 0, I32);
-    case 0x2e: return Load(r, Op::I32Load16S, 1, I32);
-    case 0x2f: return Load(r, Op::I32Load16U, 1, I32);
-    case 0x30: return Load(r, Op::I64Load8S, 0, I64);
-    case 0x31: return Load(r, Op::I64Load8U, 0, I64);
-    case 0x32: return Load(r, Op::I64Load16S, 1, I64);
-    case 0x33: return Load(r, Op::I64Load16U, 1, I64);
-    case 0x34: return Load(r, Op::I64Load32S, 2, I64);
-    case 0x35: return Load(r, Op::I64Load32U, 2, I64);
-    case 0x36: return Store(r, Op::I32Store, 2, I32);
-    case 0x37: return Store(r, Op::I64Store, 3, I64);
-    case 0x38: return Store(r, Op::F32Store, 2, F32);
-    case 0x39: return Store(r, Op::F64Store, 3, F64);
-    case 0x3a: return Store(r, Op::I32Store8, 0, I32);
-    case 0x3b: return Store(r, Op::I32Store16, 1, I32);
-    case 0x3c: return Store(r, Op::I64Store8, 0, I64);
-    case 0x3d: return Store(r, Op::I64Store16, 1, I64);
-    case 0x3e: return Store(r, Op::I64Store32, 2, I64);
+    case 0x28:
+      return Load(r, Op::I32Load, 2, I32);
+    case 0x29:
+      return Load(r, Op::I64Load, 3, I64);
+    case 0x2a:
+      return Load(r, Op::F32Load, 2, F32);
+    case 0x2b:
+      return Load(r, Op::F64Load, 3, F64);
+    case 0x2c:
+      return Load(r, Op::I32Load8S, 0, I32);
+    case 0x2d:
+      return Load(r, Op::I32Load8U, 0, I32);
+    case 0x2e:
+      return Load(r, Op::I32Load16S, 1, I32);
+    case 0x2f:
+      return Load(r, Op::I32Load16U, 1, I32);
+    case 0x30:
+      return Load(r, Op::I64Load8S, 0, I64);
+    case 0x31:
+      return Load(r, Op::I64Load8U, 0, I64);
+    case 0x32:
+      return Load(r, Op::I64Load16S, 1, I64);
+    case 0x33:
+      return Load(r, Op::I64Load16U, 1, I64);
+    case 0x34:
+      return Load(r, Op::I64Load32S, 2, I64);
+    case 0x35:
+      return Load(r, Op::I64Load32U, 2, I64);
+    case 0x36:
+      return Store(r, Op::I32Store, 2, I32);
+    case 0x37:
+      return Store(r, Op::I64Store, 3, I64);
+    case 0x38:
+      return Store(r, Op::F32Store, 2, F32);
+    case 0x39:
+      return Store(r, Op::F64Store, 3, F64);
+    case 0x3a:
+      return Store(r, Op::I32Store8, 0, I32);
+    case 0x3b:
+      return Store(r, Op::I32Store16, 1, I32);
+    case 0x3c:
+      return Store(r, Op::I64Store8, 0, I64);
+    case 0x3d:
+      return Store(r, Op::I64Store16, 1, I64);
+    case 0x3e:
+      return Store(r, Op::I64Store32, 2, I64);
     case 0x3f:    // memory.size
     case 0x40: {  // memory.grow
       uint8_t zero;
@@ -755,9 +794,9 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       if (!Pop(I32)) return false;
       Push(I64);
       return true;
-    case 0xbc:  // i32.reinterpret_f32
-    case 0xbd:  // i64.reinterpret_f64
-    case 0xbe:  // f32.reinterpret_i32
+    case 0xbc:    // i32.reinterpret_f32
+    case 0xbd:    // i64.reinterpret_f64
+    case 0xbe:    // f32.reinterpret_i32
     case 0xbf: {  // f64.reinterpret_i64
       static const VT from[] = {F32, F64, I32, I64}, to[] = {I32, I64, F32, F64};
       if (!Pop(from[opcode - 0xbc])) return false;

@@ -134,9 +134,14 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
 ContextPack pack_context(Platform& platform, std::span<const ContextSource> sources,
                          uint32_t total_phases, std::string_view query, uint32_t budget) {
   ContextPack pack;
-  pack.bytes = raw_context(sources, total_phases);
-  pack.raw_bytes = pack.bytes.size();
-  if (pack.bytes.size() <= budget) return pack;
+  for (const ContextSource& s : sources) {
+    pack.raw_bytes +=
+        phase_header(s.phase_number, total_phases, s.agent_id).size() + s.output.size() + 1;
+  }
+  if (pack.raw_bytes <= budget) {
+    pack.bytes = raw_context(sources, total_phases);
+    return pack;
+  }
 
   const size_t m = sources.size();
   std::vector<std::vector<uint8_t>> pieces(m);
@@ -148,8 +153,9 @@ ContextPack pack_context(Platform& platform, std::span<const ContextSource> sour
   // The newest output first: whole, or as an excerpt of whatever room there is.
   {
     const std::string h = header_of(m - 1);
-    std::vector<uint8_t> e = whole_entry(h, sources[m - 1].output);
-    if (e.size() > room) e = excerpt_entry(h, sources[m - 1].output, room, 0);
+    const auto out = sources[m - 1].output;
+    std::vector<uint8_t> e =
+        h.size() + out.size() + 1 <= room ? whole_entry(h, out) : excerpt_entry(h, out, room, 0);
     room -= e.size();
     pieces[m - 1] = std::move(e);
   }
@@ -181,14 +187,16 @@ ContextPack pack_context(Platform& platform, std::span<const ContextSource> sour
     }
     for (size_t i : order) {
       const std::string h = header_of(i);
-      std::vector<uint8_t> e = whole_entry(h, sources[i].output);
-      if (e.size() > room) e = excerpt_entry(h, sources[i].output, room, kMinExcerptContent);
+      const auto out = sources[i].output;
+      std::vector<uint8_t> e = h.size() + out.size() + 1 <= room
+                                   ? whole_entry(h, out)
+                                   : excerpt_entry(h, out, room, kMinExcerptContent);
       room -= e.size();
       pieces[i] = std::move(e);
     }
   }
 
-  pack.bytes.clear();
+  pack.bytes.reserve(budget - room);
   for (const auto& p : pieces) append(pack.bytes, p);
   return pack;
 }

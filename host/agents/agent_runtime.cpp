@@ -50,12 +50,11 @@ Result<Key> load_key(const std::string& runtime, const RuntimeConfig& config,
     text << in.rdbuf();
     key.value = std::string(trim(text.str()));
     if (key.value.empty()) {
-      return Result<Key>::err(runtime + ": the API key file " + config.api_key_file +
-                              " is empty");
+      return Result<Key>::err(runtime + ": the API key file " + config.api_key_file + " is empty");
     }
   } else {
-    const std::string env = config.api_key_env.empty() ? std::string(default_env)
-                                                        : config.api_key_env;
+    const std::string env =
+        config.api_key_env.empty() ? std::string(default_env) : config.api_key_env;
     if (!env.empty()) {
       key.source = "$" + env;
       if (const char* v = std::getenv(env.c_str()); v != nullptr) {
@@ -80,7 +79,8 @@ Result<Key> load_key(const std::string& runtime, const RuntimeConfig& config,
 Result<RuntimePtr> make_agent_runtime(const RuntimeConfig& config) {
   const std::string& name = config.runtime;
   if (name == "heuristic" || name.empty()) {
-    return Result<RuntimePtr>::ok(std::make_unique<HeuristicRuntime>(config.heuristic_output_bytes));
+    return Result<RuntimePtr>::ok(
+        std::make_unique<HeuristicRuntime>(config.heuristic_output_bytes));
   }
   const bool anthropic = name == "anthropic";
   if (!anthropic && name != "openai") {

@@ -16,8 +16,8 @@ class AnthropicRuntime final : public RemoteRuntime {
  public:
   AnthropicRuntime(const RuntimeConfig& config, std::string url, std::string key,
                    std::string key_source)
-      : RemoteRuntime("anthropic", with_model(config), std::move(url), headers_for(key),
-                      key, std::move(key_source)),
+      : RemoteRuntime("anthropic", with_model(config), std::move(url), headers_for(key), key,
+                      std::move(key_source)),
         max_tokens_(config.max_tokens) {}
 
  private:

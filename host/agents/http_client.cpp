@@ -29,8 +29,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -106,7 +106,9 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
 }
 
 HttpClient::HttpClient(Millis connect_timeout, Millis request_timeout)
-    : connect_timeout_(connect_timeout), request_timeout_(request_timeout) {
+    : connect_timeout_(connect_timeout),
+      request_timeout_(request_timeout),
+      no_proxy_(no_proxy_list()) {
   if (global_init()) curl_ = curl_easy_init();
 }
 
@@ -133,8 +135,10 @@ HttpOutcome HttpClient::post(const HttpRequest& request) {
   // libcurl would otherwise send `Expect: 100-continue` for large bodies and wait for it.
   if (headers_ok) {
     curl_slist* next = curl_slist_append(headers, "Expect:");
-    if (next == nullptr) headers_ok = false;
-    else headers = next;
+    if (next == nullptr)
+      headers_ok = false;
+    else
+      headers = next;
   }
   if (!headers_ok) {
     curl_slist_free_all(headers);
@@ -144,13 +148,12 @@ HttpOutcome HttpClient::post(const HttpRequest& request) {
 
   char errbuf[CURL_ERROR_SIZE] = {0};
   Sink sink{&out.response};
-  const std::string no_proxy = no_proxy_list();
   CURL* c = curl_;
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a key is never re-sent elsewhere
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_NOPROXY, no_proxy.c_str());
+  curl_easy_setopt(c, CURLOPT_NOPROXY, no_proxy_.c_str());
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

@@ -58,6 +58,7 @@ class HttpClient {
   CURL* curl_ = nullptr;
   Millis connect_timeout_;
   Millis request_timeout_;
+  std::string no_proxy_;  // hosts never reached through a proxy (loopback, and $no_proxy)
 };
 
 }  // namespace lokust::host::agents

@@ -74,7 +74,8 @@ Result<std::string> endpoint_url(std::string_view base, std::string_view path_af
   }
   const std::string full = "/v1" + std::string(path_after_v1);
   if (ends_with(base, full)) return Result<std::string>::ok(std::string(base));
-  if (ends_with(base, "/v1")) return Result<std::string>::ok(std::string(base) + std::string(path_after_v1));
+  if (ends_with(base, "/v1"))
+    return Result<std::string>::ok(std::string(base) + std::string(path_after_v1));
   return Result<std::string>::ok(std::string(base) + full);
 }
 
@@ -113,11 +114,16 @@ std::string RemoteRuntime::describe() const {
   return d + ")";
 }
 
-std::string RemoteRuntime::fail(std::string message) const {
-  std::string s = name_ + ": " + std::move(message);
-  // A server may echo the request's headers back in an error body.
-  replace_all(s, key_, "[redacted]");
+// A server may echo the request's headers back in an error body: the key is cut out of any
+// body before it is shortened (so no prefix of it survives) and out of the final message.
+// Keys shorter than 8 bytes are not secrets worth garbling every message for.
+std::string RemoteRuntime::redact(std::string s) const {
+  if (key_.size() >= 8) replace_all(s, key_, "[redacted]");
   return s;
+}
+
+std::string RemoteRuntime::fail(std::string message) const {
+  return redact(name_ + ": " + std::move(message));
 }
 
 Result<AgentResult> RemoteRuntime::execute(const AgentTask& task) {
@@ -140,18 +146,20 @@ Result<AgentResult> RemoteRuntime::execute(const AgentTask& task) {
                             "): " + outcome.error.message
                       : "request to " + url_for_display(url_) + " failed: " + outcome.error.message;
       } else if (const HttpResponse& r = outcome.response; r.status >= 200 && r.status < 300) {
-        const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-        if (body.is_discarded()) {
+        json body;
+        try {
+          body = json::parse(r.body);
+        } catch (const json::parse_error& e) {
           return Result<AgentResult>::err(
               fail("malformed response (HTTP " + std::to_string(r.status) + ", " +
-                   std::to_string(r.body.size()) + " bytes): not JSON: " +
-                   truncate_for_error(r.body, 200)));
+                   std::to_string(r.body.size()) + " bytes): not JSON (syntax error at byte " +
+                   std::to_string(e.byte) + "): " + truncate_for_error(redact(r.body), 200)));
         }
         Result<ParsedOutput> parsed = parse_success(body);
         if (!parsed) {
           return Result<AgentResult>::err(fail("malformed response (HTTP " +
                                                std::to_string(r.status) + "): " + parsed.error() +
-                                               ": " + truncate_for_error(r.body, 200)));
+                                               ": " + truncate_for_error(redact(r.body), 200)));
         }
         AgentResult result;
         result.output.assign(parsed.value().text.begin(), parsed.value().text.end());
@@ -166,9 +174,9 @@ Result<AgentResult> RemoteRuntime::execute(const AgentTask& task) {
         const json body = json::parse(r.body, nullptr, false);
         std::optional<std::string> api = body.is_discarded() ? std::nullopt : api_error(body);
         if (api) {
-          problem += " " + truncate_for_error(*api);
+          problem += " " + truncate_for_error(redact(*api));
         } else if (!r.body.empty()) {
-          problem += ": " + truncate_for_error(r.body);
+          problem += ": " + truncate_for_error(redact(r.body));
         }
         retry = is_retryable_status(r.status);
         // Anthropic's servers may say so explicitly.

@@ -5,12 +5,11 @@
 
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "host/agents/agent_runtime.h"
 #include "http_client.h"
@@ -44,6 +43,7 @@ class RemoteRuntime : public AgentRuntime {
   const std::string& model() const { return model_; }
 
  private:
+  std::string redact(std::string s) const;
   std::string fail(std::string message) const;
 
   std::string name_;

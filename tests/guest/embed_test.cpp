@@ -246,3 +246,48 @@ TEST(Embed, BadShapesAndIdsAreErrors) {
 
 }  // namespace
 }  // namespace lokust::session
+
+namespace lokust::session {
+namespace {
+
+uint32_t bits_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+uint64_t fnv64_of(const float* v) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  const auto* b = reinterpret_cast<const uint8_t*>(v);
+  for (size_t i = 0; i < 256 * sizeof(float); ++i) {
+    h ^= b[i];
+    h *= 0x100000001B3ull;
+  }
+  return h;
+}
+
+// The golden values of docs/embed-v1.md section 4.
+TEST(Embed, GoldenValuesOfTheSpec) {
+  float u[256];
+  embed::token_vector(1, u);
+  EXPECT_EQ(bits_of(u[0]), 0x3daa5c8fu);
+  EXPECT_EQ(bits_of(u[1]), 0xbdcf4515u);
+  EXPECT_EQ(bits_of(u[2]), 0xbd8006aau);
+  EXPECT_EQ(bits_of(u[3]), 0xbd8fdbbcu);
+  EXPECT_EQ(fnv64_of(u), 0x23c9bd9c3270d150ull);
+  embed::token_vector(16777215, u);
+  EXPECT_EQ(bits_of(u[255]), 0xbda447b2u);
+  const std::string t = "The database schema";
+  const auto ids = embed::tokenize({reinterpret_cast<const uint8_t*>(t.data()), t.size()});
+  EXPECT_EQ(ids, (std::vector<uint32_t>{963281, 6676058, 8192905}));
+  float r[256];
+  embed::embed_row(ids, r);
+  EXPECT_EQ(bits_of(r[0]), 0xbd0594a5u);
+  EXPECT_EQ(bits_of(r[1]), 0x3d339da1u);
+  EXPECT_EQ(bits_of(r[2]), 0x3ccb86d7u);
+  EXPECT_EQ(bits_of(r[3]), 0x3da9c9ccu);
+  EXPECT_EQ(fnv64_of(r), 0xfc5c3556da28e53bull);
+}
+
+}  // namespace
+}  // namespace lokust::session

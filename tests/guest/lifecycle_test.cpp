@@ -440,3 +440,26 @@ TEST(Lifecycle, DroppingTheSessionInsideExecuteIsAnError) {
 
 }  // namespace
 }  // namespace lokust::session
+
+namespace lokust::session {
+namespace {
+
+TEST(Lifecycle, HugeAgentOutputAndErrorAreCappedAtTheOutputLimit) {
+  FakePlatform p;
+  SessionManager m(p);
+  const std::string id = m.create_session(testing::make_agents({"a", "b"}));
+  p.agent_script = {testing::ok_result(std::string(Limits::kMaxOutputBytes + 5, 'o')),
+                    testing::err_result(std::string(Limits::kMaxOutputBytes + 9, 'e'))};
+  auto r = m.run_next_phase(id);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r.value().output.size(), Limits::kMaxOutputBytes);
+  auto f = m.run_next_phase(id);
+  ASSERT_FALSE(f.is_ok());
+  EXPECT_EQ(m.get_snapshot(id)->phases[1].output.size(), Limits::kMaxOutputBytes);
+  EXPECT_LE(f.error().size(), Limits::kMaxOutputBytes + 64);
+  // The capped output still packs within the default budget.
+  EXPECT_LE(p.tasks[1].prior_context.size(), 16384u);
+}
+
+}  // namespace
+}  // namespace lokust::session

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <ostream>
 #include <string>
+#include <thread>
 
 #include "remote_fixture.h"
 
@@ -23,8 +25,8 @@ const char* kOkBody = R"({
 })";
 
 std::string error_body(const std::string& type, const std::string& message) {
-  return json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}},
-              {"request_id", "req_1"}}
+  return json{
+      {"type", "error"}, {"error", {{"type", type}, {"message", message}}}, {"request_id", "req_1"}}
       .dump();
 }
 
@@ -113,8 +115,7 @@ TEST_F(Anthropic, InvalidUtf8InTheContextStillMakesValidJson) {
 }
 
 TEST_F(Anthropic, DurationCoversTheWholeCall) {
-  server.push(ScriptedResponse{200, {{"Content-Type", "application/json"}}, kOkBody,
-                               Millis(60)});
+  server.push(ScriptedResponse{200, {{"Content-Type", "application/json"}}, kOkBody, Millis(60)});
   auto r = make()->execute(task());
   ASSERT_TRUE(r.is_ok()) << r.error();
   EXPECT_GE(r.value().duration_ms, 60u);
@@ -125,6 +126,10 @@ struct RetryCase {
   int status;
   bool retry_after;
 };
+
+void PrintTo(const RetryCase& c, std::ostream* os) {
+  *os << c.status << (c.retry_after ? " with retry-after" : "");
+}
 
 class AnthropicRetry : public Anthropic, public ::testing::WithParamInterface<RetryCase> {};
 
@@ -194,14 +199,13 @@ TEST_F(Anthropic, BadRequestIsNotRetriedAndExplained) {
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(server.requests().size(), 1u);
   EXPECT_TRUE(sleeps.empty());
-  EXPECT_EQ(r.error(),
-            "anthropic: HTTP 400 invalid_request_error: max_tokens: must be at least 1");
+  EXPECT_EQ(r.error(), "anthropic: HTTP 400 invalid_request_error: max_tokens: must be at least 1");
 }
 
 TEST_F(Anthropic, AuthenticationErrorIsNotRetriedAndKeyNeverShows) {
   // A server that echoes the key back must not get it into the message.
-  server.push_json(401, error_body("authentication_error",
-                                   std::string("invalid x-api-key: ") + kKey));
+  server.push_json(401,
+                   error_body("authentication_error", std::string("invalid x-api-key: ") + kKey));
   auto runtime = make();
   auto r = runtime->execute(task());
   ASSERT_FALSE(r.is_ok());
@@ -213,8 +217,19 @@ TEST_F(Anthropic, AuthenticationErrorIsNotRetriedAndKeyNeverShows) {
   expect_no_key(runtime->describe());
 }
 
+TEST_F(Anthropic, KeyIsRedactedBeforeLongBodiesAreCut) {
+  // The cut at 512 bytes would fall inside the key: no prefix of it may survive.
+  config.retry.max_attempts = 1;
+  server.push(ScriptedResponse{403, {}, std::string(495, 'x') + kKey + std::string(100, 'y')});
+  auto r = make()->execute(task());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.error().find("x[redacted]y"), std::string::npos) << r.error();
+  expect_no_key(r.error());
+}
+
 TEST_F(Anthropic, ShouldRetryHeaderWins) {
-  server.push_json(529, error_body("overloaded_error", "Overloaded"), {{"x-should-retry", "false"}});
+  server.push_json(529, error_body("overloaded_error", "Overloaded"),
+                   {{"x-should-retry", "false"}});
   auto r = make()->execute(task());
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(server.requests().size(), 1u);
@@ -273,8 +288,8 @@ TEST_F(Anthropic, WrongShapeIsAClearError) {
 
 TEST_F(Anthropic, NonJsonErrorBodyIsTruncated) {
   config.retry.max_attempts = 1;
-  server.push(ScriptedResponse{502, {{"Content-Type", "text/html"}},
-                               "<html>" + std::string(20000, 'x') + "</html>"});
+  server.push(ScriptedResponse{
+      502, {{"Content-Type", "text/html"}}, "<html>" + std::string(20000, 'x') + "</html>"});
   auto r = make()->execute(task());
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.error().find("HTTP 502: <html>xxx"), std::string::npos) << r.error();
@@ -331,9 +346,7 @@ TEST_F(Anthropic, MissingKeyIsAnError) {
 TEST_F(Anthropic, KeyFromFileIsTrimmed) {
   ::unsetenv(kKeyEnv);
   const std::string path = ::testing::TempDir() + "/lokust_agents_key.txt";
-  {
-    std::ofstream(path) << "  sk-file-S3CRET-abc\n";
-  }
+  { std::ofstream(path) << "  sk-file-S3CRET-abc\n"; }
   config.api_key_file = path;
   server.push_json(200, kOkBody);
   auto runtime = make();

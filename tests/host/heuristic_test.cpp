@@ -2,13 +2,15 @@
 // the Node.js reference host (tools/node-host/fake-host.mjs). The expected outputs below were
 // produced once by running that JavaScript function on the same tasks (see
 // ReferenceCase::name); they are not derived from the C++ code.
+#include "host/agents/heuristic.h"
+
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "host/agents/agent_runtime.h"
-#include "host/agents/heuristic.h"
 
 namespace lokust::host::agents {
 namespace {
@@ -24,6 +26,9 @@ struct ReferenceCase {
   std::string expected;
 };
 
+// Test names and failure messages show the case's name, not its bytes.
+void PrintTo(const ReferenceCase& c, std::ostream* os) { *os << c.name; }
+
 AgentTask to_task(const TaskText& t) {
   return AgentTask{t.agent_id, t.system_prompt, t.user_prompt,
                    std::vector<uint8_t>(t.prior_context.begin(), t.prior_context.end())};
@@ -35,100 +40,117 @@ std::string text_of(const AgentResult& r) { return std::string(r.output.begin(),
 // the output UTF-8 encoded as the reference host does (TextEncoder).
 const ReferenceCase kReference[] = {
     {"critic_elided",
-     {"critic", "You are part of a session.\nYour role: critic\nBe brief.", "Review the findings\nsecond line ignored", "[phase 0 planner]\nSteps...\n[phase 1 researcher]\n(3 bytes elided)\n"},
+     {"critic", "You are part of a session.\nYour role: critic\nBe brief.",
+      "Review the findings\nsecond line ignored",
+      "[phase 0 planner]\nSteps...\n[phase 1 researcher]\n(3 bytes elided)\n"},
      0,
      "critic (critic) handled: Review the findings\n"
-         "context: 65 bytes\n"
-         "Problems found:\n"
-         "- The findings do not quantify risk.\n"
-         "- Part of the context was elided; conclusions may miss details.\n"
-         "Verdict: revise before shipping.\n"},
+     "context: 65 bytes\n"
+     "Problems found:\n"
+     "- The findings do not quantify risk.\n"
+     "- Part of the context was elided; conclusions may miss details.\n"
+     "Verdict: revise before shipping.\n"},
     {"critic_empty",
      {"critic", "Your role: critic\n", "Review", ""},
      0,
      "critic (critic) handled: Review\n"
-         "context: 0 bytes\n"
-         "Problems found:\n"
-         "- There is no prior work to review.\n"
-         "- No step names an owner.\n"
-         "Verdict: revise before shipping.\n"},
+     "context: 0 bytes\n"
+     "Problems found:\n"
+     "- There is no prior work to review.\n"
+     "- No step names an owner.\n"
+     "Verdict: revise before shipping.\n"},
     {"planner_long_prompt",
-     {"planner-1", "Your role: Lead Planner\n", "Plan the migration of the billing service to the new cluster without downtime, with rollback at every step\nand more", ""},
+     {"planner-1", "Your role: Lead Planner\n",
+      "Plan the migration of the billing service to the new cluster without downtime, with "
+      "rollback at every step\nand more",
+      ""},
      0,
-     "planner-1 (Lead Planner) handled: Plan the migration of the billing service to the new cluster without downtime, w\n"
-         "context: 0 bytes\n"
-         "Steps:\n"
-         "1. Pin down the objective and the constraints.\n"
-         "2. Split the work into independent parts.\n"
-         "3. Assign each part and define what done means.\n"
-         "4. Review the results against the objective.\n"},
+     "planner-1 (Lead Planner) handled: Plan the migration of the billing service to the new "
+     "cluster without downtime, w\n"
+     "context: 0 bytes\n"
+     "Steps:\n"
+     "1. Pin down the objective and the constraints.\n"
+     "2. Split the work into independent parts.\n"
+     "3. Assign each part and define what done means.\n"
+     "4. Review the results against the objective.\n"},
     {"researcher_phases",
-     {"res", "x\nYour role: researcher", "Find facts", "[phase 0]\r[phase 1]\xE2\x80\xA8[phase 2] and [phase 3]\n [phase 4]\n[phase 5]"},
+     {"res", "x\nYour role: researcher", "Find facts",
+      "[phase 0]\r[phase 1]\xE2\x80\xA8[phase 2] and [phase 3]\n [phase 4]\n[phase 5]"},
      0,
      "res (researcher) handled: Find facts\n"
-         "context: 66 bytes\n"
-         "Findings:\n"
-         "- The prior context holds 4 earlier phase output(s).\n"
-         "- The plan's steps are concrete enough to act on.\n"
-         "- Open question: which constraint dominates cost?\n"},
+     "context: 66 bytes\n"
+     "Findings:\n"
+     "- The prior context holds 4 earlier phase output(s).\n"
+     "- The plan's steps are concrete enough to act on.\n"
+     "- Open question: which constraint dominates cost?\n"},
     {"no_role_line_analyst",
      {"Analyst", "No role here.", "", "ctx"},
      0,
      "Analyst (Analyst) handled: \n"
-         "context: 3 bytes\n"
-         "Findings:\n"
-         "- The prior context holds 0 earlier phase output(s).\n"
-         "- The plan's steps are concrete enough to act on.\n"
-         "- Open question: which constraint dominates cost?\n"},
+     "context: 3 bytes\n"
+     "Findings:\n"
+     "- The prior context holds 0 earlier phase output(s).\n"
+     "- The plan's steps are concrete enough to act on.\n"
+     "- Open question: which constraint dominates cost?\n"},
     {"writer_unicode_bom_invalid",
-     {"writer", "Your role: writer\n", "\xC3\x89" "cris un r\xC3\xA9sum\xC3\xA9 \xF0\x9F\x93\x9D", "\xEF\xBB\xBFh\xC3\xA9llo \xF0\x9F\x98\x80 \xFF\xC3(\xE2\x82\xF0\x9F\x98"},
+     {"writer", "Your role: writer\n",
+      "\xC3\x89"
+      "cris un r\xC3\xA9sum\xC3\xA9 \xF0\x9F\x93\x9D",
+      "\xEF\xBB\xBFh\xC3\xA9llo \xF0\x9F\x98\x80 \xFF\xC3(\xE2\x82\xF0\x9F\x98"},
      0,
-     "writer (writer) handled: \xC3\x89" "cris un r\xC3\xA9sum\xC3\xA9 \xF0\x9F\x93\x9D\n"
-         "context: 23 bytes\n"
-         "Summary:\n"
-         "- 14 bytes of prior work considered.\n"},
+     "writer (writer) handled: \xC3\x89"
+     "cris un r\xC3\xA9sum\xC3\xA9 \xF0\x9F\x93\x9D\n"
+     "context: 23 bytes\n"
+     "Summary:\n"
+     "- 14 bytes of prior work considered.\n"},
     {"emoji_cut_at_80",
-     {"w", "Your role: writer", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xF0\x9F\x98\x80tail", ""},
+     {"w", "Your role: writer",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xF0\x9F\x98"
+      "\x80tail",
+      ""},
      0,
-     "w (writer) handled: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xEF\xBF\xBD\n"
-         "context: 0 bytes\n"
-         "Summary:\n"
-         "- 0 bytes of prior work considered.\n"},
+     "w (writer) handled: "
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xEF\xBF\xBD\n"
+     "context: 0 bytes\n"
+     "Summary:\n"
+     "- 0 bytes of prior work considered.\n"},
     {"role_trimmed",
-     {"r", "Your role:  \xC2\xA0Reviewer \xE3\x80\x80\r\nmore", "Check it", "nothing elided here? no: elided"},
+     {"r", "Your role:  \xC2\xA0Reviewer \xE3\x80\x80\r\nmore", "Check it",
+      "nothing elided here? no: elided"},
      0,
      "r (Reviewer) handled: Check it\n"
-         "context: 31 bytes\n"
-         "Problems found:\n"
-         "- The findings do not quantify risk.\n"
-         "- Part of the context was elided; conclusions may miss details.\n"
-         "Verdict: revise before shipping.\n"},
+     "context: 31 bytes\n"
+     "Problems found:\n"
+     "- The findings do not quantify risk.\n"
+     "- Part of the context was elided; conclusions may miss details.\n"
+     "Verdict: revise before shipping.\n"},
     {"role_second_match",
      {"p", "Your role: \nYour role: planner\n", "Go", ""},
      0,
      "p (planner) handled: Go\n"
-         "context: 0 bytes\n"
-         "Steps:\n"
-         "1. Pin down the objective and the constraints.\n"
-         "2. Split the work into independent parts.\n"
-         "3. Assign each part and define what done means.\n"
-         "4. Review the results against the objective.\n"},
+     "context: 0 bytes\n"
+     "Steps:\n"
+     "1. Pin down the objective and the constraints.\n"
+     "2. Split the work into independent parts.\n"
+     "3. Assign each part and define what done means.\n"
+     "4. Review the results against the objective.\n"},
     {"padded",
      {"planner", "Your role: planner\n", "Plan", ""},
      400,
      "planner (planner) handled: Plan\n"
-         "context: 0 bytes\n"
-         "Steps:\n"
-         "1. Pin down the objective and the constraints.\n"
-         "2. Split the work into independent parts.\n"
-         "3. Assign each part and define what done means.\n"
-         "4. Review the results against the objective.\n"
-         " planner notes step 0. planner notes step 1. planner notes step 2. planner notes step 3. planner notes step 4. planner notes step 5. planner notes step 6. planner"},
+     "context: 0 bytes\n"
+     "Steps:\n"
+     "1. Pin down the objective and the constraints.\n"
+     "2. Split the work into independent parts.\n"
+     "3. Assign each part and define what done means.\n"
+     "4. Review the results against the objective.\n"
+     " planner notes step 0. planner notes step 1. planner notes step 2. planner notes step 3. "
+     "planner notes step 4. planner notes step 5. planner notes step 6. planner"},
     {"truncated",
      {"planner", "Your role: planner\n", "Plan", ""},
      40,
      "planner (planner) handled: Plan\n"
-         "context:"},
+     "context:"},
 };
 
 class HeuristicReference : public ::testing::TestWithParam<ReferenceCase> {};

@@ -93,7 +93,8 @@ TEST_F(OpenAi, NullContentIsEmptyOutput) {
 }
 
 TEST_F(OpenAi, RetriesOn503AndHonoursRetryAfter) {
-  server.push_json(503, R"({"error":{"message":"Loading model","type":"unavailable_error","code":503}})",
+  server.push_json(503,
+                   R"({"error":{"message":"Loading model","type":"unavailable_error","code":503}})",
                    {{"Retry-After", "1"}});
   server.push_json(429, R"({"error":{"message":"slow down","type":"rate_limit"}})");
   server.push_json(200, kOkBody);
@@ -173,9 +174,9 @@ TEST_F(OpenAi, ConnectionRefused) {
 TEST_F(OpenAi, DefaultBaseUrlIsLocal) {
   config.base_url.clear();
   auto runtime = make();
-  EXPECT_NE(runtime->describe().find(std::string(agents::kOpenAiDefaultBaseUrl) +
-                                     "/v1/chat/completions"),
-            std::string::npos)
+  EXPECT_NE(
+      runtime->describe().find(std::string(agents::kOpenAiDefaultBaseUrl) + "/v1/chat/completions"),
+      std::string::npos)
       << runtime->describe();
 }
 

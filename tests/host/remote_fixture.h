@@ -8,10 +8,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "host/agents/agent_runtime.h"
 #include "test_http_server.h"

@@ -1,9 +1,9 @@
 // The retry policy's pieces: which statuses, how retry-after reads, how long the waits are.
+#include "host/agents/retry.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
-
-#include "host/agents/retry.h"
 
 namespace lokust::host::agents {
 namespace {

@@ -32,17 +32,28 @@ std::string_view trim(std::string_view s) {
 
 const char* reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 529: return "Overloaded";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 529:
+      return "Overloaded";
+    default:
+      return "Status";
   }
 }
 
@@ -165,7 +176,8 @@ void TestHttpServer::serve(int fd) {
     if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
       std::string name(trim(line.substr(0, colon)));
       std::string value(trim(line.substr(colon + 1)));
-      if (iequals(name, "content-length")) content_length = std::strtoull(value.c_str(), nullptr, 10);
+      if (iequals(name, "content-length"))
+        content_length = std::strtoull(value.c_str(), nullptr, 10);
       req.headers.emplace_back(std::move(name), std::move(value));
     }
     at = end + 2;

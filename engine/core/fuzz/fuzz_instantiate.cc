@@ -49,8 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case ExternKind::kGlobal:
-        imports.push_back(
-            Extern::Of(store.CreateGlobal(imp.global, Value{imp.global.type, 0})));
+        imports.push_back(Extern::Of(store.CreateGlobal(imp.global, Value{imp.global.type, 0})));
         break;
     }
   }

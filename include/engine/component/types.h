@@ -24,7 +24,11 @@ struct CoreValType {
   uint8_t code = 0x7f;
   bool nullable = true;
   int64_t heap = 0;
-  bool operator==(const CoreValType&) const = default;
+  bool is_numeric() const { return code >= 0x7b && code <= 0x7f; }
+  bool operator==(const CoreValType& o) const {
+    if (code != o.code) return false;
+    return is_numeric() || (nullable == o.nullable && heap == o.heap);
+  }
 };
 inline constexpr CoreValType kI32{0x7f}, kI64{0x7e}, kF32{0x7d}, kF64{0x7c};
 std::string CoreValTypeName(const CoreValType& t);
@@ -32,7 +36,12 @@ std::string CoreValTypeName(const CoreValType& t);
 struct CoreFuncType {
   std::vector<CoreValType> params;
   std::vector<CoreValType> results;
-  bool operator==(const CoreFuncType&) const = default;
+  // Set for built-ins whose core signature this layer does not model yet (async and thread
+  // built-ins); such a type matches any other.
+  bool any = false;
+  bool operator==(const CoreFuncType& o) const {
+    return any || o.any || (params == o.params && results == o.results);
+  }
 };
 std::string CoreFuncTypeToString(const CoreFuncType& t);
 
@@ -131,9 +140,18 @@ struct ResourceType {
   std::string name;                     // the import/export name it was first given, if any
   bool local = false;                   // defined by `(resource (rep i32) ...)` in this component
   std::optional<uint32_t> dtor;         // core function index of the destructor, when local
+  // Set when this object is a new name for an existing resource (a type export or an
+  // `(eq ...)` import): the same resource, a different name for visibility purposes.
+  std::shared_ptr<ResourceType> alias_of;
 };
 using ResourceTypePtr = std::shared_ptr<ResourceType>;
 ResourceTypePtr NewResourceType(std::string name, bool local);
+ResourceTypePtr NewResourceAlias(const ResourceTypePtr& of, std::string name);
+// The resource an alias names (itself when not an alias): compare roots for identity.
+const ResourceType* ResourceRoot(const ResourceType* r);
+inline bool SameResource(const ResourceType* a, const ResourceType* b) {
+  return ResourceRoot(a) == ResourceRoot(b);
+}
 
 struct ValType;
 using ValTypePtr = std::shared_ptr<const ValType>;

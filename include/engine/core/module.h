@@ -77,10 +77,10 @@ struct DataSegment {
 
 // A function defined by the module, after translation to internal code.
 struct FuncCode {
-  uint32_t type = 0;          // index into Module::types
+  uint32_t type = 0;            // index into Module::types
   std::vector<ValType> locals;  // declared locals (params not included)
-  size_t code_offset = 0;     // word offset of the entry in Module::code()
-  uint32_t max_stack = 0;     // slots needed above the frame base (locals + operands)
+  size_t code_offset = 0;       // word offset of the entry in Module::code()
+  uint32_t max_stack = 0;       // slots needed above the frame base (locals + operands)
 };
 
 struct CustomSection {
@@ -96,10 +96,10 @@ class Module {
 
   std::vector<FuncType> types;
   std::vector<Import> imports;
-  std::vector<uint32_t> func_types;  // per function index (imports first)
-  std::vector<TableType> tables;     // imports first
-  std::vector<MemoryType> memories;  // imports first
-  std::vector<GlobalType> globals;   // imports first
+  std::vector<uint32_t> func_types;     // per function index (imports first)
+  std::vector<TableType> tables;        // imports first
+  std::vector<MemoryType> memories;     // imports first
+  std::vector<GlobalType> globals;      // imports first
   std::vector<ConstExpr> global_inits;  // defined globals only
   std::vector<Export> exports;
   std::optional<uint32_t> start;

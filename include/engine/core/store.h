@@ -29,17 +29,17 @@ class Memory;
 // What a host function sees of its caller.
 struct Caller {
   Store& store;
-  Instance* instance;  // the calling instance; null when called directly from the host
+  Instance* instance;      // the calling instance; null when called directly from the host
   Memory* memory() const;  // the caller's memory 0, or null
 };
 
 // Host functions get their arguments and write their results; an Error is a trap.
-using HostFunc =
-    std::function<Result<void>(Caller& caller, std::span<const Value> args, std::span<Value> results)>;
+using HostFunc = std::function<Result<void>(Caller& caller, std::span<const Value> args,
+                                            std::span<Value> results)>;
 
 struct Func {
   FuncType type;
-  uint32_t type_id = 0;  // store-wide id of `type` (structural equality)
+  uint32_t type_id = 0;          // store-wide id of `type` (structural equality)
   Instance* instance = nullptr;  // null for host functions
   // Wasm functions: entry of the internal code and frame layout.
   const uint64_t* entry = nullptr;
@@ -148,7 +148,7 @@ class Instance {
     ValType type;
     std::vector<uint64_t> items;
   };
-  std::vector<Elem> elems;  // dropped segments are emptied
+  std::vector<Elem> elems;                      // dropped segments are emptied
   std::vector<std::span<const uint8_t>> datas;  // dropped segments are empty
 };
 

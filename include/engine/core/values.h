@@ -43,9 +43,7 @@ struct Value {
   static Value F64(double v) { return {ValType::kF64, std::bit_cast<uint64_t>(v)}; }
   static Value F32Bits(uint32_t b) { return {ValType::kF32, b}; }
   static Value F64Bits(uint64_t b) { return {ValType::kF64, b}; }
-  static Value FuncRef(const Func* f) {
-    return {ValType::kFuncRef, reinterpret_cast<uint64_t>(f)};
-  }
+  static Value FuncRef(const Func* f) { return {ValType::kFuncRef, reinterpret_cast<uint64_t>(f)}; }
   static Value ExternRef(uint64_t host_word) { return {ValType::kExternRef, host_word}; }
   static Value Null(ValType t) { return {t, 0}; }
 

@@ -59,7 +59,7 @@ struct RuntimeConfig {
   std::string runtime = "heuristic";  // "heuristic" | "anthropic" | "openai"
 
   // --- remote runtimes ---
-  std::string model;        // empty: kAnthropicDefaultModel; openai: omitted from the request
+  std::string model;  // empty: kAnthropicDefaultModel; openai: omitted from the request
   uint32_t max_tokens = 1024;
   // Empty: the runtime's default. anthropic: requests go to {base}/v1/messages; openai: to
   // {base}/v1/chat/completions. A base that already ends in /v1 gets only the rest appended,

@@ -33,9 +33,9 @@ bool is_retryable_status(long status);
 
 // The delay a `retry-after` header value asks for: delay-seconds (decimals accepted) or an
 // HTTP date (relative to `now`). nullopt when absent or unparseable; negative becomes zero.
-std::optional<Millis> parse_retry_after(std::string_view value,
-                                        std::chrono::system_clock::time_point now =
-                                            std::chrono::system_clock::now());
+std::optional<Millis> parse_retry_after(
+    std::string_view value,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 // The wait before retry number `retry` (1-based), given the server's retry-after if any.
 Millis retry_delay(const RetryPolicy& policy, uint32_t retry, std::optional<Millis> retry_after,

@@ -30,32 +30,33 @@ class EmbedTest : public ::testing::Test {
   void Instantiate(Limits limits) {
     store_ = std::make_unique<Store>(limits);
     Linker linker;
-    linker.Define("env", "add",
-                  Extern::Of(store_->CreateHostFunc(
-                      FuncType{{ValType::kI32, ValType::kI32}, {ValType::kI32}},
-                      [this](Caller&, std::span<const Value> args, std::span<Value> results)
-                          -> Result<void> {
-                        ++host_calls_;
-                        results[0] = Value::I32(args[0].i32() + args[1].i32());
-                        return {};
-                      })));
-    linker.Define("env", "fail",
-                  Extern::Of(store_->CreateHostFunc(
-                      FuncType{}, [](Caller&, std::span<const Value>, std::span<Value>)
-                                      -> Result<void> { return Trap("host says no"); })));
     linker.Define(
-        "env", "reenter",
+        "env", "add",
         Extern::Of(store_->CreateHostFunc(
-            FuncType{{ValType::kI32}, {ValType::kI32}},
-            [this](Caller& caller, std::span<const Value> args,
-                   std::span<Value> results) -> Result<void> {
-              // Call back into the guest, and touch the caller's memory.
-              EXPECT_NE(caller.memory(), nullptr);
-              auto r = caller.store.Call(instance_->GetFunc("double"), args);
-              if (!r) return r.error();
-              results[0] = (*r)[0];
+            FuncType{{ValType::kI32, ValType::kI32}, {ValType::kI32}},
+            [this](Caller&, std::span<const Value> args, std::span<Value> results) -> Result<void> {
+              ++host_calls_;
+              results[0] = Value::I32(args[0].i32() + args[1].i32());
               return {};
             })));
+    linker.Define(
+        "env", "fail",
+        Extern::Of(store_->CreateHostFunc(
+            FuncType{}, [](Caller&, std::span<const Value>, std::span<Value>) -> Result<void> {
+              return Trap("host says no");
+            })));
+    linker.Define("env", "reenter",
+                  Extern::Of(store_->CreateHostFunc(
+                      FuncType{{ValType::kI32}, {ValType::kI32}},
+                      [this](Caller& caller, std::span<const Value> args,
+                             std::span<Value> results) -> Result<void> {
+                        // Call back into the guest, and touch the caller's memory.
+                        EXPECT_NE(caller.memory(), nullptr);
+                        auto r = caller.store.Call(instance_->GetFunc("double"), args);
+                        if (!r) return r.error();
+                        results[0] = (*r)[0];
+                        return {};
+                      })));
     auto inst = linker.Instantiate(*store_, LoadModule("embed.wasm"));
     ASSERT_TRUE(inst.ok()) << inst.error().message;
     instance_ = *inst;
@@ -132,7 +133,7 @@ TEST_F(EmbedTest, MultiValueResults) {
 }
 
 TEST_F(EmbedTest, MemoryGrowthIsLimitedByTypeAndStore) {
-  EXPECT_EQ((*Call("grow", {Value::I32(3)}))[0].i32(), 1u);        // 1 -> 4 pages (max 4)
+  EXPECT_EQ((*Call("grow", {Value::I32(3)}))[0].i32(), 1u);           // 1 -> 4 pages (max 4)
   EXPECT_EQ((*Call("grow", {Value::I32(1)}))[0].i32(), 0xffffffffu);  // beyond max
   Limits limits;
   limits.max_memory_pages = 2;
@@ -250,12 +251,11 @@ TEST(LinkerTest, MissingImportIsNamed) {
 TEST(LinkerTest, WrongImportTypeIsRejected) {
   Store store;
   Linker linker;
-  linker.Define("env", "add",
-                Extern::Of(store.CreateHostFunc(FuncType{{}, {}},
-                                                [](Caller&, std::span<const Value>,
-                                                   std::span<Value>) -> Result<void> {
-                                                  return {};
-                                                })));
+  linker.Define(
+      "env", "add",
+      Extern::Of(store.CreateHostFunc(
+          FuncType{{}, {}},
+          [](Caller&, std::span<const Value>, std::span<Value>) -> Result<void> { return {}; })));
   std::ifstream in(std::string(LOKUST_TEST_WASM_DIR) + "/embed.wasm", std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());

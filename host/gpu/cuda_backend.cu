@@ -1,0 +1,379 @@
+// The cuda backend: lokust/embed-v1 in two kernels, bit-identical to the CPU reference, and
+// MLPs through cuBLAS sgemm plus a bias/activation kernel. One device (device 0 of those
+// visible: pick another with CUDA_VISIBLE_DEVICES), one stream; calls are serialised.
+//
+// embed-v1 (docs/embed-v1.md). Every f32 step is an explicitly rounded intrinsic (__fmul_rn,
+// __fadd_rn, __fdiv_rn, __fsqrt_rn): nvcc never fuses them into an FMA, and each sum runs in
+// the order the page gives:
+//   token_norms_kernel  one thread per input element: |v| of the token's 256 raw components,
+//                       the sum of squares in index order, as the CPU's normalise() does
+//   embed_rows_kernel   one block per row, one thread per component j: acc[j] adds u(id)[j]
+//                       over the row's tokens left to right (the CPU's order for each j), then
+//                       thread 0 sums the squares of acc in index order and all divide
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "backends.h"
+#include "embed_v1_math.h"
+#include "host/gpu/embed_v1.h"
+
+namespace lokust::host::gpu {
+
+namespace {
+
+constexpr uint32_t kDim = embed_v1::kDim;
+constexpr const char* kPrefix = "gpu backend \"cuda\": ";
+
+std::string cuda_error(const char* what, cudaError_t e) {
+  return std::string(kPrefix) + what + " failed: " + cudaGetErrorName(e) + " (" +
+         cudaGetErrorString(e) + ")";
+}
+
+std::string cublas_error(const char* what, cublasStatus_t s) {
+  return std::string(kPrefix) + what + " failed: " + cublasGetStatusName(s) + " (" +
+         cublasGetStatusString(s) + ")";
+}
+
+// Device memory owned by one object.
+template <class T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  DeviceArray(DeviceArray&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~DeviceArray() {
+    if (p_ != nullptr) cudaFree(p_);
+  }
+  cudaError_t allocate(size_t n) {
+    if (p_ != nullptr) cudaFree(p_);
+    p_ = nullptr;
+    return cudaMalloc(reinterpret_cast<void**>(&p_), std::max<size_t>(n, 1) * sizeof(T));
+  }
+  T* get() const { return p_; }
+
+ private:
+  T* p_ = nullptr;
+};
+
+// v[j] of token id (section 2.1): exact, so any rounding mode gives the same value.
+__device__ float raw_component(uint32_t id, uint32_t j) {
+  const float scaled = __fmul_rn(__uint2float_rn(embed_v1::component_bits(id, j)), embed_v1::kScale);
+  return __fsub_rn(scaled, 1.0f);
+}
+
+// norms[e] = sqrtf(sum over j of v[j]^2) for token ids[e]; 0 for padding or a zero sum.
+__global__ void token_norms_kernel(const uint32_t* __restrict__ ids, uint32_t total,
+                                   float* __restrict__ norms) {
+  const uint32_t e = blockIdx.x * blockDim.x + threadIdx.x;
+  if (e >= total) return;
+  const uint32_t id = ids[e];
+  float s = 0.0f;
+  if (id != 0) {
+    for (uint32_t j = 0; j < kDim; ++j) {
+      const float v = raw_component(id, j);
+      s = __fadd_rn(s, __fmul_rn(v, v));
+    }
+  }
+  norms[e] = s > 0.0f ? __fsqrt_rn(s) : 0.0f;
+}
+
+// Block r (kDim threads) writes out[r * kDim ..]: E(row r), section 2.3.
+__global__ void embed_rows_kernel(const uint32_t* __restrict__ ids,
+                                  const float* __restrict__ norms, uint32_t cols,
+                                  float* __restrict__ out) {
+  __shared__ float acc_shared[kDim];
+  __shared__ float row_norm;
+  const size_t r = blockIdx.x;
+  const uint32_t j = threadIdx.x;
+  const uint32_t* row = ids + r * cols;
+  const float* row_norms = norms + r * cols;
+  float acc = 0.0f;
+  for (uint32_t c = 0; c < cols; ++c) {
+    const uint32_t id = row[c];
+    if (id == 0) continue;
+    const float n = row_norms[c];
+    // A zero sum makes u(id) all zeros; adding 0.0f is what the CPU does then too.
+    const float u = n > 0.0f ? __fdiv_rn(raw_component(id, j), n) : 0.0f;
+    acc = __fadd_rn(acc, u);
+  }
+  acc_shared[j] = acc;
+  __syncthreads();
+  if (j == 0) {
+    float s = 0.0f;
+    for (uint32_t k = 0; k < kDim; ++k) s = __fadd_rn(s, __fmul_rn(acc_shared[k], acc_shared[k]));
+    row_norm = s > 0.0f ? __fsqrt_rn(s) : 0.0f;
+  }
+  __syncthreads();
+  const float n = row_norm;
+  out[r * kDim + j] = n > 0.0f ? __fdiv_rn(acc, n) : 0.0f;
+}
+
+enum ActivationCode : int { kActNone = -1, kActRelu = 0, kActGelu = 1, kActTanh = 2 };
+
+// y[b, o] += bias[o], then the activation (the formulas of mlp::activate).
+__global__ void bias_activation_kernel(float* __restrict__ y, const float* __restrict__ bias,
+                                       uint32_t out, uint64_t total, int act) {
+  const uint64_t i = uint64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (i >= total) return;
+  float v = y[i] + bias[i % out];
+  if (act == kActRelu) {
+    v = v < 0.0f ? 0.0f : v;
+  } else if (act == kActGelu) {
+    v = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+  } else if (act == kActTanh) {
+    v = tanhf(v);
+  }
+  y[i] = v;
+}
+
+int activation_code(mlp::Activation a) {
+  switch (a) {
+    case mlp::Activation::kRelu:
+      return kActRelu;
+    case mlp::Activation::kGelu:
+      return kActGelu;
+    case mlp::Activation::kTanh:
+      return kActTanh;
+  }
+  return kActRelu;
+}
+
+struct DeviceLayer {
+  uint32_t in = 0;
+  uint32_t out = 0;
+  DeviceArray<float> weight;  // [out, in] row-major, as on the host
+  DeviceArray<float> bias;
+};
+
+class CudaBackend final : public ModelBackend {
+ public:
+  CudaBackend(std::filesystem::path data_dir, int device, std::string info, cudaStream_t stream,
+              cublasHandle_t blas)
+      : ModelBackend(std::move(data_dir)),
+        device_(device),
+        info_(std::move(info)),
+        stream_(stream),
+        blas_(blas) {}
+
+  ~CudaBackend() override {
+    cudaSetDevice(device_);
+    models_.clear();  // device memory first, then the handle and the stream
+    cublasDestroy(blas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  BackendKind kind() const override { return BackendKind::kCuda; }
+  bool available() const override { return true; }
+  std::string device_info() const override { return info_ + " (" + models_info() + ")"; }
+
+ protected:
+  Result<Tensor> run_embed(const Tensor& input) override;
+  Result<Tensor> run_mlp(const mlp::Model& model, const Tensor& input) override;
+
+ private:
+  // The model's weights on the device, uploaded on first use. Call with mu_ held.
+  Result<const std::vector<DeviceLayer>*> device_model(const mlp::Model& model);
+
+  int device_;
+  std::string info_;
+  cudaStream_t stream_;
+  cublasHandle_t blas_;
+  std::mutex mu_;  // one call at a time on stream_ and blas_
+  std::map<const mlp::Model*, std::vector<DeviceLayer>> models_;
+};
+
+Result<Tensor> CudaBackend::run_embed(const Tensor& input) {
+  using R = Result<Tensor>;
+  auto checked = embed_v1::check_input(input);
+  if (!checked) return R::err(checked.error());
+  const embed_v1::Ids& in = checked.value();
+  Tensor out;
+  out.shape = {in.rows, kDim};
+  out.data.assign(size_t{in.rows} * kDim, 0.0f);
+  if (in.rows == 0 || in.cols == 0) return R::ok(std::move(out));  // all rows are zeros
+
+  std::lock_guard lock(mu_);
+  cudaError_t e = cudaSetDevice(device_);
+  if (e != cudaSuccess) return R::err(cuda_error("cudaSetDevice", e));
+  const uint32_t total = in.rows * in.cols;  // <= 2^24, checked
+  DeviceArray<uint32_t> ids;
+  DeviceArray<float> norms;
+  DeviceArray<float> result;
+  if ((e = ids.allocate(total)) != cudaSuccess || (e = norms.allocate(total)) != cudaSuccess ||
+      (e = result.allocate(out.data.size())) != cudaSuccess) {
+    return R::err(cuda_error("cudaMalloc", e));
+  }
+  e = cudaMemcpyAsync(ids.get(), in.ids.data(), size_t{total} * sizeof(uint32_t),
+                      cudaMemcpyHostToDevice, stream_);
+  if (e != cudaSuccess) return R::err(cuda_error("copying the input to the device", e));
+  token_norms_kernel<<<(total + 255) / 256, 256, 0, stream_>>>(ids.get(), total, norms.get());
+  if ((e = cudaGetLastError()) != cudaSuccess) return R::err(cuda_error("token_norms_kernel", e));
+  embed_rows_kernel<<<in.rows, kDim, 0, stream_>>>(ids.get(), norms.get(), in.cols, result.get());
+  if ((e = cudaGetLastError()) != cudaSuccess) return R::err(cuda_error("embed_rows_kernel", e));
+  e = cudaMemcpyAsync(out.data.data(), result.get(), out.data.size() * sizeof(float),
+                      cudaMemcpyDeviceToHost, stream_);
+  if (e != cudaSuccess) return R::err(cuda_error("copying the result to the host", e));
+  if ((e = cudaStreamSynchronize(stream_)) != cudaSuccess) {
+    return R::err(cuda_error("lokust/embed-v1 on the device", e));
+  }
+  return R::ok(std::move(out));
+}
+
+Result<const std::vector<DeviceLayer>*> CudaBackend::device_model(const mlp::Model& model) {
+  using R = Result<const std::vector<DeviceLayer>*>;
+  const auto it = models_.find(&model);
+  if (it != models_.end()) return R::ok(&it->second);
+  std::vector<DeviceLayer> layers(model.layers.size());
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const mlp::Layer& src = model.layers[i];
+    DeviceLayer& dst = layers[i];
+    dst.in = src.in;
+    dst.out = src.out;
+    cudaError_t e;
+    if ((e = dst.weight.allocate(src.weight.size())) != cudaSuccess ||
+        (e = dst.bias.allocate(src.bias.size())) != cudaSuccess) {
+      return R::err(cuda_error("cudaMalloc for the model's weights", e));
+    }
+    if ((e = cudaMemcpy(dst.weight.get(), src.weight.data(), src.weight.size() * sizeof(float),
+                        cudaMemcpyHostToDevice)) != cudaSuccess ||
+        (e = cudaMemcpy(dst.bias.get(), src.bias.data(), src.bias.size() * sizeof(float),
+                        cudaMemcpyHostToDevice)) != cudaSuccess) {
+      return R::err(cuda_error("copying the model's weights to the device", e));
+    }
+  }
+  const auto [pos, inserted] = models_.emplace(&model, std::move(layers));
+  return R::ok(&pos->second);
+}
+
+Result<Tensor> CudaBackend::run_mlp(const mlp::Model& model, const Tensor& input) {
+  using R = Result<Tensor>;
+  auto checked = mlp::check_input(model, input);
+  if (!checked) return R::err(checked.error());
+  const uint32_t batch = checked.value();
+  Tensor out;
+  out.shape = {batch, model.out_features()};
+  if (batch == 0) return R::ok(std::move(out));
+
+  std::lock_guard lock(mu_);
+  cudaError_t e = cudaSetDevice(device_);
+  if (e != cudaSuccess) return R::err(cuda_error("cudaSetDevice", e));
+  auto layers = device_model(model);
+  if (!layers) return R::err(model.id + ": " + layers.error());
+
+  size_t widest = model.in_features();
+  for (const DeviceLayer& l : *layers.value()) widest = std::max<size_t>(widest, l.out);
+  DeviceArray<float> cur;
+  DeviceArray<float> next;
+  if ((e = cur.allocate(size_t{batch} * widest)) != cudaSuccess ||
+      (e = next.allocate(size_t{batch} * widest)) != cudaSuccess) {
+    return R::err(model.id + ": " + cuda_error("cudaMalloc", e));
+  }
+  e = cudaMemcpyAsync(cur.get(), input.data.data(), input.data.size() * sizeof(float),
+                      cudaMemcpyHostToDevice, stream_);
+  if (e != cudaSuccess) return R::err(model.id + ": " + cuda_error("copying the input", e));
+
+  const std::vector<DeviceLayer>& ls = *layers.value();
+  for (size_t i = 0; i < ls.size(); ++i) {
+    const DeviceLayer& l = ls[i];
+    // Row-major Y[batch, out] = X[batch, in] W[out, in]^T is, column-major, Y^T = W^T' X^T:
+    // A = the weight buffer read as an in x out column-major matrix, transposed.
+    const float one = 1.0f;
+    const float zero = 0.0f;
+    const cublasStatus_t s =
+        cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.out),
+                    static_cast<int>(batch), static_cast<int>(l.in), &one, l.weight.get(),
+                    static_cast<int>(l.in), cur.get(), static_cast<int>(l.in), &zero, next.get(),
+                    static_cast<int>(l.out));
+    if (s != CUBLAS_STATUS_SUCCESS) return R::err(model.id + ": " + cublas_error("cublasSgemm", s));
+    const uint64_t total = uint64_t{batch} * l.out;  // <= mlp::kMaxActivations
+    const int act = i + 1 < ls.size() ? activation_code(model.activation) : kActNone;
+    bias_activation_kernel<<<static_cast<unsigned>((total + 255) / 256), 256, 0, stream_>>>(
+        next.get(), l.bias.get(), l.out, total, act);
+    if ((e = cudaGetLastError()) != cudaSuccess) {
+      return R::err(model.id + ": " + cuda_error("bias_activation_kernel", e));
+    }
+    std::swap(cur, next);
+  }
+  out.data.resize(size_t{batch} * model.out_features());
+  e = cudaMemcpyAsync(out.data.data(), cur.get(), out.data.size() * sizeof(float),
+                      cudaMemcpyDeviceToHost, stream_);
+  if (e != cudaSuccess) return R::err(model.id + ": " + cuda_error("copying the result", e));
+  if ((e = cudaStreamSynchronize(stream_)) != cudaSuccess) {
+    return R::err(model.id + ": " + cuda_error("the MLP on the device", e));
+  }
+  return R::ok(std::move(out));
+}
+
+std::string version_text(int v) {  // 13000 -> "13.0"
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+}  // namespace
+
+bool cuda_compiled_in() { return true; }
+
+int cuda_device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // not sticky: clear it
+    return 0;
+  }
+  return n;
+}
+
+Result<std::unique_ptr<GpuBackend>> make_cuda_backend(std::filesystem::path data_dir) {
+  using R = Result<std::unique_ptr<GpuBackend>>;
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return R::err(std::string(kPrefix) + "no usable CUDA device: " + cudaGetErrorName(e) + " (" +
+                  cudaGetErrorString(e) + ")");
+  }
+  if (count == 0) return R::err(std::string(kPrefix) + "no CUDA device found");
+  const int device = 0;
+  cudaDeviceProp prop{};
+  if ((e = cudaGetDeviceProperties(&prop, device)) != cudaSuccess) {
+    return R::err(cuda_error("cudaGetDeviceProperties", e));
+  }
+  if ((e = cudaSetDevice(device)) != cudaSuccess) return R::err(cuda_error("cudaSetDevice", e));
+  cudaStream_t stream = nullptr;
+  if ((e = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)) != cudaSuccess) {
+    return R::err(cuda_error("cudaStreamCreate", e));
+  }
+  cublasHandle_t blas = nullptr;
+  cublasStatus_t s = cublasCreate(&blas);
+  if (s != CUBLAS_STATUS_SUCCESS) {
+    cudaStreamDestroy(stream);
+    return R::err(cublas_error("cublasCreate", s));
+  }
+  // Plain FP32 sgemm (the default mode never lowers precision to TF32).
+  if ((s = cublasSetStream(blas, stream)) != CUBLAS_STATUS_SUCCESS ||
+      (s = cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS) {
+    cublasDestroy(blas);
+    cudaStreamDestroy(stream);
+    return R::err(cublas_error("configuring cuBLAS", s));
+  }
+  int driver = 0;
+  int runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  std::string info = "cuda: " + std::string(prop.name) + " (device " + std::to_string(device) +
+                     " of " + std::to_string(count) + ", compute capability " +
+                     std::to_string(prop.major) + "." + std::to_string(prop.minor) + ", " +
+                     std::to_string(prop.totalGlobalMem >> 20) + " MiB, driver " +
+                     version_text(driver) + ", runtime " + version_text(runtime) + ")";
+  return R::ok(std::make_unique<CudaBackend>(std::move(data_dir), device, std::move(info), stream,
+                                             blas));
+}
+
+}  // namespace lokust::host::gpu
