@@ -9,7 +9,7 @@ std::string Pad(int n) { return std::string(static_cast<size_t>(n) * 2, ' '); }
 std::string TypeEntryText(const TypeEntry& t) {
   switch (t.kind) {
     case TypeEntry::Kind::kResource: return "resource";
-    case TypeEntry::Kind::kDefined: return ValTypeToString(t.defined);
+    case TypeEntry::Kind::kDefined: return ValTypeToString(t.defined, true);
     case TypeEntry::Kind::kFunc: return FuncTypeToString(*t.func);
     case TypeEntry::Kind::kInstance: return "interface";
     case TypeEntry::Kind::kComponent: return "component";

@@ -217,8 +217,9 @@ bool ValTypeEquals(const ValTypePtr& a, const ValTypePtr& b) {
          ValTypeEquals(a->ok, b->ok) && ValTypeEquals(a->err, b->err);
 }
 
-std::string ValTypeToString(const ValTypePtr& t) {
+std::string ValTypeToString(const ValTypePtr& t, bool expand) {
   if (!t) return "_";
+  if (!expand && !t->name.empty()) return t->name;
   switch (t->kind) {
     case ValKind::kList:
       if (t->fixed_length)

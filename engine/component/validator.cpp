@@ -191,11 +191,6 @@ bool ContainsBorrow(const ValTypePtr& t) {
 
 Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::string& ctx);
 
-std::string KindWord(const ValTypePtr& t) {
-  if (IsPrimitive(t->kind)) return std::string("primitive `") + ValKindName(t->kind) + "`";
-  return ValKindName(t->kind);
-}
-
 Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::string& ctx) {
   if (a == e) return {};
   if (!a || !e) return Invalid("type mismatch" + ctx);
@@ -953,7 +948,10 @@ class Validator {
     if (e.kind != ExternKind::kType) return e;
     ExternType r = e;
     if (e.type.kind == TypeEntry::Kind::kDefined && !IsPrimitive(e.type.defined->kind)) {
-      r.type.defined = std::make_shared<ValType>(*e.type.defined);
+      auto copy = std::make_shared<ValType>(*e.type.defined);
+      if (name.find(':') == std::string::npos && name.find('[') == std::string::npos)
+        copy->name = name;
+      r.type.defined = copy;
     } else if (e.type.kind == TypeEntry::Kind::kResource) {
       r.type.resource = NewResourceAlias(e.type.resource, name);
     }

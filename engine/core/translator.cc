@@ -25,8 +25,17 @@ constexpr VT None = 0xff;
 
 constexpr uint64_t kMaxLocals = 50000;  // implementation limit
 
+constexpr VT V128 = static_cast<VT>(ValType::kV128);
 bool IsRef(VT t) { return t == 0x70 || t == 0x6f; }
 bool IsNum(VT t) { return t == I32 || t == I64 || t == F32 || t == F64; }
+bool IsValType(VT t) { return IsNum(t) || IsRef(t) || t == V128; }
+// Stack slots a value takes (v128: two 64-bit slots).
+uint32_t W(VT t) { return t == V128 ? 2 : 1; }
+uint32_t W(const std::vector<VT>& ts) {
+  uint32_t n = 0;
+  for (VT t : ts) n += W(t);
+  return n;
+}
 
 struct NumericInfo {
   Op op;
@@ -62,7 +71,8 @@ struct Ctrl {
   uint8_t opcode = 0;  // 0 function, 0x02 block, 0x03 loop, 0x04 if, 0x05 else
   std::vector<VT> params;
   std::vector<VT> results;
-  uint32_t height = 0;  // operand stack height at entry, params excluded
+  uint32_t height = 0;  // operand stack height at entry, params excluded (values)
+  uint32_t slot_height = 0;  // the same in slots
   bool unreachable = false;
   bool live = true;  // code was being emitted when the frame began
   size_t loop_target = 0;
@@ -96,7 +106,8 @@ class Translator {
   // ---- operand stack
   void Push(VT t) {
     vals_.push_back(t);
-    uint32_t h = num_locals_ + static_cast<uint32_t>(vals_.size());
+    slots_ += W(t);
+    uint32_t h = height();
     if (h > max_height_) max_height_ = h;
   }
   bool Pop(VT expect, VT* got = nullptr) {
@@ -108,6 +119,7 @@ class Translator {
     } else {
       v = vals_.back();
       vals_.pop_back();
+      slots_ -= W(v);
     }
     if (expect != kAny && v != kAny && v != expect) return Invalid("type mismatch");
     if (got) *got = v == kAny ? expect : v;
@@ -135,18 +147,24 @@ class Translator {
       VT v = vals_.back();
       if (types[i] != kAny && v != kAny && v != types[i]) return Invalid("type mismatch");
       vals_.pop_back();
+      slots_ -= W(v);
       popped[i] = v;
     }
-    for (VT v : popped) vals_.push_back(v);
+    for (VT v : popped) {
+      vals_.push_back(v);
+      slots_ += W(v);
+    }
     return true;
   }
   void SetUnreachable() {
     Ctrl& c = ctrls_.back();
     vals_.resize(c.height);
+    slots_ = c.slot_height;
     c.unreachable = true;
   }
   bool live() const { return !ctrls_.back().unreachable && ctrls_.back().live; }
-  uint32_t height() const { return num_locals_ + static_cast<uint32_t>(vals_.size()); }
+  // Runtime stack height in slots above the frame base.
+  uint32_t height() const { return num_local_slots_ + slots_; }
 
   // ---- emission
   void Emit(Op op) {
@@ -204,6 +222,7 @@ class Translator {
   bool Load(Reader& r, Op op, uint32_t align, VT type);
   bool Store(Reader& r, Op op, uint32_t align, VT type);
   bool Instr(Reader& r, uint8_t opcode);
+  bool Simd(Reader& r);
   bool PushCtrl(uint8_t opcode, std::vector<VT> params, std::vector<VT> results);
 
   const ModuleContext& ctx_;
@@ -214,6 +233,9 @@ class Translator {
   Error error_{Error::Kind::kInvalid, ""};
   std::vector<VT> locals_;
   uint32_t num_locals_ = 0;
+  std::vector<uint32_t> local_slot_;  // slot offset of each local
+  uint32_t num_local_slots_ = 0;
+  uint32_t slots_ = 0;  // operand stack height in slots
   uint32_t max_height_ = 0;
   std::vector<VT> vals_;
   std::vector<Ctrl> ctrls_;
@@ -231,6 +253,7 @@ bool Translator::PushCtrl(uint8_t opcode, std::vector<VT> params, std::vector<VT
   c.opcode = opcode;
   c.live = live();
   c.height = static_cast<uint32_t>(vals_.size() - params.size());
+  c.slot_height = slots_ - W(params);
   c.params = std::move(params);
   c.results = std::move(results);
   ctrls_.push_back(std::move(c));
@@ -240,13 +263,13 @@ bool Translator::PushCtrl(uint8_t opcode, std::vector<VT> params, std::vector<VT
 void Translator::EmitBranch(uint32_t depth, bool conditional) {
   if (!live()) return;
   Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
-  uint32_t keep = static_cast<uint32_t>(target.label_types().size());
+  uint32_t keep = W(target.label_types());
   if (!conditional && depth == ctrls_.size() - 1) {
     Emit(Op::Return);
     Imm(keep);
     return;
   }
-  uint32_t drop = height() - keep - (num_locals_ + target.height);
+  uint32_t drop = height() - keep - (num_local_slots_ + target.slot_height);
   bool back = target.opcode == 0x03;
   if (drop == 0) {
     Emit(conditional ? (back ? Op::BrIfNoDropBack : Op::BrIfNoDrop)
@@ -269,7 +292,7 @@ bool Translator::BlockType(Reader& r, std::vector<VT>* params, std::vector<VT>* 
     r.Skip(1);
     return true;
   }
-  if (b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c || b == 0x70 || b == 0x6f) {
+  if (IsValType(b)) {
     r.Skip(1);
     results->push_back(b);
     return true;
@@ -389,15 +412,21 @@ Result<void> Translator::Run(uint32_t defined_index, std::span<const uint8_t> bo
     if (total > kMaxLocals) return core::Malformed("too many locals");
     uint8_t t;
     if (!r.U8(&t)) return core::Malformed(r.error());
-    if (!(t == 0x7f || t == 0x7e || t == 0x7d || t == 0x7c || t == 0x70 || t == 0x6f))
-      return core::Malformed("malformed value type");
+    if (!IsValType(t)) return core::Malformed("malformed value type");
     for (uint32_t k = 0; k < n; ++k) {
       locals_.push_back(t);
       out->locals.push_back(static_cast<ValType>(t));
     }
   }
   num_locals_ = static_cast<uint32_t>(locals_.size());
-  max_height_ = num_locals_;
+  local_slot_.resize(num_locals_);
+  num_local_slots_ = 0;
+  for (uint32_t i = 0; i < num_locals_; ++i) {
+    local_slot_[i] = num_local_slots_;
+    num_local_slots_ += W(locals_[i]);
+  }
+  slots_ = 0;
+  max_height_ = num_local_slots_;
   out->code_offset = code_.size();
   (void)defined_index;
 
@@ -492,7 +521,7 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
         size_t end = code_.size();
         if (live() || !c.fixups.empty()) {
           code_.push_back(reinterpret_cast<uint64_t>(handlers_[static_cast<int>(Op::Return)]));
-          code_.push_back(c.results.size());
+          code_.push_back(W(c.results));
         }
         for (size_t f : c.fixups) code_[f] = end;
         ctrls_.pop_back();
@@ -527,8 +556,8 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       PushVals(types);
       if (live() && Is(ops_[0], Op::I32Eqz) && ops_[0] + 1 == code_.size()) {
         Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
-        uint32_t keep = static_cast<uint32_t>(types.size());
-        uint32_t drop = height() - keep - (num_locals_ + target.height);
+        uint32_t keep = W(types);
+        uint32_t drop = height() - keep - (num_local_slots_ + target.slot_height);
         if (drop == 0 && target.opcode != 0x03) {
           Rewind(ops_[0]);
           Emit(Op::BrIfEqzNoDrop);
@@ -561,8 +590,8 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
         Imm(n);
         for (uint32_t d : depths) {
           Ctrl& target = ctrls_[ctrls_.size() - 1 - d];
-          uint32_t keep = static_cast<uint32_t>(target.label_types().size());
-          uint32_t drop = height() - keep - (num_locals_ + target.height);
+          uint32_t keep = W(target.label_types());
+          uint32_t drop = height() - keep - (num_local_slots_ + target.slot_height);
           if (target.opcode == 0x03)
             Target(target.loop_target);
           else
@@ -577,7 +606,7 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       const auto& types = ctrls_[0].results;
       if (!PeekVals(types)) return false;
       Emit(Op::Return);
-      Imm(types.size());
+      Imm(W(types));
       SetUnreachable();
       return true;
     }
@@ -608,8 +637,9 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       return true;
     }
     case 0x1a: {  // drop
-      if (!Pop(kAny)) return false;
-      Emit(Op::Drop);
+      VT t;
+      if (!Pop(kAny, &t)) return false;
+      Emit(t == V128 ? Op::Drop2 : Op::Drop);
       return true;
     }
     case 0x1b:    // select
@@ -620,18 +650,19 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
         if (!r.U32(&n)) return false;
         if (n != 1) return Invalid("invalid result arity");
         if (!r.U8(&t)) return false;
-        if (!(IsNum(t) || IsRef(t))) return Malformed("malformed value type");
+        if (!IsValType(t)) return Malformed("malformed value type");
       }
       if (!Pop(I32)) return false;
       VT a, b;
       if (!Pop(t, &a) || !Pop(t, &b)) return false;
       if (opcode == 0x1b) {
-        if ((a != kAny && !IsNum(a)) || (b != kAny && !IsNum(b))) return Invalid("type mismatch");
+        auto numeric_or_vector = [](VT v) { return v == kAny || IsNum(v) || v == V128; };
+        if (!numeric_or_vector(a) || !numeric_or_vector(b)) return Invalid("type mismatch");
         if (a != kAny && b != kAny && a != b) return Invalid("type mismatch");
         t = a != kAny ? a : b;
       }
       Push(t);
-      Emit(Op::Select);
+      Emit(t == V128 ? Op::Select128 : Op::Select);
       return true;
     }
     case 0x20:    // local.get
@@ -641,10 +672,18 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       if (!r.U32(&i)) return false;
       if (i >= num_locals_) return Invalid("unknown local " + std::to_string(i));
       VT t = locals_[i];
+      uint32_t slot = local_slot_[i];
+      if (t == V128) {
+        if (opcode != 0x20 && !Pop(t)) return false;
+        if (opcode != 0x21) Push(t);
+        Emit(opcode == 0x20 ? Op::LocalGet128 : opcode == 0x21 ? Op::LocalSet128 : Op::LocalTee128);
+        Imm(slot);
+        return true;
+      }
       if (opcode == 0x20) {
         Push(t);
         Emit(Op::LocalGet);
-        Imm(i);
+        Imm(slot);
         return true;
       }
       if (!Pop(t)) return false;
@@ -653,12 +692,12 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
         uint64_t src = code_[ops_[0] + 1];
         Rewind(ops_[0]);
         Emit(Op::LocalCopy);
-        Imm(i);
+        Imm(slot);
         Imm(src);
         return true;
       }
       Emit(opcode == 0x21 ? Op::LocalSet : Op::LocalTee);
-      Imm(i);
+      Imm(slot);
       return true;
     }
     case 0x23:    // global.get
@@ -669,11 +708,11 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       const GlobalType& g = m_.globals[i];
       if (opcode == 0x23) {
         Push(static_cast<VT>(g.type));
-        Emit(Op::GlobalGet);
+        Emit(g.type == ValType::kV128 ? Op::GlobalGet128 : Op::GlobalGet);
       } else {
         if (!g.mut) return Invalid("global is immutable");
         if (!Pop(static_cast<VT>(g.type))) return false;
-        Emit(Op::GlobalSet);
+        Emit(g.type == ValType::kV128 ? Op::GlobalSet128 : Op::GlobalSet);
       }
       Imm(i);
       return true;
@@ -938,7 +977,7 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       }
     }
     case 0xfd:
-      return Malformed("SIMD (0xfd prefix) is not supported yet");
+      return Simd(r);
     default: {
       const NumericInfo& ni = NumericTable()[opcode];
       if (!ni.valid) return Malformed("illegal opcode");

@@ -172,6 +172,7 @@ struct ValType {
   ValTypePtr err;                     // kResult
   std::optional<uint32_t> fixed_length;  // kList with a fixed length
   ResourceTypePtr resource;           // kOwn, kBorrow
+  std::string name;  // the name a type import/export gave this type (printing only)
 
   static ValTypePtr Prim(ValKind k);
   static ValTypePtr List(ValTypePtr elem, std::optional<uint32_t> fixed_length = std::nullopt);
@@ -188,8 +189,9 @@ struct ValType {
 
 // Structural equality (resources by identity).
 bool ValTypeEquals(const ValTypePtr& a, const ValTypePtr& b);
-// WIT-like spelling: `list<record { a: u32 }>`, `own<r1>`, `result<u32, string>`.
-std::string ValTypeToString(const ValTypePtr& t);
+// WIT-like spelling: `list<record { a: u32 }>`, `own<r1>`, `result<u32, string>`. Named types
+// (those a type import/export named) print by name unless `expand` is set for the outermost.
+std::string ValTypeToString(const ValTypePtr& t, bool expand = false);
 
 // ---- function, component and instance types -------------------------------------------
 

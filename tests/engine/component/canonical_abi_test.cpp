@@ -1,1 +1,250 @@
+// Canonical ABI tests: sizes, alignment, flattening, and load/store of every type over a
+// plain byte buffer with a bump-allocating realloc.
+#include "engine/component/canonical_abi.h"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace lokust::component {
+namespace {
+
+struct Env {
+  std::vector<uint8_t> bytes = std::vector<uint8_t>(4096, 0);
+  MemoryView mem{bytes.data(), bytes.size()};
+  uint32_t next = 1024;
+  int realloc_calls = 0;
+  CallContext cx;
+
+  explicit Env(StringEncoding enc = StringEncoding::kUtf8) {
+    cx.opts.memory = &mem;
+    cx.opts.string_encoding = enc;
+    cx.opts.realloc = [this](uint32_t old_ptr, uint32_t old_size, uint32_t align,
+                             uint32_t new_size) -> Result<uint32_t> {
+      ++realloc_calls;
+      uint32_t p = static_cast<uint32_t>(align_to(next, align));
+      if (old_ptr && old_size) std::memmove(bytes.data() + p, bytes.data() + old_ptr,
+                                           std::min(old_size, new_size));
+      next = p + new_size;
+      return p;
+    };
+  }
+};
+
+ValTypePtr P(ValKind k) { return ValType::Prim(k); }
+
+void RoundTrip(const Val& v, const ValTypePtr& t, StringEncoding enc = StringEncoding::kUtf8) {
+  Env env(enc);
+  ASSERT_TRUE(ValMatchesType(v, t)) << v.ToString() << " : " << ValTypeToString(t);
+  auto s = store(env.cx, v, t, 64);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto l = load(env.cx, 64, t);
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(*l, v) << "stored " << v.ToString() << " loaded " << l->ToString();
+
+  // And through the flat representation.
+  std::vector<CoreValue> flat;
+  auto lf = lower_flat(env.cx, v, t, flat);
+  ASSERT_TRUE(lf.ok()) << lf.error().message;
+  EXPECT_EQ(flat.size(), flatten_type(t).size());
+  CoreValueIter vi{&flat, 0};
+  auto back = lift_flat(env.cx, vi, t);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, v);
+}
+
+TEST(CanonicalAbi, SizesAndAlignment) {
+  EXPECT_EQ(elem_size(P(ValKind::kBool)), 1u);
+  EXPECT_EQ(elem_size(P(ValKind::kU64)), 8u);
+  EXPECT_EQ(alignment(P(ValKind::kString)), 4u);
+  EXPECT_EQ(elem_size(P(ValKind::kString)), 8u);
+  auto rec = ValType::Record({{"a", P(ValKind::kU8)}, {"b", P(ValKind::kU32)}, {"c", P(ValKind::kU8)}});
+  EXPECT_EQ(alignment(rec), 4u);
+  EXPECT_EQ(elem_size(rec), 12u);
+  auto opt = ValType::Option(P(ValKind::kU64));
+  EXPECT_EQ(alignment(opt), 8u);
+  EXPECT_EQ(elem_size(opt), 16u);
+  auto res = ValType::Result(nullptr, nullptr);
+  EXPECT_EQ(elem_size(res), 1u);
+  std::vector<std::string> many;
+  for (int i = 0; i < 300; ++i) many.push_back("c" + std::to_string(i));
+  EXPECT_EQ(discriminant_type(despecialize(ValType::Enum(many))->fields), ValKind::kU16);
+  EXPECT_EQ(elem_size(ValType::Enum(many)), 2u);
+  std::vector<std::string> flags17(17, "f");
+  EXPECT_EQ(elem_size_flags(flags17), 4u);
+  EXPECT_EQ(alignment_flags(flags17), 4u);
+  EXPECT_EQ(elem_size(ValType::List(P(ValKind::kU16), 3)), 6u);
+  EXPECT_EQ(alignment(ValType::List(P(ValKind::kU16), 3)), 2u);
+}
+
+TEST(CanonicalAbi, Flattening) {
+  auto v = ValType::Variant({{"a", P(ValKind::kF32)}, {"b", P(ValKind::kU32)}, {"c", nullptr}});
+  auto f = flatten_type(v);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0], kI32);
+  EXPECT_EQ(f[1], kI32);  // join(f32, i32) = i32
+  auto w = ValType::Variant({{"a", P(ValKind::kF32)}, {"b", P(ValKind::kU64)}});
+  f = flatten_type(w);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[1], kI64);
+
+  FuncType ft;
+  for (int i = 0; i < 17; ++i) ft.params.push_back({"p" + std::to_string(i), P(ValKind::kU32)});
+  ft.result = P(ValKind::kString);
+  CoreFuncType lift = flatten_functype(ft, FlattenContext::kLift);
+  EXPECT_EQ(CoreFuncTypeToString(lift), "(func (param i32) (result i32))");
+  CoreFuncType lower = flatten_functype(ft, FlattenContext::kLower);
+  EXPECT_EQ(CoreFuncTypeToString(lower), "(func (param i32 i32))");
+}
+
+TEST(CanonicalAbi, RoundTripEveryType) {
+  RoundTrip(Val::Bool(true), P(ValKind::kBool));
+  RoundTrip(Val::S8(-5), P(ValKind::kS8));
+  RoundTrip(Val::U8(250), P(ValKind::kU8));
+  RoundTrip(Val::S16(-30000), P(ValKind::kS16));
+  RoundTrip(Val::U16(65000), P(ValKind::kU16));
+  RoundTrip(Val::S32(-2000000000), P(ValKind::kS32));
+  RoundTrip(Val::U32(4000000000u), P(ValKind::kU32));
+  RoundTrip(Val::S64(-(int64_t{1} << 62)), P(ValKind::kS64));
+  RoundTrip(Val::U64(~uint64_t{0}), P(ValKind::kU64));
+  RoundTrip(Val::F32(3.5f), P(ValKind::kF32));
+  RoundTrip(Val::F64(-1e300), P(ValKind::kF64));
+  RoundTrip(Val::Char(U'⛳'), P(ValKind::kChar));
+  RoundTrip(Val::String("hello ☃ wörld 🍰"), P(ValKind::kString));
+  RoundTrip(Val::String(""), P(ValKind::kString));
+  RoundTrip(Val::List({Val::U16(1), Val::U16(2), Val::U16(3)}), ValType::List(P(ValKind::kU16)));
+  RoundTrip(Val::List({Val::U8(7), Val::U8(8)}), ValType::List(P(ValKind::kU8), 2));
+  RoundTrip(Val::List({Val::String("a"), Val::String("bc")}), ValType::List(P(ValKind::kString)));
+  auto rec = ValType::Record({{"x", P(ValKind::kU8)}, {"y", P(ValKind::kF64)}, {"s", P(ValKind::kString)}});
+  RoundTrip(Val::Record({{"x", Val::U8(1)}, {"y", Val::F64(2.5)}, {"s", Val::String("z")}}), rec);
+  RoundTrip(Val::Tuple({Val::S32(-1), Val::Bool(false)}),
+            ValType::Tuple({P(ValKind::kS32), P(ValKind::kBool)}));
+  auto var = ValType::Variant({{"none", nullptr}, {"num", P(ValKind::kF32)}, {"big", P(ValKind::kU64)}});
+  RoundTrip(Val::Variant("none", std::nullopt), var);
+  RoundTrip(Val::Variant("num", Val::F32(1.25f)), var);
+  RoundTrip(Val::Variant("big", Val::U64(0x123456789abcdef0ull)), var);
+  RoundTrip(Val::Enum("b"), ValType::Enum({"a", "b", "c"}));
+  RoundTrip(Val::Option(std::nullopt), ValType::Option(P(ValKind::kString)));
+  RoundTrip(Val::Option(Val::String("x")), ValType::Option(P(ValKind::kString)));
+  auto res = ValType::Result(P(ValKind::kU32), P(ValKind::kString));
+  RoundTrip(Val::Result(true, Val::U32(9)), res);
+  RoundTrip(Val::Result(false, Val::String("bad")), res);
+  RoundTrip(Val::Result(true, std::nullopt), ValType::Result(nullptr, nullptr));
+  std::vector<std::string> labels;
+  for (int i = 0; i < 20; ++i) labels.push_back("f" + std::to_string(i));
+  RoundTrip(Val::Flags({"f0", "f9", "f19"}), ValType::Flags(labels));
+  RoundTrip(Val::Flags({}), ValType::Flags({"a"}));
+  auto rt = NewResourceType("r", true);
+  RoundTrip(Val::Own(5), ValType::Own(rt));
+  RoundTrip(Val::Borrow(6), ValType::Borrow(rt));
+  // Nested: list<record { name: string, tags: list<option<u8>> }>
+  auto nested = ValType::List(ValType::Record(
+      {{"name", P(ValKind::kString)}, {"tags", ValType::List(ValType::Option(P(ValKind::kU8)))}}));
+  RoundTrip(Val::List({Val::Record({{"name", Val::String("n")},
+                                    {"tags", Val::List({Val::Option(Val::U8(1)),
+                                                        Val::Option(std::nullopt)})}})}),
+            nested);
+}
+
+TEST(CanonicalAbi, StringEncodings) {
+  for (auto enc : {StringEncoding::kUtf16, StringEncoding::kLatin1Utf16}) {
+    RoundTrip(Val::String("plain ascii"), P(ValKind::kString), enc);
+    RoundTrip(Val::String("latin1 é ü"), P(ValKind::kString), enc);
+    RoundTrip(Val::String("wide ☃ 🍰"), P(ValKind::kString), enc);
+  }
+  // latin1+utf16: a latin-1 string is stored one byte per char, untagged.
+  Env env(StringEncoding::kLatin1Utf16);
+  auto r = store_string_into_range(env.cx, "é!");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->tagged_code_units, 2u);
+  EXPECT_EQ(env.bytes[r->ptr], 0xe9);
+  auto w = store_string_into_range(env.cx, "☃");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->tagged_code_units, 1u | UTF16_TAG);
+  // utf16: code units, not bytes.
+  Env env16(StringEncoding::kUtf16);
+  auto u = store_string_into_range(env16.cx, "a🍰");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->tagged_code_units, 3u);
+}
+
+TEST(CanonicalAbi, Traps) {
+  Env env;
+  // Bad UTF-8.
+  env.bytes[100] = 0xff;
+  auto s = load_string_from_range(env.cx, 100, 1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, Error::Kind::kTrap);
+  // Out of bounds string.
+  s = load_string_from_range(env.cx, 4000, 200);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("out of bounds"), std::string::npos);
+  // Unaligned UTF-16.
+  Env env16(StringEncoding::kUtf16);
+  s = load_string_from_range(env16.cx, 101, 1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("unaligned"), std::string::npos);
+  // Unaligned load.
+  auto l = load(env.cx, 2, P(ValKind::kU32));
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message.find("unaligned pointer"), std::string::npos);
+  // Bad discriminant.
+  env.bytes[200] = 7;
+  l = load(env.cx, 200, ValType::Enum({"a", "b"}));
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message.find("invalid variant discriminant"), std::string::npos);
+  // Bad char.
+  uint32_t surrogate = 0xd800;
+  std::memcpy(env.bytes.data() + 204, &surrogate, 4);
+  l = load(env.cx, 204, P(ValKind::kChar));
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().message.find("invalid `char` bit pattern"), std::string::npos);
+  // List out of bounds.
+  l = load_list_from_range(env.cx, 4000, 100, P(ValKind::kU32));
+  ASSERT_FALSE(l.ok());
+  // Realloc returning a misaligned pointer.
+  Env bad;
+  bad.cx.opts.realloc = [](uint32_t, uint32_t, uint32_t, uint32_t) -> Result<uint32_t> {
+    return 1u;
+  };
+  auto st = store(bad.cx, Val::List({Val::U32(1)}), ValType::List(P(ValKind::kU32)), 0);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("realloc return: result not aligned"), std::string::npos);
+}
+
+TEST(CanonicalAbi, FlagsUpperBitsMaskedAndNanCanonicalized) {
+  Env env;
+  env.bytes[300] = 0xff;  // 3 flags: only the low 3 bits mean anything
+  auto l = load(env.cx, 300, ValType::Flags({"a", "b", "c"}));
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->flags().size(), 3u);
+  uint32_t nan_bits = 0x7fa00001;
+  std::memcpy(env.bytes.data() + 304, &nan_bits, 4);
+  l = load(env.cx, 304, P(ValKind::kF32));
+  ASSERT_TRUE(l.ok());
+  float f = l->as_f32();
+  uint32_t back;
+  std::memcpy(&back, &f, 4);
+  EXPECT_EQ(back, 0x7fc00000u);
+}
+
+TEST(CanonicalAbi, FlatValuesSpillToMemory) {
+  Env env;
+  std::vector<ValTypePtr> ts;
+  std::vector<Val> vs;
+  for (int i = 0; i < 20; ++i) {
+    ts.push_back(P(ValKind::kU32));
+    vs.push_back(Val::U32(static_cast<uint32_t>(i * 3)));
+  }
+  auto flat = lower_flat_values(env.cx, MAX_FLAT_PARAMS, vs, ts);
+  ASSERT_TRUE(flat.ok()) << flat.error().message;
+  ASSERT_EQ(flat->size(), 1u);  // a pointer to the spilled tuple
+  CoreValueIter vi{&*flat, 0};
+  auto back = lift_flat_values(env.cx, MAX_FLAT_PARAMS, vi, ts);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, vs);
+}
+
+}  // namespace
+}  // namespace lokust::component

@@ -1,1 +1,106 @@
+// Validator tests: index spaces, type checks and messages, over hand-built binaries.
+#include "engine/component/validator.h"
+
 #include <gtest/gtest.h>
+
+#include "engine/component/decoder.h"
+#include "test_util.h"
+
+namespace lokust::component {
+namespace {
+
+using testing::AppendName;
+using testing::AppendSection;
+using testing::Bytes;
+using testing::ExternName;
+using testing::Preamble;
+
+std::string ErrorOf(const Bytes& b) {
+  auto r = DecodeAndValidate(b);
+  return r.ok() ? std::string("<valid>") : r.error().message;
+}
+
+Bytes TypeSection(const Bytes& types) {
+  Bytes b = Preamble();
+  AppendSection(b, 7, types);
+  return b;
+}
+
+TEST(ComponentValidator, DefinedTypeRules) {
+  EXPECT_NE(ErrorOf(TypeSection({0x01, 0x72, 0x00})).find("record type must have at least one field"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(TypeSection({0x01, 0x6f, 0x00})).find("tuple type must have at least one type"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(TypeSection({0x01, 0x70, 0x05})).find("type index out of bounds"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(TypeSection({0x02, 0x73, 0x69, 0x00})).find("type index 0 is not a resource type"),
+            std::string::npos);
+  Bytes dup{0x01, 0x6d, 0x02};
+  AppendName(dup, "x");
+  AppendName(dup, "X");
+  EXPECT_NE(ErrorOf(TypeSection(dup)).find("enum tag name `X` conflicts with previous tag name `x`"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf(TypeSection({0x01, 0x67, 0x7d, 0x03})), "<valid>");  // list<u8, 3>
+}
+
+TEST(ComponentValidator, BorrowInResultIsInvalid) {
+  // (type (resource (rep i32))) (type (func (result (borrow 0))))
+  Bytes types{0x02, 0x3f, 0x7f, 0x00, 0x40, 0x00, 0x00};
+  Bytes b = TypeSection(types);
+  // Result valtype must be a type index: add (borrow 0) as type 1, the func as type 2.
+  Bytes t2{0x03, 0x3f, 0x7f, 0x00, 0x68, 0x00, 0x40, 0x00, 0x00, 0x01};
+  EXPECT_NE(ErrorOf(TypeSection(t2)).find("function result cannot contain a `borrow` type"),
+            std::string::npos);
+}
+
+TEST(ComponentValidator, ResourcesOnlyInConcreteComponents) {
+  Bytes types{0x01, 0x41, 0x01, 0x01, 0x3f, 0x7f, 0x00};
+  EXPECT_NE(ErrorOf(TypeSection(types)).find("resources can only be defined within a concrete component"),
+            std::string::npos);
+}
+
+TEST(ComponentValidator, ImportNamesAreChecked) {
+  Bytes b = Preamble();
+  AppendSection(b, 7, {0x01, 0x40, 0x00, 0x01, 0x00});
+  Bytes imports{0x02};
+  for (const char* n : {"a", "A"}) {
+    Bytes en = ExternName(n);
+    imports.insert(imports.end(), en.begin(), en.end());
+    imports.insert(imports.end(), {0x01, 0x00});
+  }
+  AppendSection(b, 10, imports);
+  EXPECT_NE(ErrorOf(b).find("import name `A` conflicts with previous name `a`"), std::string::npos);
+}
+
+TEST(ComponentValidator, InstantiationChecksImports) {
+  // (component $c (import "f" (func))) (instance (instantiate $c)) -> missing import "f"
+  Bytes inner = Preamble();
+  AppendSection(inner, 7, {0x01, 0x40, 0x00, 0x01, 0x00});
+  Bytes imp{0x01};
+  Bytes en = ExternName("f");
+  imp.insert(imp.end(), en.begin(), en.end());
+  imp.insert(imp.end(), {0x01, 0x00});
+  AppendSection(inner, 10, imp);
+  Bytes b = Preamble();
+  AppendSection(b, 4, inner);
+  AppendSection(b, 5, {0x01, 0x00, 0x00, 0x00});
+  EXPECT_NE(ErrorOf(b).find("missing import named `f`"), std::string::npos);
+}
+
+TEST(ComponentValidator, ExternSubtyping) {
+  auto f1 = std::make_shared<FuncType>();
+  f1->params.push_back({"x", ValType::Prim(ValKind::kU32)});
+  auto f2 = std::make_shared<FuncType>();
+  f2->params.push_back({"x", ValType::Prim(ValKind::kString)});
+  ExternType a, e;
+  a.kind = e.kind = ExternKind::kFunc;
+  a.func = f1;
+  e.func = f2;
+  auto r = CheckExternSubtype(a, e);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("type mismatch in function parameter `x`"), std::string::npos);
+  EXPECT_TRUE(CheckExternSubtype(a, a).ok());
+}
+
+}  // namespace
+}  // namespace lokust::component

@@ -380,6 +380,37 @@ TEST_F(Anthropic, NonHttpBaseUrlIsAnError) {
   EXPECT_NE(made.error().find("not an http:// or https:// URL"), std::string::npos);
 }
 
+TEST_F(Anthropic, LargeContextIsSentWhole) {
+  server.push_json(200, kOkBody);
+  AgentTask t = task();
+  t.prior_context.assign(3 << 20, 'c');
+  ASSERT_TRUE(make()->execute(t).is_ok());
+  const json body = json::parse(server.requests().at(0).body);
+  EXPECT_GT(body["messages"][0]["content"].get<std::string>().size(), 3u << 20);
+}
+
+TEST_F(Anthropic, RedirectsAreNotFollowed) {
+  // The key is never re-sent to wherever a redirect points.
+  server.push(ScriptedResponse{307, {{"Location", "http://127.0.0.1:1/elsewhere"}}, ""});
+  auto r = make()->execute(task());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.error(), "anthropic: HTTP 307");
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(Anthropic, ASharedInstanceSerialisesCalls) {
+  constexpr int kThreads = 4;
+  for (int i = 0; i < kThreads; ++i) server.push_json(200, kOkBody);
+  std::shared_ptr<AgentRuntime> runtime = make();
+  std::vector<std::thread> threads;
+  std::vector<int> ok(kThreads, 0);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([runtime, &ok, i] { ok[i] = runtime->execute(task()).is_ok(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, std::vector<int>(kThreads, 1));
+}
+
 TEST_F(Anthropic, OneInstancePerThreadRunsInParallel) {
   constexpr int kThreads = 4;
   for (int i = 0; i < kThreads; ++i) server.push_json(200, kOkBody);
