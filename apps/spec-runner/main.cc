@@ -10,6 +10,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -47,12 +48,43 @@ std::optional<std::vector<uint8_t>> ReadFile(const fs::path& p) {
                               std::istreambuf_iterator<char>());
 }
 
-// An expected result: an exact value, or a NaN class.
+// An expected result: an exact value, or a NaN class; a v128 is checked lane by lane.
 struct Expected {
   ValType type;
   enum { kExact, kCanonicalNan, kArithmeticNan, kAnyRef } kind = kExact;
   uint64_t bits = 0;
+  int lane_bytes = 0;  // v128
+  bool lane_float = false;
+  std::vector<Expected> lanes;
 };
+
+int LaneBytes(const std::string& lane_type, bool* is_float) {
+  *is_float = lane_type[0] == 'f';
+  if (lane_type == "i8") return 1;
+  if (lane_type == "i16") return 2;
+  if (lane_type == "i32" || lane_type == "f32") return 4;
+  if (lane_type == "i64" || lane_type == "f64") return 8;
+  return 0;
+}
+
+// Packs the lanes of a v128 literal into 16 bytes.
+bool ParseV128(const json& j, uint64_t* lo, uint64_t* hi, std::string* err) {
+  bool is_float;
+  int n = LaneBytes(j.at("lane_type").get<std::string>(), &is_float);
+  const json& lanes = j.at("value");
+  if (n == 0 || lanes.size() * n != 16) {
+    *err = "bad v128 literal";
+    return false;
+  }
+  uint8_t bytes[16];
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    uint64_t v = std::stoull(lanes[i].get<std::string>());
+    std::memcpy(bytes + i * n, &v, n);
+  }
+  std::memcpy(lo, bytes, 8);
+  std::memcpy(hi, bytes + 8, 8);
+  return true;
+}
 
 bool ParseType(const std::string& s, ValType* t) {
   static const std::map<std::string, ValType> kTypes = {
@@ -72,12 +104,9 @@ bool ParseValue(const json& j, Value* out, std::string* err) {
     *err = "unsupported value type " + j.at("type").get<std::string>();
     return false;
   }
-  if (t == ValType::kV128) {
-    *err = "v128 values are not supported";
-    return false;
-  }
-  std::string v = j.at("value").get<std::string>();
   out->type = t;
+  if (t == ValType::kV128) return ParseV128(j, &out->bits, &out->hi, err);
+  std::string v = j.at("value").get<std::string>();
   if (IsRefType(t)) {
     out->bits = v == "null" ? 0 : std::stoull(v) + 1;
   } else {
@@ -92,8 +121,25 @@ bool ParseExpected(const json& j, Expected* out, std::string* err) {
     return false;
   }
   if (out->type == ValType::kV128) {
-    *err = "v128 values are not supported";
-    return false;
+    out->lane_bytes = LaneBytes(j.at("lane_type").get<std::string>(), &out->lane_float);
+    const json& lanes = j.at("value");
+    if (out->lane_bytes == 0 || lanes.size() * out->lane_bytes != 16) {
+      *err = "bad v128 literal";
+      return false;
+    }
+    for (const json& l : lanes) {
+      Expected e;
+      e.type = out->lane_bytes == 4 ? ValType::kF32 : ValType::kF64;
+      std::string s = l.get<std::string>();
+      if (s == "nan:canonical")
+        e.kind = Expected::kCanonicalNan;
+      else if (s == "nan:arithmetic")
+        e.kind = Expected::kArithmeticNan;
+      else
+        e.bits = std::stoull(s);
+      out->lanes.push_back(e);
+    }
+    return true;
   }
   if (!j.contains("value")) {
     out->kind = Expected::kAnyRef;
@@ -114,6 +160,23 @@ bool ParseExpected(const json& j, Expected* out, std::string* err) {
 
 bool Matches(const Expected& e, const Value& v) {
   if (e.type != v.type) return false;
+  if (e.type == ValType::kV128) {
+    uint8_t bytes[16];
+    std::memcpy(bytes, &v.bits, 8);
+    std::memcpy(bytes + 8, &v.hi, 8);
+    for (size_t i = 0; i < e.lanes.size(); ++i) {
+      uint64_t lane = 0;
+      std::memcpy(&lane, bytes + i * e.lane_bytes, e.lane_bytes);
+      const Expected& le = e.lanes[i];
+      if (le.kind == Expected::kExact) {
+        uint64_t mask = e.lane_bytes == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * e.lane_bytes)) - 1;
+        if ((le.bits & mask) != lane) return false;
+      } else if (!Matches(le, Value{le.type, lane, 0})) {
+        return false;
+      }
+    }
+    return true;
+  }
   switch (e.kind) {
     case Expected::kAnyRef:
       return !v.is_null();
@@ -130,7 +193,20 @@ bool Matches(const Expected& e, const Value& v) {
   return false;
 }
 
+std::string V128ToString(uint64_t lo, uint64_t hi) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "v128:0x%016" PRIx64 "%016" PRIx64, hi, lo);
+  return buf;
+}
+
 std::string Describe(const Expected& e) {
+  if (e.type == ValType::kV128) {
+    std::string s = "v128 lanes [";
+    for (size_t i = 0; i < e.lanes.size(); ++i)
+      s += (i ? " " : "") + (e.lanes[i].kind == Expected::kExact ? std::to_string(e.lanes[i].bits)
+                                                                 : std::string("nan"));
+    return s + "]";
+  }
   if (e.kind == Expected::kCanonicalNan) return std::string(ValTypeName(e.type)) + ":nan:canonical";
   if (e.kind == Expected::kArithmeticNan)
     return std::string(ValTypeName(e.type)) + ":nan:arithmetic";
@@ -307,8 +383,9 @@ class ScriptRunner {
         Expected e;
         if (!ParseExpected(expected[i], &e, err)) return false;
         if (!Matches(e, (*out)[i])) {
+          const Value& got = (*out)[i];
           *err = "result " + std::to_string(i) + ": expected " + Describe(e) + ", got " +
-                 ValueToString((*out)[i]);
+                 (got.type == ValType::kV128 ? V128ToString(got.bits, got.hi) : ValueToString(got));
           return false;
         }
       }
@@ -418,7 +495,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   std::vector<std::string> filters;
   std::string wast2json = "wast2json";
-  bool verbose = false, keep = false, list_failures = true;
+  bool verbose = false, keep = false, list_failures = true, skip_simd = false;
   int max_failures = 20;
   app.add_option("files", files, "Run only these .wast files (paths or names like i32)");
   app.add_option("--dir", dir, "Directory of the spec tests (default ../shared/spec-testsuite)");
@@ -427,6 +504,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-failures", max_failures, "Failures to print per file (default 20)");
   app.add_flag("-v,--verbose", verbose, "Print every command");
   app.add_flag("--keep", keep, "Keep the temporary wast2json output");
+  app.add_flag("--skip-simd", skip_simd, "Skip the SIMD (simd_*) files (reported as skipped)");
   app.add_flag("!--no-failures", list_failures, "Do not print failing commands");
   CLI11_PARSE(app, argc, argv);
 
@@ -464,9 +542,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> failed_files, simd_files;
   for (const fs::path& wast : wasts) {
     std::string name = wast.filename().string();
-    if (name.rfind("simd_", 0) == 0) {
+    if (skip_simd && name.rfind("simd_", 0) == 0) {
       simd_files.push_back(wast.stem().string());
-      std::cout << name << ": skipped (SIMD not yet supported)\n";
+      std::cout << name << ": skipped (--skip-simd)\n";
       continue;
     }
     FileResult fr = RunFile(wast, wast2json, verbose, keep);
@@ -499,7 +577,7 @@ int main(int argc, char** argv) {
     std::cout.flush();
   }
   if (!simd_files.empty()) {
-    std::cout << "skipped: " << simd_files.size() << " SIMD files (SIMD not yet supported):";
+    std::cout << "skipped: " << simd_files.size() << " SIMD files (--skip-simd):";
     for (const auto& s : simd_files) std::cout << " " << s;
     std::cout << "\n";
   }

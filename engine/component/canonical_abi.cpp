@@ -53,27 +53,38 @@ uint32_t alignment(const ValTypePtr& t0) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
-    case ValKind::kU8: return 1;
+    case ValKind::kU8:
+      return 1;
     case ValKind::kS16:
-    case ValKind::kU16: return 2;
+    case ValKind::kU16:
+      return 2;
     case ValKind::kS32:
     case ValKind::kU32:
     case ValKind::kF32:
-    case ValKind::kChar: return 4;
+    case ValKind::kChar:
+      return 4;
     case ValKind::kS64:
     case ValKind::kU64:
-    case ValKind::kF64: return 8;
-    case ValKind::kString: return 4;
-    case ValKind::kList: return alignment_list(t->elem, t->fixed_length);
-    case ValKind::kRecord: return alignment_record(t->fields);
-    case ValKind::kVariant: return alignment_variant(t->fields);
-    case ValKind::kFlags: return alignment_flags(t->labels);
+    case ValKind::kF64:
+      return 8;
+    case ValKind::kString:
+      return 4;
+    case ValKind::kList:
+      return alignment_list(t->elem, t->fixed_length);
+    case ValKind::kRecord:
+      return alignment_record(t->fields);
+    case ValKind::kVariant:
+      return alignment_variant(t->fields);
+    case ValKind::kFlags:
+      return alignment_flags(t->labels);
     case ValKind::kOwn:
     case ValKind::kBorrow:
     case ValKind::kStream:
     case ValKind::kFuture:
-    case ValKind::kErrorContext: return 4;
-    default: return 1;
+    case ValKind::kErrorContext:
+      return 4;
+    default:
+      return 1;
   }
 }
 
@@ -125,27 +136,38 @@ uint32_t elem_size(const ValTypePtr& t0) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
-    case ValKind::kU8: return 1;
+    case ValKind::kU8:
+      return 1;
     case ValKind::kS16:
-    case ValKind::kU16: return 2;
+    case ValKind::kU16:
+      return 2;
     case ValKind::kS32:
     case ValKind::kU32:
     case ValKind::kF32:
-    case ValKind::kChar: return 4;
+    case ValKind::kChar:
+      return 4;
     case ValKind::kS64:
     case ValKind::kU64:
-    case ValKind::kF64: return 8;
-    case ValKind::kString: return 8;
-    case ValKind::kList: return elem_size_list(t->elem, t->fixed_length);
-    case ValKind::kRecord: return elem_size_record(t->fields);
-    case ValKind::kVariant: return elem_size_variant(t->fields);
-    case ValKind::kFlags: return elem_size_flags(t->labels);
+    case ValKind::kF64:
+      return 8;
+    case ValKind::kString:
+      return 8;
+    case ValKind::kList:
+      return elem_size_list(t->elem, t->fixed_length);
+    case ValKind::kRecord:
+      return elem_size_record(t->fields);
+    case ValKind::kVariant:
+      return elem_size_variant(t->fields);
+    case ValKind::kFlags:
+      return elem_size_flags(t->labels);
     case ValKind::kOwn:
     case ValKind::kBorrow:
     case ValKind::kStream:
     case ValKind::kFuture:
-    case ValKind::kErrorContext: return 4;
-    default: return 0;
+    case ValKind::kErrorContext:
+      return 4;
+    default:
+      return 0;
   }
 }
 
@@ -197,12 +219,17 @@ std::vector<CoreValType> flatten_type(const ValTypePtr& t0) {
     case ValKind::kU16:
     case ValKind::kS32:
     case ValKind::kU32:
-    case ValKind::kChar: return {kI32};
+    case ValKind::kChar:
+      return {kI32};
     case ValKind::kS64:
-    case ValKind::kU64: return {kI64};
-    case ValKind::kF32: return {kF32};
-    case ValKind::kF64: return {kF64};
-    case ValKind::kString: return {kI32, kI32};
+    case ValKind::kU64:
+      return {kI64};
+    case ValKind::kF32:
+      return {kF32};
+    case ValKind::kF64:
+      return {kF64};
+    case ValKind::kString:
+      return {kI32, kI32};
     case ValKind::kList:
       if (t->fixed_length) {
         std::vector<CoreValType> out;
@@ -211,15 +238,20 @@ std::vector<CoreValType> flatten_type(const ValTypePtr& t0) {
         return out;
       }
       return {kI32, kI32};
-    case ValKind::kRecord: return flatten_record(t->fields);
-    case ValKind::kVariant: return flatten_variant(t->fields);
-    case ValKind::kFlags: return std::vector<CoreValType>(num_i32_flags(t->labels), kI32);
+    case ValKind::kRecord:
+      return flatten_record(t->fields);
+    case ValKind::kVariant:
+      return flatten_variant(t->fields);
+    case ValKind::kFlags:
+      return std::vector<CoreValType>(num_i32_flags(t->labels), kI32);
     case ValKind::kOwn:
     case ValKind::kBorrow:
     case ValKind::kStream:
     case ValKind::kFuture:
-    case ValKind::kErrorContext: return {kI32};
-    default: return {};
+    case ValKind::kErrorContext:
+      return {kI32};
+    default:
+      return {};
   }
 }
 
@@ -284,11 +316,13 @@ bool needs_memory(const ValTypePtr& t) {
   if (!t) return false;
   switch (t->kind) {
     case ValKind::kString:
-    case ValKind::kMap: return true;
+    case ValKind::kMap:
+      return true;
     case ValKind::kList:
       if (!t->fixed_length) return true;
       return needs_memory(t->elem);
-    default: break;
+    default:
+      break;
   }
   for (auto& f : t->fields)
     if (needs_memory(f.type)) return true;
@@ -363,18 +397,24 @@ uint64_t pack_flags_into_int(const Val& v, const std::vector<std::string>& label
 Val SpecializeVariant(const ValTypePtr& t, uint32_t case_index, std::string label,
                       std::optional<Val> payload) {
   switch (t->kind) {
-    case ValKind::kEnum: return Val::Enum(std::move(label));
-    case ValKind::kOption: return Val::Option(case_index == 0 ? std::nullopt : std::move(payload));
-    case ValKind::kResult: return Val::Result(case_index == 0, std::move(payload));
-    default: return Val::Variant(std::move(label), std::move(payload));
+    case ValKind::kEnum:
+      return Val::Enum(std::move(label));
+    case ValKind::kOption:
+      return Val::Option(case_index == 0 ? std::nullopt : std::move(payload));
+    case ValKind::kResult:
+      return Val::Result(case_index == 0, std::move(payload));
+    default:
+      return Val::Variant(std::move(label), std::move(payload));
   }
 }
 
 // Index of the case a Val selects (match_case), or -1.
 int64_t match_case(const Val& v, const ValTypePtr& t) {
   switch (t->kind) {
-    case ValKind::kOption: return v.is_some() ? 1 : 0;
-    case ValKind::kResult: return v.is_ok() ? 0 : 1;
+    case ValKind::kOption:
+      return v.is_some() ? 1 : 0;
+    case ValKind::kResult:
+      return v.is_ok() ? 0 : 1;
     case ValKind::kEnum:
       for (size_t i = 0; i < t->labels.size(); ++i)
         if (t->labels[i] == v.label()) return static_cast<int64_t>(i);
@@ -413,36 +453,53 @@ Result<Val> load(CallContext& cx, uint32_t ptr, const ValTypePtr& t) {
   if (ptr != align_to(ptr, alignment(t))) return TrapMsg("unaligned pointer");
   LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(t)));
   switch (t->kind) {
-    case ValKind::kBool: return Val::Bool(load_int(cx, ptr, 1) != 0);
-    case ValKind::kU8: return Val::U8(static_cast<uint8_t>(load_int(cx, ptr, 1)));
-    case ValKind::kU16: return Val::U16(static_cast<uint16_t>(load_int(cx, ptr, 2)));
-    case ValKind::kU32: return Val::U32(static_cast<uint32_t>(load_int(cx, ptr, 4)));
-    case ValKind::kU64: return Val::U64(load_int(cx, ptr, 8));
-    case ValKind::kS8: return Val::S8(static_cast<int8_t>(SignExtend(load_int(cx, ptr, 1), 1)));
-    case ValKind::kS16: return Val::S16(static_cast<int16_t>(SignExtend(load_int(cx, ptr, 2), 2)));
-    case ValKind::kS32: return Val::S32(static_cast<int32_t>(SignExtend(load_int(cx, ptr, 4), 4)));
-    case ValKind::kS64: return Val::S64(static_cast<int64_t>(load_int(cx, ptr, 8)));
-    case ValKind::kF32: return Val::F32(DecodeF32(static_cast<uint32_t>(load_int(cx, ptr, 4))));
-    case ValKind::kF64: return Val::F64(DecodeF64(load_int(cx, ptr, 8)));
+    case ValKind::kBool:
+      return Val::Bool(load_int(cx, ptr, 1) != 0);
+    case ValKind::kU8:
+      return Val::U8(static_cast<uint8_t>(load_int(cx, ptr, 1)));
+    case ValKind::kU16:
+      return Val::U16(static_cast<uint16_t>(load_int(cx, ptr, 2)));
+    case ValKind::kU32:
+      return Val::U32(static_cast<uint32_t>(load_int(cx, ptr, 4)));
+    case ValKind::kU64:
+      return Val::U64(load_int(cx, ptr, 8));
+    case ValKind::kS8:
+      return Val::S8(static_cast<int8_t>(SignExtend(load_int(cx, ptr, 1), 1)));
+    case ValKind::kS16:
+      return Val::S16(static_cast<int16_t>(SignExtend(load_int(cx, ptr, 2), 2)));
+    case ValKind::kS32:
+      return Val::S32(static_cast<int32_t>(SignExtend(load_int(cx, ptr, 4), 4)));
+    case ValKind::kS64:
+      return Val::S64(static_cast<int64_t>(load_int(cx, ptr, 8)));
+    case ValKind::kF32:
+      return Val::F32(DecodeF32(static_cast<uint32_t>(load_int(cx, ptr, 4))));
+    case ValKind::kF64:
+      return Val::F64(DecodeF64(load_int(cx, ptr, 8)));
     case ValKind::kChar: {
       auto c = convert_i32_to_char(static_cast<uint32_t>(load_int(cx, ptr, 4)));
       if (!c) return c.error();
       return Val::Char(static_cast<char32_t>(*c));
     }
-    case ValKind::kString: return load_string(cx, ptr);
-    case ValKind::kList: return load_list(cx, ptr, t->elem, t->fixed_length);
+    case ValKind::kString:
+      return load_string(cx, ptr);
+    case ValKind::kList:
+      return load_list(cx, ptr, t->elem, t->fixed_length);
     case ValKind::kMap: {
       auto l = load_list(cx, ptr, despecialize(t)->elem, std::nullopt);
       if (!l) return l.error();
       return *l;
     }
-    case ValKind::kRecord: return load_record(cx, ptr, t->fields, false);
-    case ValKind::kTuple: return load_record(cx, ptr, t->fields, true);
+    case ValKind::kRecord:
+      return load_record(cx, ptr, t->fields, false);
+    case ValKind::kTuple:
+      return load_record(cx, ptr, t->fields, true);
     case ValKind::kVariant:
     case ValKind::kEnum:
     case ValKind::kOption:
-    case ValKind::kResult: return load_variant_like(cx, ptr, t);
-    case ValKind::kFlags: return load_flags(cx, ptr, t->labels);
+    case ValKind::kResult:
+      return load_variant_like(cx, ptr, t);
+    case ValKind::kFlags:
+      return load_flags(cx, ptr, t->labels);
     case ValKind::kOwn:
     case ValKind::kBorrow: {
       uint32_t i = static_cast<uint32_t>(load_int(cx, ptr, 4));
@@ -781,8 +838,10 @@ Result<StoredString> store_string_into_range(CallContext& cx, const std::string&
   if (utf8.size() > MAX_STRING_BYTE_LENGTH) return TrapMsg("string too large");
   uint32_t src_code_units = static_cast<uint32_t>(utf8.size());
   switch (cx.opts.string_encoding) {
-    case StringEncoding::kUtf8: return store_string_copy(cx, utf8, src_code_units, 1, 1);
-    case StringEncoding::kUtf16: return store_utf8_to_utf16(cx, utf8, src_code_units);
+    case StringEncoding::kUtf8:
+      return store_string_copy(cx, utf8, src_code_units, 1, 1);
+    case StringEncoding::kUtf16:
+      return store_utf8_to_utf16(cx, utf8, src_code_units);
     case StringEncoding::kLatin1Utf16:
       return store_string_to_latin1_or_utf16(cx, utf8, src_code_units);
   }
@@ -868,15 +927,25 @@ Result<void> store(CallContext& cx, const Val& v, const ValTypePtr& t, uint32_t 
   if (ptr != align_to(ptr, alignment(t))) return TrapMsg("unaligned pointer");
   LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(t)));
   switch (t->kind) {
-    case ValKind::kBool: store_int(cx, v.as_bool() ? 1 : 0, ptr, 1); return {};
+    case ValKind::kBool:
+      store_int(cx, v.as_bool() ? 1 : 0, ptr, 1);
+      return {};
     case ValKind::kU8:
-    case ValKind::kS8: store_int(cx, v.as_u64(), ptr, 1); return {};
+    case ValKind::kS8:
+      store_int(cx, v.as_u64(), ptr, 1);
+      return {};
     case ValKind::kU16:
-    case ValKind::kS16: store_int(cx, v.as_u64(), ptr, 2); return {};
+    case ValKind::kS16:
+      store_int(cx, v.as_u64(), ptr, 2);
+      return {};
     case ValKind::kU32:
-    case ValKind::kS32: store_int(cx, v.as_u64(), ptr, 4); return {};
+    case ValKind::kS32:
+      store_int(cx, v.as_u64(), ptr, 4);
+      return {};
     case ValKind::kU64:
-    case ValKind::kS64: store_int(cx, v.as_u64(), ptr, 8); return {};
+    case ValKind::kS64:
+      store_int(cx, v.as_u64(), ptr, 8);
+      return {};
     case ValKind::kF32: {
       // maybe_scramble_nan32: deterministic profile (canonical NaN).
       float f = canonicalize_nan32(v.as_f32());
@@ -898,22 +967,28 @@ Result<void> store(CallContext& cx, const Val& v, const ValTypePtr& t, uint32_t 
       store_int(cx, *c, ptr, 4);
       return {};
     }
-    case ValKind::kString: return store_string(cx, v, ptr);
-    case ValKind::kList: return store_list(cx, v, ptr, t->elem, t->fixed_length);
-    case ValKind::kMap: return store_list(cx, v, ptr, despecialize(t)->elem, std::nullopt);
+    case ValKind::kString:
+      return store_string(cx, v, ptr);
+    case ValKind::kList:
+      return store_list(cx, v, ptr, t->elem, t->fixed_length);
+    case ValKind::kMap:
+      return store_list(cx, v, ptr, despecialize(t)->elem, std::nullopt);
     case ValKind::kRecord:
-    case ValKind::kTuple: return store_record(cx, v, ptr, t->fields);
+    case ValKind::kTuple:
+      return store_record(cx, v, ptr, t->fields);
     case ValKind::kVariant:
     case ValKind::kEnum:
     case ValKind::kOption:
-    case ValKind::kResult: return store_variant(cx, v, ptr, t);
+    case ValKind::kResult:
+      return store_variant(cx, v, ptr, t);
     case ValKind::kFlags: {
       uint64_t i = pack_flags_into_int(v, t->labels);
       uint32_t size = elem_size_flags(t->labels);
       if (size <= 8) {
         store_int(cx, i, ptr, size);
       } else {
-        for (uint32_t k = 0; k < size / 4; ++k) store_int(cx, k < 2 ? (i >> (32 * k)) : 0, ptr + 4 * k, 4);
+        for (uint32_t k = 0; k < size / 4; ++k)
+          store_int(cx, k < 2 ? (i >> (32 * k)) : 0, ptr + 4 * k, 4);
       }
       return {};
     }
@@ -1063,8 +1138,7 @@ Result<Val> lift_flat(CallContext& cx, CoreValueIter& vi, const ValTypePtr& t) {
     case ValKind::kS64: {
       auto v = vi.next(kI64);
       if (!v) return v.error();
-      return t->kind == ValKind::kU64 ? Val::U64(v->bits)
-                                      : Val::S64(static_cast<int64_t>(v->bits));
+      return t->kind == ValKind::kU64 ? Val::U64(v->bits) : Val::S64(static_cast<int64_t>(v->bits));
     }
     case ValKind::kF32: {
       auto v = vi.next(kF32);
@@ -1159,19 +1233,29 @@ Result<Val> lift_flat(CallContext& cx, CoreValueIter& vi, const ValTypePtr& t) {
 Result<void> lower_flat(CallContext& cx, const Val& v, const ValTypePtr& t,
                         std::vector<CoreValue>& out) {
   switch (t->kind) {
-    case ValKind::kBool: out.push_back(CoreValue::I32(v.as_bool() ? 1 : 0)); return {};
+    case ValKind::kBool:
+      out.push_back(CoreValue::I32(v.as_bool() ? 1 : 0));
+      return {};
     case ValKind::kU8:
     case ValKind::kU16:
-    case ValKind::kU32: out.push_back(CoreValue::I32(static_cast<uint32_t>(v.as_u64()))); return {};
+    case ValKind::kU32:
+      out.push_back(CoreValue::I32(static_cast<uint32_t>(v.as_u64())));
+      return {};
     case ValKind::kS8:
     case ValKind::kS16:
     case ValKind::kS32:  // lower_flat_signed
       out.push_back(CoreValue::I32(static_cast<uint32_t>(static_cast<int32_t>(v.as_s64()))));
       return {};
     case ValKind::kU64:
-    case ValKind::kS64: out.push_back(CoreValue::I64(v.as_u64())); return {};
-    case ValKind::kF32: out.push_back(CoreValue::F32(canonicalize_nan32(v.as_f32()))); return {};
-    case ValKind::kF64: out.push_back(CoreValue::F64(canonicalize_nan64(v.as_f64()))); return {};
+    case ValKind::kS64:
+      out.push_back(CoreValue::I64(v.as_u64()));
+      return {};
+    case ValKind::kF32:
+      out.push_back(CoreValue::F32(canonicalize_nan32(v.as_f32())));
+      return {};
+    case ValKind::kF64:
+      out.push_back(CoreValue::F64(canonicalize_nan64(v.as_f64())));
+      return {};
     case ValKind::kChar: {
       auto c = convert_i32_to_char(v.as_char());
       if (!c) return c.error();

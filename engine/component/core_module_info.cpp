@@ -109,20 +109,34 @@ std::optional<CoreFuncType> ReadSubType(Reader& r) {
 
 int OrderOf(uint8_t id) {
   switch (id) {
-    case 1: return 1;
-    case 2: return 2;
-    case 3: return 3;
-    case 4: return 4;
-    case 5: return 5;
-    case 13: return 6;
-    case 6: return 7;
-    case 7: return 8;
-    case 8: return 9;
-    case 9: return 10;
-    case 12: return 11;
-    case 10: return 12;
-    case 11: return 13;
-    default: return -1;
+    case 1:
+      return 1;
+    case 2:
+      return 2;
+    case 3:
+      return 3;
+    case 4:
+      return 4;
+    case 5:
+      return 5;
+    case 13:
+      return 6;
+    case 6:
+      return 7;
+    case 7:
+      return 8;
+    case 8:
+      return 9;
+    case 9:
+      return 10;
+    case 12:
+      return 11;
+    case 10:
+      return 12;
+    case 11:
+      return 13;
+    default:
+      return -1;
   }
 }
 
@@ -293,22 +307,44 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
             uint8_t op = s.U8();
             if (s.failed() || op == 0x0b) break;
             switch (op) {
-              case 0x41: s.Sleb(32); break;
-              case 0x42: s.Sleb(64); break;
-              case 0x43: s.Bytes(4); break;
-              case 0x44: s.Bytes(8); break;
-              case 0x23: s.U32(); break;   // global.get
-              case 0xd2: s.U32(); break;   // ref.func
-              case 0xd0: s.Sleb(33); break;  // ref.null
-              case 0xfd: s.U32(); s.Bytes(16); break;  // v128.const
+              case 0x41:
+                s.Sleb(32);
+                break;
+              case 0x42:
+                s.Sleb(64);
+                break;
+              case 0x43:
+                s.Bytes(4);
+                break;
+              case 0x44:
+                s.Bytes(8);
+                break;
+              case 0x23:
+                s.U32();
+                break;  // global.get
+              case 0xd2:
+                s.U32();
+                break;  // ref.func
+              case 0xd0:
+                s.Sleb(33);
+                break;  // ref.null
+              case 0xfd:
+                s.U32();
+                s.Bytes(16);
+                break;  // v128.const
               case 0xfb: {
                 uint32_t sub = s.U32();
                 if (sub <= 1 || sub == 6 || sub == 7) s.U32();
-                if (sub == 8) { s.U32(); s.U32(); }
-                if (sub == 6 || sub == 7) {}
+                if (sub == 8) {
+                  s.U32();
+                  s.U32();
+                }
+                if (sub == 6 || sub == 7) {
+                }
                 break;
               }
-              default: break;  // i32.add etc.: no immediates
+              default:
+                break;  // i32.add etc.: no immediates
             }
           }
         }
@@ -345,28 +381,35 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
       case 0x00:
         d.type.kind = CoreExternKind::kFunc;
         if (idx >= func_types.size())
-          return Invalid("unknown function " + std::to_string(idx) + ": exported function index out of bounds", base_offset);
+          return Invalid(
+              "unknown function " + std::to_string(idx) + ": exported function index out of bounds",
+              base_offset);
         {
           uint32_t ti = func_types[idx];
           if (ti >= types.size() || !types[ti])
-            return Invalid("unknown type " + std::to_string(ti) + ": type index out of bounds", base_offset);
+            return Invalid("unknown type " + std::to_string(ti) + ": type index out of bounds",
+                           base_offset);
           d.type.func = *types[ti];
         }
         break;
       case 0x01:
-        if (idx >= tables.size()) return Invalid("unknown table: exported table index out of bounds", base_offset);
+        if (idx >= tables.size())
+          return Invalid("unknown table: exported table index out of bounds", base_offset);
         d.type = tables[idx];
         break;
       case 0x02:
-        if (idx >= memories.size()) return Invalid("unknown memory: exported memory index out of bounds", base_offset);
+        if (idx >= memories.size())
+          return Invalid("unknown memory: exported memory index out of bounds", base_offset);
         d.type = memories[idx];
         break;
       case 0x03:
-        if (idx >= globals.size()) return Invalid("unknown global: exported global index out of bounds", base_offset);
+        if (idx >= globals.size())
+          return Invalid("unknown global: exported global index out of bounds", base_offset);
         d.type = globals[idx];
         break;
       case 0x04:
-        if (idx >= tags.size()) return Invalid("unknown tag: exported tag index out of bounds", base_offset);
+        if (idx >= tags.size())
+          return Invalid("unknown tag: exported tag index out of bounds", base_offset);
         d.type = tags[idx];
         break;
       default:

@@ -14,10 +14,9 @@ using detail::Reader;
 constexpr int kMaxNesting = 100;
 
 const char* SectionName(uint8_t id) {
-  static const char* const kNames[] = {"custom",    "core module", "core instance", "core type",
-                                       "component", "instance",    "alias",         "type",
-                                       "canon",     "start",       "import",        "export",
-                                       "value"};
+  static const char* const kNames[] = {
+      "custom", "core module", "core instance", "core type", "component", "instance", "alias",
+      "type",   "canon",       "start",         "import",    "export",    "value"};
   return id < 13 ? kNames[id] : "unknown";
 }
 
@@ -809,7 +808,7 @@ class Decoder {
         c.opts = ReadCanonOpts(r);
         return c;
       }
-      case 0x0a:  // context.get
+      case 0x0a:    // context.get
       case 0x0b: {  // context.set
         size_t tat = r.offset();
         uint8_t t = r.U8();
@@ -836,7 +835,7 @@ class Decoder {
       case 0x1d:  // error-context.debug-message
         c.opts = ReadCanonOpts(r);
         return c;
-      case 0x20:  // waitable-set.wait
+      case 0x20:    // waitable-set.wait
       case 0x21: {  // waitable-set.poll
         size_t bat = r.offset();
         uint8_t f = r.U8();

@@ -25,8 +25,8 @@ Error NotKebab(std::string_view full, std::string_view part) {
 // Semver 2.0: MAJOR.MINOR.PATCH(-pre)?(+build)?
 Result<void> CheckSemver(std::string_view full, std::string_view v) {
   auto fail = [&](std::string what) -> Error {
-    return Invalid(Quote(full) + " is not a valid extern name: invalid version `" +
-                   std::string(v) + "`: " + what);
+    return Invalid(Quote(full) + " is not a valid extern name: invalid version `" + std::string(v) +
+                   "`: " + what);
   };
   if (v.empty()) return fail("empty string, expected a semver version");
   size_t i = 0;
@@ -36,8 +36,7 @@ Result<void> CheckSemver(std::string_view full, std::string_view v) {
       return fail(std::string("unexpected character '") + v[i] + "' while parsing version");
     size_t start = i;
     while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
-    if (i - start > 1 && v[start] == '0')
-      return fail("invalid leading zero in version number");
+    if (i - start > 1 && v[start] == '0') return fail("invalid leading zero in version number");
     if (part < 2) {
       if (i >= v.size()) return fail("unexpected end of input while parsing version");
       if (v[i] != '.')
@@ -49,8 +48,7 @@ Result<void> CheckSemver(std::string_view full, std::string_view v) {
     // dot-separated identifiers of [0-9A-Za-z-]
     for (;;) {
       size_t start = i;
-      while (i < v.size() && (std::isalnum(static_cast<unsigned char>(v[i])) || v[i] == '-'))
-        ++i;
+      while (i < v.size() && (std::isalnum(static_cast<unsigned char>(v[i])) || v[i] == '-')) ++i;
       if (i == start) return fail("empty identifier segment");
       if (i >= v.size() || v[i] == stop) return {};
       if (v[i] != '.')
@@ -172,8 +170,7 @@ Result<ParsedName> ParseExternName(std::string_view name, bool is_import) {
   auto not_valid = [&](std::string detail) -> Error {
     return Invalid(Quote(name) + " is not a valid extern name: " + detail);
   };
-  if (!IsKebabCase(ns))
-    return not_valid(Quote(ns) + " is not in kebab case");
+  if (!IsKebabCase(ns)) return not_valid(Quote(ns) + " is not in kebab case");
   if (!IsLowerWordsKebab(ns)) return not_valid("namespace " + Quote(ns) + " must be lowercase");
   size_t at = rest.find('@');
   std::string_view path = rest.substr(0, at);
@@ -181,8 +178,7 @@ Result<ParsedName> ParseExternName(std::string_view name, bool is_import) {
       at == std::string_view::npos ? std::string_view() : rest.substr(at + 1);
   size_t slash = path.find('/');
   std::string_view pkg = path.substr(0, slash);
-  if (pkg.find(':') != std::string_view::npos)
-    return not_valid("expected `/` after package name");
+  if (pkg.find(':') != std::string_view::npos) return not_valid("expected `/` after package name");
   if (!IsKebabCase(pkg)) return not_valid(Quote(pkg) + " is not in kebab case");
   if (!IsLowerWordsKebab(pkg)) return not_valid("package " + Quote(pkg) + " must be lowercase");
   if (slash == std::string_view::npos) return not_valid("expected `/` after package name");

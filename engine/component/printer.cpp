@@ -8,11 +8,16 @@ std::string Pad(int n) { return std::string(static_cast<size_t>(n) * 2, ' '); }
 
 std::string TypeEntryText(const TypeEntry& t) {
   switch (t.kind) {
-    case TypeEntry::Kind::kResource: return "resource";
-    case TypeEntry::Kind::kDefined: return ValTypeToString(t.defined, true);
-    case TypeEntry::Kind::kFunc: return FuncTypeToString(*t.func);
-    case TypeEntry::Kind::kInstance: return "interface";
-    case TypeEntry::Kind::kComponent: return "component";
+    case TypeEntry::Kind::kResource:
+      return "resource";
+    case TypeEntry::Kind::kDefined:
+      return ValTypeToString(t.defined, true);
+    case TypeEntry::Kind::kFunc:
+      return FuncTypeToString(*t.func);
+    case TypeEntry::Kind::kInstance:
+      return "interface";
+    case TypeEntry::Kind::kComponent:
+      return "component";
   }
   return "?";
 }
@@ -29,8 +34,10 @@ std::string ExternText(const ExternDecl& d, int indent) {
   const ExternType& e = d.type;
   std::string head = Pad(indent) + NameText(d.name) + ": ";
   switch (e.kind) {
-    case ExternKind::kFunc: return head + FuncTypeToString(*e.func) + ";";
-    case ExternKind::kValue: return head + "value " + ValTypeToString(e.value) + ";";
+    case ExternKind::kFunc:
+      return head + FuncTypeToString(*e.func) + ";";
+    case ExternKind::kValue:
+      return head + "value " + ValTypeToString(e.value) + ";";
     case ExternKind::kType:
       if (e.type.kind == TypeEntry::Kind::kResource)
         return Pad(indent) + "resource " + NameText(d.name) + ";";
@@ -64,8 +71,10 @@ std::string ExternText(const ExternDecl& d, int indent) {
 std::string ComponentBody(const ComponentType& ct, int indent) {
   std::string s;
   size_t pad = Pad(indent).size();
-  for (auto& i : ct.imports) s += Pad(indent) + "import " + ExternText(i, indent).substr(pad) + "\n";
-  for (auto& x : ct.exports) s += Pad(indent) + "export " + ExternText(x, indent).substr(pad) + "\n";
+  for (auto& i : ct.imports)
+    s += Pad(indent) + "import " + ExternText(i, indent).substr(pad) + "\n";
+  for (auto& x : ct.exports)
+    s += Pad(indent) + "export " + ExternText(x, indent).substr(pad) + "\n";
   return s;
 }
 
@@ -78,6 +87,16 @@ std::string PrintComponentWit(const ComponentType& type) { return ComponentBody(
 std::string PrintComponentWit(const ComponentInfo& info) {
   if (!info.type) return "";
   return PrintComponentWit(*info.type);
+}
+
+}  // namespace lokust::component
+
+namespace lokust::component {
+
+Result<std::string> InspectComponent(std::span<const uint8_t> bytes) {
+  auto r = DecodeAndValidate(bytes);
+  if (!r) return r.error();
+  return PrintComponentWit(**r);
 }
 
 }  // namespace lokust::component

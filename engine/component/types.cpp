@@ -11,22 +11,38 @@ namespace lokust::component {
 
 std::string CoreValTypeName(const CoreValType& t) {
   switch (t.code) {
-    case 0x7f: return "i32";
-    case 0x7e: return "i64";
-    case 0x7d: return "f32";
-    case 0x7c: return "f64";
-    case 0x7b: return "v128";
-    case 0x70: return "funcref";
-    case 0x6f: return "externref";
-    case 0x6e: return "anyref";
-    case 0x6d: return "eqref";
-    case 0x6c: return "i31ref";
-    case 0x6b: return "structref";
-    case 0x6a: return "arrayref";
-    case 0x69: return "exnref";
-    case 0x63: return "(ref null " + std::to_string(t.heap) + ")";
-    case 0x64: return "(ref " + std::to_string(t.heap) + ")";
-    default: return "reftype";
+    case 0x7f:
+      return "i32";
+    case 0x7e:
+      return "i64";
+    case 0x7d:
+      return "f32";
+    case 0x7c:
+      return "f64";
+    case 0x7b:
+      return "v128";
+    case 0x70:
+      return "funcref";
+    case 0x6f:
+      return "externref";
+    case 0x6e:
+      return "anyref";
+    case 0x6d:
+      return "eqref";
+    case 0x6c:
+      return "i31ref";
+    case 0x6b:
+      return "structref";
+    case 0x6a:
+      return "arrayref";
+    case 0x69:
+      return "exnref";
+    case 0x63:
+      return "(ref null " + std::to_string(t.heap) + ")";
+    case 0x64:
+      return "(ref " + std::to_string(t.heap) + ")";
+    default:
+      return "reftype";
   }
 }
 
@@ -47,11 +63,16 @@ std::string CoreFuncTypeToString(const CoreFuncType& t) {
 
 const char* CoreExternKindName(CoreExternKind k) {
   switch (k) {
-    case CoreExternKind::kFunc: return "func";
-    case CoreExternKind::kTable: return "table";
-    case CoreExternKind::kMemory: return "memory";
-    case CoreExternKind::kGlobal: return "global";
-    case CoreExternKind::kTag: return "tag";
+    case CoreExternKind::kFunc:
+      return "func";
+    case CoreExternKind::kTable:
+      return "table";
+    case CoreExternKind::kMemory:
+      return "memory";
+    case CoreExternKind::kGlobal:
+      return "global";
+    case CoreExternKind::kTag:
+      return "tag";
   }
   return "?";
 }
@@ -69,33 +90,60 @@ const CoreExportDecl* CoreInstanceType::FindExport(const std::string& name) cons
 
 const char* ValKindName(ValKind k) {
   switch (k) {
-    case ValKind::kBool: return "bool";
-    case ValKind::kS8: return "s8";
-    case ValKind::kU8: return "u8";
-    case ValKind::kS16: return "s16";
-    case ValKind::kU16: return "u16";
-    case ValKind::kS32: return "s32";
-    case ValKind::kU32: return "u32";
-    case ValKind::kS64: return "s64";
-    case ValKind::kU64: return "u64";
-    case ValKind::kF32: return "f32";
-    case ValKind::kF64: return "f64";
-    case ValKind::kChar: return "char";
-    case ValKind::kString: return "string";
-    case ValKind::kList: return "list";
-    case ValKind::kRecord: return "record";
-    case ValKind::kTuple: return "tuple";
-    case ValKind::kVariant: return "variant";
-    case ValKind::kEnum: return "enum";
-    case ValKind::kOption: return "option";
-    case ValKind::kResult: return "result";
-    case ValKind::kFlags: return "flags";
-    case ValKind::kOwn: return "own";
-    case ValKind::kBorrow: return "borrow";
-    case ValKind::kMap: return "map";
-    case ValKind::kStream: return "stream";
-    case ValKind::kFuture: return "future";
-    case ValKind::kErrorContext: return "error-context";
+    case ValKind::kBool:
+      return "bool";
+    case ValKind::kS8:
+      return "s8";
+    case ValKind::kU8:
+      return "u8";
+    case ValKind::kS16:
+      return "s16";
+    case ValKind::kU16:
+      return "u16";
+    case ValKind::kS32:
+      return "s32";
+    case ValKind::kU32:
+      return "u32";
+    case ValKind::kS64:
+      return "s64";
+    case ValKind::kU64:
+      return "u64";
+    case ValKind::kF32:
+      return "f32";
+    case ValKind::kF64:
+      return "f64";
+    case ValKind::kChar:
+      return "char";
+    case ValKind::kString:
+      return "string";
+    case ValKind::kList:
+      return "list";
+    case ValKind::kRecord:
+      return "record";
+    case ValKind::kTuple:
+      return "tuple";
+    case ValKind::kVariant:
+      return "variant";
+    case ValKind::kEnum:
+      return "enum";
+    case ValKind::kOption:
+      return "option";
+    case ValKind::kResult:
+      return "result";
+    case ValKind::kFlags:
+      return "flags";
+    case ValKind::kOwn:
+      return "own";
+    case ValKind::kBorrow:
+      return "borrow";
+    case ValKind::kMap:
+      return "map";
+    case ValKind::kStream:
+      return "stream";
+    case ValKind::kFuture:
+      return "future";
+    case ValKind::kErrorContext:
+      return "error-context";
   }
   return "?";
 }
@@ -308,23 +356,34 @@ std::string FuncTypeToString(const FuncType& ft) {
 
 const char* TypeEntryKindName(TypeEntry::Kind k) {
   switch (k) {
-    case TypeEntry::Kind::kDefined: return "defined type";
-    case TypeEntry::Kind::kFunc: return "func";
-    case TypeEntry::Kind::kComponent: return "component";
-    case TypeEntry::Kind::kInstance: return "instance";
-    case TypeEntry::Kind::kResource: return "resource";
+    case TypeEntry::Kind::kDefined:
+      return "defined type";
+    case TypeEntry::Kind::kFunc:
+      return "func";
+    case TypeEntry::Kind::kComponent:
+      return "component";
+    case TypeEntry::Kind::kInstance:
+      return "instance";
+    case TypeEntry::Kind::kResource:
+      return "resource";
   }
   return "?";
 }
 
 const char* ExternKindName(ExternKind k) {
   switch (k) {
-    case ExternKind::kModule: return "module";
-    case ExternKind::kFunc: return "func";
-    case ExternKind::kValue: return "value";
-    case ExternKind::kType: return "type";
-    case ExternKind::kComponent: return "component";
-    case ExternKind::kInstance: return "instance";
+    case ExternKind::kModule:
+      return "module";
+    case ExternKind::kFunc:
+      return "func";
+    case ExternKind::kValue:
+      return "value";
+    case ExternKind::kType:
+      return "type";
+    case ExternKind::kComponent:
+      return "component";
+    case ExternKind::kInstance:
+      return "instance";
   }
   return "?";
 }
@@ -347,38 +406,58 @@ const ExternDecl* InstanceType::FindExport(const std::string& name) const {
 
 const char* CoreSortName(CoreSort s) {
   switch (s) {
-    case CoreSort::kFunc: return "core func";
-    case CoreSort::kTable: return "core table";
-    case CoreSort::kMemory: return "core memory";
-    case CoreSort::kGlobal: return "core global";
-    case CoreSort::kTag: return "core tag";
-    case CoreSort::kType: return "core type";
-    case CoreSort::kModule: return "module";
-    case CoreSort::kInstance: return "core instance";
+    case CoreSort::kFunc:
+      return "core func";
+    case CoreSort::kTable:
+      return "core table";
+    case CoreSort::kMemory:
+      return "core memory";
+    case CoreSort::kGlobal:
+      return "core global";
+    case CoreSort::kTag:
+      return "core tag";
+    case CoreSort::kType:
+      return "core type";
+    case CoreSort::kModule:
+      return "module";
+    case CoreSort::kInstance:
+      return "core instance";
   }
   return "?";
 }
 
 std::string SortName(Sort s) {
   switch (s.kind) {
-    case SortKind::kCore: return CoreSortName(s.core);
-    case SortKind::kFunc: return "func";
-    case SortKind::kValue: return "value";
-    case SortKind::kType: return "type";
-    case SortKind::kComponent: return "component";
-    case SortKind::kInstance: return "instance";
+    case SortKind::kCore:
+      return CoreSortName(s.core);
+    case SortKind::kFunc:
+      return "func";
+    case SortKind::kValue:
+      return "value";
+    case SortKind::kType:
+      return "type";
+    case SortKind::kComponent:
+      return "component";
+    case SortKind::kInstance:
+      return "instance";
   }
   return "?";
 }
 
 const char* CanonOpName(uint8_t op) {
   switch (op) {
-    case 0x00: return "canon lift";
-    case 0x01: return "canon lower";
-    case 0x02: return "resource.new";
-    case 0x03: return "resource.drop";
-    case 0x04: return "resource.rep";
-    default: return "canon built-in";
+    case 0x00:
+      return "canon lift";
+    case 0x01:
+      return "canon lower";
+    case 0x02:
+      return "resource.new";
+    case 0x03:
+      return "resource.drop";
+    case 0x04:
+      return "resource.rep";
+    default:
+      return "canon built-in";
   }
 }
 

@@ -170,15 +170,18 @@ bool Val::operator==(const Val& o) const {
 
 std::string Val::ToString() const {
   switch (kind_) {
-    case ValKind::kBool: return bits_ ? "true" : "false";
+    case ValKind::kBool:
+      return bits_ ? "true" : "false";
     case ValKind::kS8:
     case ValKind::kS16:
     case ValKind::kS32:
-    case ValKind::kS64: return std::to_string(as_s64());
+    case ValKind::kS64:
+      return std::to_string(as_s64());
     case ValKind::kU8:
     case ValKind::kU16:
     case ValKind::kU32:
-    case ValKind::kU64: return std::to_string(as_u64());
+    case ValKind::kU64:
+      return std::to_string(as_u64());
     case ValKind::kF32:
     case ValKind::kF64: {
       double d = kind_ == ValKind::kF32 ? as_f32() : as_f64();
@@ -193,7 +196,8 @@ std::string Val::ToString() const {
       AppendUtf8(s, as_char());
       return s + "'";
     }
-    case ValKind::kString: return QuoteString(str_);
+    case ValKind::kString:
+      return QuoteString(str_);
     case ValKind::kList:
     case ValKind::kTuple: {
       std::string s = kind_ == ValKind::kList ? "[" : "(";
@@ -213,8 +217,10 @@ std::string Val::ToString() const {
     }
     case ValKind::kVariant:
       return elems_.empty() ? str_ : str_ + "(" + elems_[0].ToString() + ")";
-    case ValKind::kEnum: return str_;
-    case ValKind::kOption: return bits_ ? "some(" + elems_[0].ToString() + ")" : "none";
+    case ValKind::kEnum:
+      return str_;
+    case ValKind::kOption:
+      return bits_ ? "some(" + elems_[0].ToString() + ")" : "none";
     case ValKind::kResult: {
       std::string s = bits_ ? "ok" : "err";
       return elems_.empty() ? s : s + "(" + elems_[0].ToString() + ")";
@@ -227,9 +233,12 @@ std::string Val::ToString() const {
       }
       return s + "}";
     }
-    case ValKind::kOwn: return "own(" + std::to_string(bits_) + ")";
-    case ValKind::kBorrow: return "borrow(" + std::to_string(bits_) + ")";
-    default: return "<" + std::string(ValKindName(kind_)) + ">";
+    case ValKind::kOwn:
+      return "own(" + std::to_string(bits_) + ")";
+    case ValKind::kBorrow:
+      return "borrow(" + std::to_string(bits_) + ")";
+    default:
+      return "<" + std::string(ValKindName(kind_)) + ">";
   }
 }
 
@@ -238,12 +247,18 @@ bool ValMatchesType(const Val& v, const ValTypePtr& t) {
   ValKind k = t->kind;
   if (v.kind() != k) return false;
   switch (k) {
-    case ValKind::kS8: return v.as_s64() >= -128 && v.as_s64() <= 127;
-    case ValKind::kU8: return v.as_u64() <= 0xff;
-    case ValKind::kS16: return v.as_s64() >= -32768 && v.as_s64() <= 32767;
-    case ValKind::kU16: return v.as_u64() <= 0xffff;
-    case ValKind::kS32: return v.as_s64() >= INT32_MIN && v.as_s64() <= INT32_MAX;
-    case ValKind::kU32: return v.as_u64() <= 0xffffffffu;
+    case ValKind::kS8:
+      return v.as_s64() >= -128 && v.as_s64() <= 127;
+    case ValKind::kU8:
+      return v.as_u64() <= 0xff;
+    case ValKind::kS16:
+      return v.as_s64() >= -32768 && v.as_s64() <= 32767;
+    case ValKind::kU16:
+      return v.as_u64() <= 0xffff;
+    case ValKind::kS32:
+      return v.as_s64() >= INT32_MIN && v.as_s64() <= INT32_MAX;
+    case ValKind::kU32:
+      return v.as_u64() <= 0xffffffffu;
     case ValKind::kChar: {
       uint32_t c = v.as_char();
       return c < 0x110000 && !(c >= 0xd800 && c <= 0xdfff);

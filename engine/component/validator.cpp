@@ -31,17 +31,28 @@ std::string Lower(std::string s) {
 
 // What instantiation substitutes: imported abstract resources (by root) and imported defined
 // types (by the object the import declarator created) map to what the arguments supply.
+// Substitution is memoized so that one type reachable along several paths (an exported type
+// and the functions using it) maps to one new object, which keeps named-type identity.
 struct ResourceMap {
   std::unordered_map<const ResourceType*, ResourceTypePtr> res;
   std::unordered_map<const ValType*, ValTypePtr> types;
+  mutable std::unordered_map<const ValType*, ValTypePtr> cache;
   bool empty() const { return res.empty() && types.empty(); }
   auto find(const ResourceType* r) const { return res.find(r); }
   auto end() const { return res.end(); }
-  ResourceTypePtr& operator[](const ResourceType* r) { return res[r]; }
+  ResourceTypePtr& operator[](const ResourceType* r) {
+    cache.clear();
+    return res[r];
+  }
+  void BindType(const ValType* from, ValTypePtr to) {
+    cache.clear();
+    types[from] = std::move(to);
+  }
   size_t count(const ResourceType* r) const { return res.count(r); }
 };
 
 ValTypePtr Subst(const ValTypePtr& t, const ResourceMap& m);
+ValTypePtr SubstUncached(const ValTypePtr& t, const ResourceMap& m);
 FuncTypePtr Subst(const FuncTypePtr& f, const ResourceMap& m);
 InstanceTypePtr Subst(const InstanceTypePtr& it, const ResourceMap& m);
 ComponentTypePtr Subst(const ComponentTypePtr& ct, const ResourceMap& m);
@@ -51,6 +62,14 @@ ValTypePtr Subst(const ValTypePtr& t, const ResourceMap& m) {
   if (!t || m.empty()) return t;
   auto ty = m.types.find(t.get());
   if (ty != m.types.end()) return ty->second;
+  auto cached = m.cache.find(t.get());
+  if (cached != m.cache.end()) return cached->second;
+  ValTypePtr r = SubstUncached(t, m);
+  m.cache[t.get()] = r;
+  return r;
+}
+
+ValTypePtr SubstUncached(const ValTypePtr& t, const ResourceMap& m) {
   if (t->kind == ValKind::kOwn || t->kind == ValKind::kBorrow) {
     auto it = m.find(ResourceRoot(t->resource.get()));
     if (it == m.end()) return t;
@@ -85,10 +104,18 @@ FuncTypePtr Subst(const FuncTypePtr& f, const ResourceMap& m) {
 TypeEntry Subst(const TypeEntry& e, const ResourceMap& m) {
   TypeEntry r = e;
   switch (e.kind) {
-    case TypeEntry::Kind::kDefined: r.defined = Subst(e.defined, m); break;
-    case TypeEntry::Kind::kFunc: r.func = Subst(e.func, m); break;
-    case TypeEntry::Kind::kComponent: r.component = Subst(e.component, m); break;
-    case TypeEntry::Kind::kInstance: r.instance = Subst(e.instance, m); break;
+    case TypeEntry::Kind::kDefined:
+      r.defined = Subst(e.defined, m);
+      break;
+    case TypeEntry::Kind::kFunc:
+      r.func = Subst(e.func, m);
+      break;
+    case TypeEntry::Kind::kComponent:
+      r.component = Subst(e.component, m);
+      break;
+    case TypeEntry::Kind::kInstance:
+      r.instance = Subst(e.instance, m);
+      break;
     case TypeEntry::Kind::kResource: {
       auto it = m.find(ResourceRoot(e.resource.get()));
       if (it != m.end()) r.resource = it->second;
@@ -151,9 +178,15 @@ void CollectUsedResources(const FuncType& f, std::set<const ResourceType*>& out)
 void CollectUsedResources(const ExternType& e, std::set<const ResourceType*>& out);
 void CollectUsedResources(const TypeEntry& e, std::set<const ResourceType*>& out) {
   switch (e.kind) {
-    case TypeEntry::Kind::kDefined: CollectUsedResources(e.defined, out); break;
-    case TypeEntry::Kind::kFunc: CollectUsedResources(*e.func, out); break;
-    case TypeEntry::Kind::kResource: out.insert(e.resource.get()); break;
+    case TypeEntry::Kind::kDefined:
+      CollectUsedResources(e.defined, out);
+      break;
+    case TypeEntry::Kind::kFunc:
+      CollectUsedResources(*e.func, out);
+      break;
+    case TypeEntry::Kind::kResource:
+      out.insert(e.resource.get());
+      break;
     case TypeEntry::Kind::kInstance:
       for (auto& x : e.instance->exports) CollectUsedResources(x.type, out);
       break;
@@ -165,9 +198,15 @@ void CollectUsedResources(const TypeEntry& e, std::set<const ResourceType*>& out
 }
 void CollectUsedResources(const ExternType& e, std::set<const ResourceType*>& out) {
   switch (e.kind) {
-    case ExternKind::kFunc: CollectUsedResources(*e.func, out); break;
-    case ExternKind::kValue: CollectUsedResources(e.value, out); break;
-    case ExternKind::kType: CollectUsedResources(e.type, out); break;
+    case ExternKind::kFunc:
+      CollectUsedResources(*e.func, out);
+      break;
+    case ExternKind::kValue:
+      CollectUsedResources(e.value, out);
+      break;
+    case ExternKind::kType:
+      CollectUsedResources(e.type, out);
+      break;
     case ExternKind::kInstance:
       for (auto& x : e.instance->exports) CollectUsedResources(x.type, out);
       break;
@@ -200,8 +239,8 @@ Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::str
                      "` found primitive `" + ValKindName(a->kind) + "`");
     if (IsPrimitive(e->kind))
       return Invalid("type mismatch" + ctx + ": expected " + ValKindName(e->kind) + ", found " +
-                     ValKindName(a->kind) + " (expected primitive, found " +
-                     ValKindName(a->kind) + ")");
+                     ValKindName(a->kind) + " (expected primitive, found " + ValKindName(a->kind) +
+                     ")");
     return Invalid("type mismatch" + ctx + ": expected " + ValKindName(e->kind) + ", found " +
                    ValKindName(a->kind));
   }
@@ -212,11 +251,12 @@ Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::str
                        " fields, found " + N(a->fields.size()));
       for (size_t i = 0; i < e->fields.size(); ++i) {
         if (a->fields[i].label != e->fields[i].label)
-          return Invalid("type mismatch" + ctx + ": expected field name " +
-                         Q(e->fields[i].label) + ", found " + Q(a->fields[i].label));
+          return Invalid("type mismatch" + ctx + ": expected field name " + Q(e->fields[i].label) +
+                         ", found " + Q(a->fields[i].label));
         auto r = ValSubtype(a->fields[i].type, e->fields[i].type, "");
-        if (!r) return Invalid("type mismatch in record field " + Q(e->fields[i].label) + ": " +
-                               r.error().message);
+        if (!r)
+          return Invalid("type mismatch in record field " + Q(e->fields[i].label) + ": " +
+                         r.error().message);
       }
       return {};
     case ValKind::kTuple:
@@ -245,22 +285,26 @@ Result<void> ValSubtype(const ValTypePtr& a, const ValTypePtr& e, const std::str
           return Invalid("type mismatch: expected case " + Q(ec.label) + " to have no type");
         if (ec.type) {
           auto r = ValSubtype(ac.type, ec.type, "");
-          if (!r) return Invalid("type mismatch in variant case " + Q(ec.label) + ": " +
-                                 r.error().message);
+          if (!r)
+            return Invalid("type mismatch in variant case " + Q(ec.label) + ": " +
+                           r.error().message);
         }
       }
       return {};
     case ValKind::kEnum:
-      if (a->labels != e->labels) return Invalid("type mismatch" + ctx + ": mismatch in enum elements");
+      if (a->labels != e->labels)
+        return Invalid("type mismatch" + ctx + ": mismatch in enum elements");
       return {};
     case ValKind::kFlags:
-      if (a->labels != e->labels) return Invalid("type mismatch" + ctx + ": mismatch in flags elements");
+      if (a->labels != e->labels)
+        return Invalid("type mismatch" + ctx + ": mismatch in flags elements");
       return {};
     case ValKind::kList:
     case ValKind::kOption:
     case ValKind::kStream:
     case ValKind::kFuture:
-      if (a->fixed_length != e->fixed_length) return Invalid("type mismatch" + ctx + ": list length");
+      if (a->fixed_length != e->fixed_length)
+        return Invalid("type mismatch" + ctx + ": list length");
       if (!a->elem != !e->elem) return Invalid("type mismatch" + ctx);
       if (e->elem) return ValSubtype(a->elem, e->elem, ctx);
       return {};
@@ -302,8 +346,9 @@ Result<void> FuncSubtype(const FuncType& a, const FuncType& e) {
       return Invalid("type mismatch: expected parameter named " + Q(e.params[i].label) +
                      ", found " + Q(a.params[i].label));
     auto r = ValSubtype(a.params[i].type, e.params[i].type, "");
-    if (!r) return Invalid("type mismatch in function parameter " + Q(e.params[i].label) + ": " +
-                           r.error().message);
+    if (!r)
+      return Invalid("type mismatch in function parameter " + Q(e.params[i].label) + ": " +
+                     r.error().message);
   }
   if (!a.result && e.result) return Invalid("type mismatch: expected no result, found one");
   if (a.result && !e.result) return Invalid("type mismatch: expected a result, found none");
@@ -322,8 +367,8 @@ Result<void> CoreExternSubtype(const CoreExternType& a, const CoreExternType& e)
     case CoreExternKind::kFunc:
     case CoreExternKind::kTag:
       if (!(a.func == e.func))
-        return Invalid("type mismatch: expected: " + CoreFuncTypeToString(e.func) + ", found: " +
-                       CoreFuncTypeToString(a.func));
+        return Invalid("type mismatch: expected: " + CoreFuncTypeToString(e.func) +
+                       ", found: " + CoreFuncTypeToString(a.func));
       return {};
     case CoreExternKind::kGlobal:
       if (!(a.value == e.value))
@@ -335,14 +380,16 @@ Result<void> CoreExternSubtype(const CoreExternType& a, const CoreExternType& e)
       if (!(a.value == e.value))
         return Invalid("type mismatch: expected table element type " + CoreValTypeName(e.value) +
                        ", found " + CoreValTypeName(a.value));
-      if (a.limits.min < e.limits.min || (e.limits.max && (!a.limits.max || *a.limits.max > *e.limits.max)))
+      if (a.limits.min < e.limits.min ||
+          (e.limits.max && (!a.limits.max || *a.limits.max > *e.limits.max)))
         return Invalid("type mismatch: mismatch in table limits");
       return {};
     case CoreExternKind::kMemory:
       if (a.limits.shared != e.limits.shared)
         return Invalid("type mismatch: mismatch in the shared flag for memories");
       if (a.limits.is64 != e.limits.is64) return Invalid("type mismatch: mismatch in index type");
-      if (a.limits.min < e.limits.min || (e.limits.max && (!a.limits.max || *a.limits.max > *e.limits.max)))
+      if (a.limits.min < e.limits.min ||
+          (e.limits.max && (!a.limits.max || *a.limits.max > *e.limits.max)))
         return Invalid("type mismatch: mismatch in memory limits");
       return {};
   }
@@ -358,8 +405,9 @@ Result<void> ModuleSubtype(const ModuleType& a, const ModuleType& e) {
     if (!ei)
       return Invalid("type mismatch: missing expected import " + Q(ai.module + "::" + ai.field));
     auto r = CoreExternSubtype(ei->type, ai.type);
-    if (!r) return Invalid("type mismatch in import " + Q(ai.module + "::" + ai.field) + ": " +
-                           r.error().message);
+    if (!r)
+      return Invalid("type mismatch in import " + Q(ai.module + "::" + ai.field) + ": " +
+                     r.error().message);
   }
   for (auto& ee : e.exports) {
     auto* ae = a.FindExport(ee.name);
@@ -383,7 +431,7 @@ void BindDeclared(const ExternType& declared, const ExternType& supplied, Resour
       m[declared.type.resource.get()] = supplied.type.resource;
     if (declared.type.kind == TypeEntry::Kind::kDefined &&
         supplied.type.kind == TypeEntry::Kind::kDefined)
-      m.types[declared.type.defined.get()] = supplied.type.defined;
+      m.BindType(declared.type.defined.get(), supplied.type.defined);
     return;
   }
   if (declared.kind == ExternKind::kInstance && declared.instance && supplied.instance) {
@@ -438,10 +486,14 @@ Result<void> ExternSubtypeImpl(const ExternType& a, const ExternType& e, Resourc
         return Invalid(std::string("type mismatch: expected ") + TypeEntryKindName(et.kind) +
                        ", found " + TypeEntryKindName(at.kind));
       switch (et.kind) {
-        case TypeEntry::Kind::kDefined: return ValSubtype(at.defined, et.defined, "");
-        case TypeEntry::Kind::kFunc: return FuncSubtype(*at.func, *et.func);
-        case TypeEntry::Kind::kInstance: return InstanceSubtype(*at.instance, *et.instance, m);
-        default: return {};
+        case TypeEntry::Kind::kDefined:
+          return ValSubtype(at.defined, et.defined, "");
+        case TypeEntry::Kind::kFunc:
+          return FuncSubtype(*at.func, *et.func);
+        case TypeEntry::Kind::kInstance:
+          return InstanceSubtype(*at.instance, *et.instance, m);
+        default:
+          return {};
       }
     }
     case ExternKind::kInstance:
@@ -454,19 +506,74 @@ Result<void> ExternSubtypeImpl(const ExternType& a, const ExternType& e, Resourc
         if (!ei) return Invalid("type mismatch: missing expected import " + Q(ai.name.name));
         BindDeclared(ai.type, ei->type, inner);
         auto r = ExternSubtypeImpl(ei->type, Subst(ai.type, inner), inner);
-        if (!r) return Invalid("type mismatch in import " + Q(ai.name.name) + ": " +
-                               r.error().message);
+        if (!r)
+          return Invalid("type mismatch in import " + Q(ai.name.name) + ": " + r.error().message);
       }
       for (auto& ee : e.component->exports) {
         auto* ae = a.component->FindExport(ee.name.name);
         if (!ae) return Invalid("type mismatch: missing expected export " + Q(ee.name.name));
         auto r = ExternSubtypeImpl(Subst(ae->type, inner), ee.type, m);
-        if (!r) return Invalid("type mismatch in export " + Q(ee.name.name) + ": " +
-                               r.error().message);
+        if (!r)
+          return Invalid("type mismatch in export " + Q(ee.name.name) + ": " + r.error().message);
       }
       return {};
     }
   }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Depth bounds: every recursive walk over types (substitution, subtyping, visibility,
+// printing) relies on these, so deeply chained types are rejected instead of overflowing
+// the stack.
+
+constexpr uint32_t kMaxExternDepth = 100;
+
+uint32_t ValDepth(const ValTypePtr& t) { return t ? t->depth : 0; }
+
+uint32_t ExternDepth(const ExternType& e) {
+  switch (e.kind) {
+    case ExternKind::kFunc: {
+      uint32_t d = ValDepth(e.func->result);
+      for (auto& p : e.func->params) d = std::max(d, ValDepth(p.type));
+      return d;
+    }
+    case ExternKind::kValue:
+      return ValDepth(e.value);
+    case ExternKind::kType:
+      switch (e.type.kind) {
+        case TypeEntry::Kind::kDefined:
+          return ValDepth(e.type.defined);
+        case TypeEntry::Kind::kInstance:
+          return e.type.instance->depth;
+        case TypeEntry::Kind::kComponent:
+          return e.type.component->depth;
+        case TypeEntry::Kind::kFunc: {
+          uint32_t d = ValDepth(e.type.func->result);
+          for (auto& p : e.type.func->params) d = std::max(d, ValDepth(p.type));
+          return d;
+        }
+        default:
+          return 1;
+      }
+    case ExternKind::kInstance:
+      return e.instance->depth;
+    case ExternKind::kComponent:
+      return e.component->depth;
+    default:
+      return 1;
+  }
+}
+
+template <typename T>
+Result<void> SetDepth(T& t, std::initializer_list<const std::vector<ExternDecl>*> lists) {
+  uint32_t d = 0;
+  for (auto* l : lists)
+    for (auto& x : *l) d = std::max(d, ExternDepth(x.type));
+  if (d + 1 > kMaxExternDepth)
+    return Invalid("component or instance type nesting is too deep (more than " +
+                   std::to_string(kMaxExternDepth) + " levels)");
+  t.depth = d + 1;
   return {};
 }
 
@@ -482,13 +589,13 @@ struct State {
   std::shared_ptr<ComponentInfo> info = std::make_shared<ComponentInfo>();
   std::vector<ExternDecl> imports, exports;
   std::map<std::string, std::string> import_keys, export_keys;  // conflict key -> name
-  std::set<const ResourceType*> named;       // resources with a name in this scope
+  std::set<const ResourceType*> named;  // resources with a name in this scope
   // Objects given a name by an import (import_*) or an export (export_*) in this scope;
   // exported items may only refer to named nameable types (Explainer.md "external
   // visibility"), imported items only to types named by imports.
   std::set<const ValType*> import_types, export_types;
   std::set<const ResourceType*> import_res, export_res;
-  std::set<const ResourceType*> local;       // resources defined here
+  std::set<const ResourceType*> local;               // resources defined here
   std::set<const ResourceType*> imported_resources;  // introduced by import declarators
   std::map<const ResourceType*, std::string> resource_names_import, resource_names_export;
 };
@@ -512,6 +619,7 @@ class Validator {
     auto ct = std::make_shared<ComponentType>();
     ct->imports = st.imports;
     ct->exports = st.exports;
+    LOKUST_CM_TRY(SetDepth(*ct, {&ct->imports, &ct->exports}));
     st.info->type = ct;
     return st.info;
   }
@@ -590,7 +698,8 @@ class Validator {
     constexpr uint64_t kCap = uint64_t{1} << 40;
     switch (t->kind) {
       case ValKind::kList:
-        if (t->fixed_length) return std::min(kCap, uint64_t{*t->fixed_length} * ElemSize64(t->elem));
+        if (t->fixed_length)
+          return std::min(kCap, uint64_t{*t->fixed_length} * ElemSize64(t->elem));
         return 16;  // (ptr, len) with 64-bit pointers: the wider of the two layouts
       case ValKind::kString:
       case ValKind::kMap:
@@ -619,9 +728,26 @@ class Validator {
     }
   }
 
+  static constexpr uint32_t kMaxTypeDepth = 100;
+
   Result<ValTypePtr> ConvertDefValType(State& st, const DefValTypeAst& d) {
     auto r = ConvertDefValTypeInner(st, d);
-    if (r && ElemSize64(*r) >= (uint64_t{1} << 28))
+    if (!r) return r;
+    // Bound the nesting depth first: every recursive walk over types relies on it.
+    uint32_t depth = 0;
+    const ValType& t = **r;
+    for (auto& f : t.fields)
+      if (f.type) depth = std::max(depth, f.type->depth);
+    for (const ValTypePtr* c : {&t.elem, &t.value, &t.ok, &t.err})
+      if (*c) depth = std::max(depth, (*c)->depth);
+    if (depth + 1 > kMaxTypeDepth)
+      return Invalid("type nesting is too deep (more than " + N(kMaxTypeDepth) + " levels)");
+    if (depth + 1 != t.depth) {
+      auto c = std::make_shared<ValType>(t);
+      c->depth = depth + 1;
+      r = ValTypePtr(c);
+    }
+    if (ElemSize64(*r) >= (uint64_t{1} << 28))
       return Invalid("type exceeds maximum byte size (elem_size must be below 2^28)");
     return r;
   }
@@ -666,8 +792,8 @@ class Validator {
         if (!r) return r.error();
         if (d.opcode == 0x67 && d.length == 0)
           return Invalid("fixed-length list must have a length greater than zero");
-        return ValType::List(*r, d.opcode == 0x67 ? std::optional<uint32_t>(d.length)
-                                                  : std::nullopt);
+        return ValType::List(*r,
+                             d.opcode == 0x67 ? std::optional<uint32_t>(d.length) : std::nullopt);
       }
       case 0x6f: {
         if (d.types.empty()) return Invalid("tuple type must have at least one type");
@@ -792,11 +918,13 @@ class Validator {
           auto ct = std::make_shared<ComponentType>();
           ct->imports = inner.imports;
           ct->exports = inner.exports;
+          LOKUST_CM_TRY(SetDepth(*ct, {&ct->imports, &ct->exports}));
           e.kind = TypeEntry::Kind::kComponent;
           e.component = ct;
         } else {
           auto it = std::make_shared<InstanceType>();
           it->exports = inner.exports;
+          LOKUST_CM_TRY(SetDepth(*it, {&it->exports}));
           e.kind = TypeEntry::Kind::kInstance;
           e.instance = it;
         }
@@ -825,8 +953,7 @@ class Validator {
     return Invalid("unknown type definition");
   }
 
-  Result<ExternType> ConvertExternDesc(State& st, const ExternDescAst& d,
-                                       const std::string& name) {
+  Result<ExternType> ConvertExternDesc(State& st, const ExternDescAst& d, const std::string& name) {
     ExternType e;
     e.kind = d.kind;
     switch (d.kind) {
@@ -908,12 +1035,24 @@ class Validator {
   void AddToIndexSpace(State& st, const ExternType& e) {
     auto& in = *st.info;
     switch (e.kind) {
-      case ExternKind::kModule: in.core_modules.push_back(e.module); break;
-      case ExternKind::kFunc: in.funcs.push_back(e.func); break;
-      case ExternKind::kValue: in.values.push_back(e.value); break;
-      case ExternKind::kType: in.types.push_back(e.type); break;
-      case ExternKind::kComponent: in.components.push_back(e.component); break;
-      case ExternKind::kInstance: in.instances.push_back(e.instance); break;
+      case ExternKind::kModule:
+        in.core_modules.push_back(e.module);
+        break;
+      case ExternKind::kFunc:
+        in.funcs.push_back(e.func);
+        break;
+      case ExternKind::kValue:
+        in.values.push_back(e.value);
+        break;
+      case ExternKind::kType:
+        in.types.push_back(e.type);
+        break;
+      case ExternKind::kComponent:
+        in.components.push_back(e.component);
+        break;
+      case ExternKind::kInstance:
+        in.instances.push_back(e.instance);
+        break;
     }
   }
 
@@ -1055,8 +1194,7 @@ class Validator {
 
   // Checks a name and its attributes and registers it for conflicts; also checks annotated
   // function names against their resources.
-  Result<void> CheckExternName(State& st, const ExternName& n, const ExternType& e,
-                               bool import) {
+  Result<void> CheckExternName(State& st, const ExternName& n, const ExternType& e, bool import) {
     const char* which = import ? "import" : "export";
     ParsedName pn;
     if (options_.check_names) {
@@ -1265,8 +1403,7 @@ class Validator {
           return Invalid("unknown instance " + N(a.instance) + ": instance index out of bounds");
         auto& it = in.instances[a.instance];
         auto* ex = it->FindExport(a.name);
-        if (!ex)
-          return Invalid("instance " + N(a.instance) + " has no export named " + Q(a.name));
+        if (!ex) return Invalid("instance " + N(a.instance) + " has no export named " + Q(a.name));
         ExternKind want = ExternKind::kFunc;
         switch (a.sort.kind) {
           case SortKind::kCore:
@@ -1275,11 +1412,21 @@ class Validator {
                              " is not a " + CoreSortName(a.sort.core));
             want = ExternKind::kModule;
             break;
-          case SortKind::kFunc: want = ExternKind::kFunc; break;
-          case SortKind::kValue: want = ExternKind::kValue; break;
-          case SortKind::kType: want = ExternKind::kType; break;
-          case SortKind::kComponent: want = ExternKind::kComponent; break;
-          case SortKind::kInstance: want = ExternKind::kInstance; break;
+          case SortKind::kFunc:
+            want = ExternKind::kFunc;
+            break;
+          case SortKind::kValue:
+            want = ExternKind::kValue;
+            break;
+          case SortKind::kType:
+            want = ExternKind::kType;
+            break;
+          case SortKind::kComponent:
+            want = ExternKind::kComponent;
+            break;
+          case SortKind::kInstance:
+            want = ExternKind::kInstance;
+            break;
         }
         if (ex->type.kind != want)
           return Invalid("export " + Q(a.name) + " for instance " + N(a.instance) + " is not a " +
@@ -1296,11 +1443,21 @@ class Validator {
           return Invalid("core instance " + N(a.instance) + " has no export named " + Q(a.name));
         CoreExternKind want;
         switch (a.sort.core) {
-          case CoreSort::kFunc: want = CoreExternKind::kFunc; break;
-          case CoreSort::kTable: want = CoreExternKind::kTable; break;
-          case CoreSort::kMemory: want = CoreExternKind::kMemory; break;
-          case CoreSort::kGlobal: want = CoreExternKind::kGlobal; break;
-          case CoreSort::kTag: want = CoreExternKind::kTag; break;
+          case CoreSort::kFunc:
+            want = CoreExternKind::kFunc;
+            break;
+          case CoreSort::kTable:
+            want = CoreExternKind::kTable;
+            break;
+          case CoreSort::kMemory:
+            want = CoreExternKind::kMemory;
+            break;
+          case CoreSort::kGlobal:
+            want = CoreExternKind::kGlobal;
+            break;
+          case CoreSort::kTag:
+            want = CoreExternKind::kTag;
+            break;
           default:
             return Invalid(std::string("core export alias of a ") + CoreSortName(a.sort.core) +
                            " is not supported");
@@ -1328,16 +1485,16 @@ class Validator {
             std::set<const ResourceType*> used;
             CollectUsedResources(te, used);
             if (!used.empty())
-              return Invalid("cannot alias outer type which transitively refers to resources "
-                             "not defined in the current component");
+              return Invalid(
+                  "cannot alias outer type which transitively refers to resources "
+                  "not defined in the current component");
           }
           in.types.push_back(te);
           return {};
         }
         if (a.sort.kind == SortKind::kComponent) {
           if (a.index >= tin.components.size())
-            return Invalid("unknown component " + N(a.index) +
-                           ": component index out of bounds");
+            return Invalid("unknown component " + N(a.index) + ": component index out of bounds");
           in.components.push_back(tin.components[a.index]);
           return {};
         }
@@ -1362,11 +1519,21 @@ class Validator {
   void AddCore(State& st, const CoreExternType& t) {
     auto& in = *st.info;
     switch (t.kind) {
-      case CoreExternKind::kFunc: in.core_funcs.push_back(t.func); break;
-      case CoreExternKind::kTable: in.core_tables.push_back(t); break;
-      case CoreExternKind::kMemory: in.core_memories.push_back(t); break;
-      case CoreExternKind::kGlobal: in.core_globals.push_back(t); break;
-      case CoreExternKind::kTag: in.core_tags.push_back(t); break;
+      case CoreExternKind::kFunc:
+        in.core_funcs.push_back(t.func);
+        break;
+      case CoreExternKind::kTable:
+        in.core_tables.push_back(t);
+        break;
+      case CoreExternKind::kMemory:
+        in.core_memories.push_back(t);
+        break;
+      case CoreExternKind::kGlobal:
+        in.core_globals.push_back(t);
+        break;
+      case CoreExternKind::kTag:
+        in.core_tags.push_back(t);
+        break;
     }
   }
 
@@ -1391,7 +1558,8 @@ class Validator {
         LOKUST_CM_TRY(Bounds(in.core_tags, i, "tag"));
         return in.core_tags[i];
       default:
-        return Invalid(std::string("a ") + CoreSortName(s) + " cannot be exported from a core instance");
+        return Invalid(std::string("a ") + CoreSortName(s) +
+                       " cannot be exported from a core instance");
     }
   }
 
@@ -1476,13 +1644,16 @@ class Validator {
           LOKUST_CM_TRY(Bounds(in.core_funcs, op.index, "function"));
           CoreFuncType want{{kI32, kI32, kI32, kI32}, {kI32}};
           if (!(in.core_funcs[op.index] == want))
-            return Invalid("canonical option `realloc` uses a core function with an incorrect "
-                           "signature: expected " + CoreFuncTypeToString(want));
+            return Invalid(
+                "canonical option `realloc` uses a core function with an incorrect "
+                "signature: expected " +
+                CoreFuncTypeToString(want));
           o.realloc = op.index;
           break;
         }
         case 0x05:
-          if (o.post_return) return Invalid("canonical option `post-return` is specified more than once");
+          if (o.post_return)
+            return Invalid("canonical option `post-return` is specified more than once");
           LOKUST_CM_TRY(Bounds(in.core_funcs, op.index, "function"));
           o.post_return = op.index;
           break;
@@ -1552,9 +1723,10 @@ class Validator {
           if (o->post_return) {
             CoreFuncType pr{want.results, {}};
             if (!(in.core_funcs[*o->post_return] == pr))
-              return Invalid("type mismatch: canonical option `post-return` uses a core "
-                             "function with an incorrect signature: expected " +
-                             CoreFuncTypeToString(pr));
+              return Invalid(
+                  "type mismatch: canonical option `post-return` uses a core "
+                  "function with an incorrect signature: expected " +
+                  CoreFuncTypeToString(pr));
           }
         }
         in.funcs.push_back(t->func);
@@ -1784,8 +1956,8 @@ class Validator {
         std::string key = Lower(name);
         auto prev = arg_keys.find(key);
         if (prev != arg_keys.end())
-          return Invalid("instantiation argument " + Q(name) + " conflicts with previous argument " +
-                         Q(prev->second));
+          return Invalid("instantiation argument " + Q(name) +
+                         " conflicts with previous argument " + Q(prev->second));
         arg_keys[key] = name;
         args[name] = *e;
       }
@@ -1795,8 +1967,8 @@ class Validator {
         auto a = args.find(im.name.name);
         if (a == args.end()) return Invalid("missing import named " + Q(im.name.name));
         if (im.type.kind == ExternKind::kType && a->second.kind == ExternKind::kType &&
-            im.type.type.kind == TypeEntry::Kind::kResource &&
-            !im.type.type.resource->alias_of && a->second.type.kind != TypeEntry::Kind::kResource)
+            im.type.type.kind == TypeEntry::Kind::kResource && !im.type.type.resource->alias_of &&
+            a->second.type.kind != TypeEntry::Kind::kResource)
           return Invalid("type mismatch for import " + Q(im.name.name) +
                          ": expected resource, found " + TypeEntryKindName(a->second.type.kind));
         ExternType expected_before = Subst(im.type, m);
@@ -1837,6 +2009,7 @@ class Validator {
         it->exports.push_back(ExternDecl{name, *e});
       }
     }
+    LOKUST_CM_TRY(SetDepth(*it, {&it->exports}));
     in.instances.push_back(it);
     return {};
   }

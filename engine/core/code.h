@@ -88,21 +88,21 @@ namespace lokust::core::code {
   X(I32AddC, 1)       /* i32.const c; i32.add */                      \
   X(I32LoadL, 2)      /* local.get a; i32.load offset */              \
   X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */        \
-  X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                                                     \
-  /* v128 values take two slots (low word first) */                                            \
-  X(Drop2, 0)                                                                                  \
-  X(Select128, 0)                                                                              \
-  X(LocalGet128, 1)                                                                            \
-  X(LocalSet128, 1)                                                                            \
-  X(LocalTee128, 1)                                                                            \
-  X(GlobalGet128, 1)                                                                           \
-  X(GlobalSet128, 1)                                                                           \
-  X(Const128, 2)     /* low, high */                                                           \
-  X(Simd, 1)         /* 0xfd sub-opcode (no immediates) */                                     \
-  X(SimdLane, 2)     /* sub-opcode, lane */                                                    \
-  X(SimdMem, 2)      /* sub-opcode, offset */                                                  \
-  X(SimdMemLane, 3)  /* sub-opcode, offset, lane */                                            \
-  X(Shuffle, 2)      /* 16 lane indices, bytes 0-7 then 8-15 */
+  X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                            \
+  /* v128 values take two slots (low word first) */                   \
+  X(Drop2, 0)                                                         \
+  X(Select128, 0)                                                     \
+  X(LocalGet128, 1)                                                   \
+  X(LocalSet128, 1)                                                   \
+  X(LocalTee128, 1)                                                   \
+  X(GlobalGet128, 1)                                                  \
+  X(GlobalSet128, 1)                                                  \
+  X(Const128, 2)    /* low, high */                                   \
+  X(Simd, 1)        /* 0xfd sub-opcode (no immediates) */             \
+  X(SimdLane, 2)    /* sub-opcode, lane */                            \
+  X(SimdMem, 2)     /* sub-opcode, offset */                          \
+  X(SimdMemLane, 3) /* sub-opcode, offset, lane */                    \
+  X(Shuffle, 2)     /* 16 lane indices, bytes 0-7 then 8-15 */
 
 // Simple numeric instructions: X(name, wasm opcode, operand 1, operand 2, result).
 // Types: I32 I64 F32 F64, or None. Opcodes >= 0xfc00 are 0xfc-prefixed.

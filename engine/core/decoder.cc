@@ -115,6 +115,7 @@ class Decoder {
       case 0x7e:
       case 0x7d:
       case 0x7c:
+      case 0x7b:
       case 0x70:
       case 0x6f:
         *out = static_cast<ValType>(b);
@@ -228,6 +229,15 @@ bool Decoder::ConstExpr_(Reader& r, ValType expect, uint32_t num_globals, ConstE
       if (!r.F64Bits(&out->bits)) return false;
       out->op = ConstExpr::Op::kConst;
       type = ValType::kF64;
+      break;
+    }
+    case 0xfd: {  // v128.const
+      uint32_t sub;
+      if (!r.U32(&sub)) return false;
+      if (sub != 12) return Invalid("constant expression required");
+      if (!r.F64Bits(&out->bits) || !r.F64Bits(&out->hi)) return false;
+      out->op = ConstExpr::Op::kConst;
+      type = ValType::kV128;
       break;
     }
     case 0xd0: {

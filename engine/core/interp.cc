@@ -8,6 +8,7 @@
 #include "engine/core/code.h"
 #include "engine/core/exec.h"
 #include "engine/core/interp_math.h"
+#include "engine/core/simd.h"
 
 namespace lokust::core {
 namespace {
@@ -48,7 +49,8 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
   std::vector<Value> argv_big, resv_big;
   Value* argv = argv_small;
   Value* resv = resv_small;
-  const uint32_t np = f->num_params, nr = f->num_results;
+  const uint32_t np = static_cast<uint32_t>(f->type.params.size());
+  const uint32_t nr = static_cast<uint32_t>(f->type.results.size());
   if (np > 8) {
     argv_big.resize(np);
     argv = argv_big.data();
@@ -57,16 +59,21 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
     resv_big.resize(nr);
     resv = resv_big.data();
   }
-  for (uint32_t i = 0; i < np; ++i) argv[i] = Value{f->type.params[i], args[i]};
-  for (uint32_t i = 0; i < nr; ++i) resv[i] = Value{f->type.results[i], 0};
+  for (uint32_t i = 0, slot = 0; i < np; ++i) {
+    ValType t = f->type.params[i];
+    argv[i] = Value{t, args[slot++], 0};
+    if (t == ValType::kV128) argv[i].hi = args[slot++];
+  }
+  for (uint32_t i = 0; i < nr; ++i) resv[i] = Value{f->type.results[i], 0, 0};
   Caller caller{store, caller_instance};
   auto r = f->host(caller, std::span<const Value>(argv, np), std::span<Value>(resv, nr));
   if (!r) return r.error();
-  for (uint32_t i = 0; i < nr; ++i) {
+  for (uint32_t i = 0, slot = 0; i < nr; ++i) {
+    ValType t = f->type.results[i];
     uint64_t bits = resv[i].bits;
-    if (f->type.results[i] == ValType::kI32 || f->type.results[i] == ValType::kF32)
-      bits &= 0xffffffffu;
-    args[i] = bits;
+    if (t == ValType::kI32 || t == ValType::kF32) bits &= 0xffffffffu;
+    args[slot++] = bits;
+    if (t == ValType::kV128) args[slot++] = resv[i].hi;
   }
   return {};
 }
@@ -840,6 +847,88 @@ L_I64RemU : {
   BITS_OP(I64TruncSatF32U, math::TruncSat<uint64_t>(F32(sp[-1])))
   BITS_OP(I64TruncSatF64S, static_cast<uint64_t>(math::TruncSat<int64_t>(F64(sp[-1]))))
   BITS_OP(I64TruncSatF64U, math::TruncSat<uint64_t>(F64(sp[-1])))
+
+  // ---- v128 (two slots) and SIMD
+L_Drop2:
+  sp -= 2;
+  NEXT();
+L_Select128 : {
+  uint32_t c = static_cast<uint32_t>(sp[-1]);
+  sp -= 3;
+  if (!c) {
+    sp[-2] = sp[0];
+    sp[-1] = sp[1];
+  }
+  NEXT();
+}
+L_LocalGet128:
+  sp[0] = fp[pc[0]];
+  sp[1] = fp[pc[0] + 1];
+  sp += 2;
+  pc += 1;
+  NEXT();
+L_LocalSet128:
+  fp[pc[0]] = sp[-2];
+  fp[pc[0] + 1] = sp[-1];
+  sp -= 2;
+  pc += 1;
+  NEXT();
+L_LocalTee128:
+  fp[pc[0]] = sp[-2];
+  fp[pc[0] + 1] = sp[-1];
+  pc += 1;
+  NEXT();
+L_GlobalGet128:
+  sp[0] = globals[pc[0]]->bits;
+  sp[1] = globals[pc[0]]->hi;
+  sp += 2;
+  pc += 1;
+  NEXT();
+L_GlobalSet128:
+  globals[pc[0]]->bits = sp[-2];
+  globals[pc[0]]->hi = sp[-1];
+  sp -= 2;
+  pc += 1;
+  NEXT();
+L_Const128:
+  sp[0] = pc[0];
+  sp[1] = pc[1];
+  sp += 2;
+  pc += 2;
+  NEXT();
+L_Simd:
+  sp = simd::Op(static_cast<uint32_t>(pc[0]), sp);
+  pc += 1;
+  NEXT();
+L_SimdLane:
+  sp = simd::LaneOp(static_cast<uint32_t>(pc[0]), static_cast<uint32_t>(pc[1]), sp);
+  pc += 2;
+  NEXT();
+L_SimdMem : {
+  uint64_t* r = simd::MemOp(static_cast<uint32_t>(pc[0]), pc[1], 0, sp, mem, memsize);
+  if (!r) TRAP(kMemOob);
+  sp = r;
+  pc += 2;
+  NEXT();
+}
+L_SimdMemLane : {
+  uint64_t* r = simd::MemOp(static_cast<uint32_t>(pc[0]), pc[1], static_cast<uint32_t>(pc[2]), sp,
+                            mem, memsize);
+  if (!r) TRAP(kMemOob);
+  sp = r;
+  pc += 3;
+  NEXT();
+}
+L_Shuffle : {
+  uint8_t idx[16], in[32], out[16];
+  std::memcpy(idx, pc, 16);
+  std::memcpy(in, sp - 4, 32);
+  for (int i = 0; i < 16; ++i) out[i] = in[idx[i]];
+  std::memcpy(sp - 4, out, 16);
+  sp -= 2;
+  pc += 2;
+  NEXT();
+}
 
 done:
   ex.depth = entry_depth;

@@ -49,10 +49,10 @@ uint64_t* Bin(uint64_t* sp, F f) {
   return sp - 2;
 }
 template <typename T>
-using Mask = std::conditional_t<sizeof(T) == 1, uint8_t,
-                                std::conditional_t<sizeof(T) == 2, uint16_t,
-                                                   std::conditional_t<sizeof(T) == 4, uint32_t,
-                                                                      uint64_t>>>;
+using Mask =
+    std::conditional_t<sizeof(T) == 1, uint8_t,
+                       std::conditional_t<sizeof(T) == 2, uint16_t,
+                                          std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
 template <typename T, typename F>
 uint64_t* Cmp(uint64_t* sp, F f) {
   auto b = Ld<T>(sp - 2);
@@ -320,54 +320,101 @@ uint64_t* Op(uint32_t sub, uint64_t* sp) {
       return sp + 1;
     }
     // Comparisons.
-    case 35: return Cmp<i8>(sp, [](i8 a, i8 b) { return a == b; });
-    case 36: return Cmp<i8>(sp, [](i8 a, i8 b) { return a != b; });
-    case 37: return Cmp<i8>(sp, [](i8 a, i8 b) { return a < b; });
-    case 38: return Cmp<u8>(sp, [](u8 a, u8 b) { return a < b; });
-    case 39: return Cmp<i8>(sp, [](i8 a, i8 b) { return a > b; });
-    case 40: return Cmp<u8>(sp, [](u8 a, u8 b) { return a > b; });
-    case 41: return Cmp<i8>(sp, [](i8 a, i8 b) { return a <= b; });
-    case 42: return Cmp<u8>(sp, [](u8 a, u8 b) { return a <= b; });
-    case 43: return Cmp<i8>(sp, [](i8 a, i8 b) { return a >= b; });
-    case 44: return Cmp<u8>(sp, [](u8 a, u8 b) { return a >= b; });
-    case 45: return Cmp<i16>(sp, [](i16 a, i16 b) { return a == b; });
-    case 46: return Cmp<i16>(sp, [](i16 a, i16 b) { return a != b; });
-    case 47: return Cmp<i16>(sp, [](i16 a, i16 b) { return a < b; });
-    case 48: return Cmp<u16>(sp, [](u16 a, u16 b) { return a < b; });
-    case 49: return Cmp<i16>(sp, [](i16 a, i16 b) { return a > b; });
-    case 50: return Cmp<u16>(sp, [](u16 a, u16 b) { return a > b; });
-    case 51: return Cmp<i16>(sp, [](i16 a, i16 b) { return a <= b; });
-    case 52: return Cmp<u16>(sp, [](u16 a, u16 b) { return a <= b; });
-    case 53: return Cmp<i16>(sp, [](i16 a, i16 b) { return a >= b; });
-    case 54: return Cmp<u16>(sp, [](u16 a, u16 b) { return a >= b; });
-    case 55: return Cmp<i32>(sp, [](i32 a, i32 b) { return a == b; });
-    case 56: return Cmp<i32>(sp, [](i32 a, i32 b) { return a != b; });
-    case 57: return Cmp<i32>(sp, [](i32 a, i32 b) { return a < b; });
-    case 58: return Cmp<u32>(sp, [](u32 a, u32 b) { return a < b; });
-    case 59: return Cmp<i32>(sp, [](i32 a, i32 b) { return a > b; });
-    case 60: return Cmp<u32>(sp, [](u32 a, u32 b) { return a > b; });
-    case 61: return Cmp<i32>(sp, [](i32 a, i32 b) { return a <= b; });
-    case 62: return Cmp<u32>(sp, [](u32 a, u32 b) { return a <= b; });
-    case 63: return Cmp<i32>(sp, [](i32 a, i32 b) { return a >= b; });
-    case 64: return Cmp<u32>(sp, [](u32 a, u32 b) { return a >= b; });
-    case 65: return Cmp<float>(sp, [](float a, float b) { return a == b; });
-    case 66: return Cmp<float>(sp, [](float a, float b) { return a != b; });
-    case 67: return Cmp<float>(sp, [](float a, float b) { return a < b; });
-    case 68: return Cmp<float>(sp, [](float a, float b) { return a > b; });
-    case 69: return Cmp<float>(sp, [](float a, float b) { return a <= b; });
-    case 70: return Cmp<float>(sp, [](float a, float b) { return a >= b; });
-    case 71: return Cmp<double>(sp, [](double a, double b) { return a == b; });
-    case 72: return Cmp<double>(sp, [](double a, double b) { return a != b; });
-    case 73: return Cmp<double>(sp, [](double a, double b) { return a < b; });
-    case 74: return Cmp<double>(sp, [](double a, double b) { return a > b; });
-    case 75: return Cmp<double>(sp, [](double a, double b) { return a <= b; });
-    case 76: return Cmp<double>(sp, [](double a, double b) { return a >= b; });
+    case 35:
+      return Cmp<i8>(sp, [](i8 a, i8 b) { return a == b; });
+    case 36:
+      return Cmp<i8>(sp, [](i8 a, i8 b) { return a != b; });
+    case 37:
+      return Cmp<i8>(sp, [](i8 a, i8 b) { return a < b; });
+    case 38:
+      return Cmp<u8>(sp, [](u8 a, u8 b) { return a < b; });
+    case 39:
+      return Cmp<i8>(sp, [](i8 a, i8 b) { return a > b; });
+    case 40:
+      return Cmp<u8>(sp, [](u8 a, u8 b) { return a > b; });
+    case 41:
+      return Cmp<i8>(sp, [](i8 a, i8 b) { return a <= b; });
+    case 42:
+      return Cmp<u8>(sp, [](u8 a, u8 b) { return a <= b; });
+    case 43:
+      return Cmp<i8>(sp, [](i8 a, i8 b) { return a >= b; });
+    case 44:
+      return Cmp<u8>(sp, [](u8 a, u8 b) { return a >= b; });
+    case 45:
+      return Cmp<i16>(sp, [](i16 a, i16 b) { return a == b; });
+    case 46:
+      return Cmp<i16>(sp, [](i16 a, i16 b) { return a != b; });
+    case 47:
+      return Cmp<i16>(sp, [](i16 a, i16 b) { return a < b; });
+    case 48:
+      return Cmp<u16>(sp, [](u16 a, u16 b) { return a < b; });
+    case 49:
+      return Cmp<i16>(sp, [](i16 a, i16 b) { return a > b; });
+    case 50:
+      return Cmp<u16>(sp, [](u16 a, u16 b) { return a > b; });
+    case 51:
+      return Cmp<i16>(sp, [](i16 a, i16 b) { return a <= b; });
+    case 52:
+      return Cmp<u16>(sp, [](u16 a, u16 b) { return a <= b; });
+    case 53:
+      return Cmp<i16>(sp, [](i16 a, i16 b) { return a >= b; });
+    case 54:
+      return Cmp<u16>(sp, [](u16 a, u16 b) { return a >= b; });
+    case 55:
+      return Cmp<i32>(sp, [](i32 a, i32 b) { return a == b; });
+    case 56:
+      return Cmp<i32>(sp, [](i32 a, i32 b) { return a != b; });
+    case 57:
+      return Cmp<i32>(sp, [](i32 a, i32 b) { return a < b; });
+    case 58:
+      return Cmp<u32>(sp, [](u32 a, u32 b) { return a < b; });
+    case 59:
+      return Cmp<i32>(sp, [](i32 a, i32 b) { return a > b; });
+    case 60:
+      return Cmp<u32>(sp, [](u32 a, u32 b) { return a > b; });
+    case 61:
+      return Cmp<i32>(sp, [](i32 a, i32 b) { return a <= b; });
+    case 62:
+      return Cmp<u32>(sp, [](u32 a, u32 b) { return a <= b; });
+    case 63:
+      return Cmp<i32>(sp, [](i32 a, i32 b) { return a >= b; });
+    case 64:
+      return Cmp<u32>(sp, [](u32 a, u32 b) { return a >= b; });
+    case 65:
+      return Cmp<float>(sp, [](float a, float b) { return a == b; });
+    case 66:
+      return Cmp<float>(sp, [](float a, float b) { return a != b; });
+    case 67:
+      return Cmp<float>(sp, [](float a, float b) { return a < b; });
+    case 68:
+      return Cmp<float>(sp, [](float a, float b) { return a > b; });
+    case 69:
+      return Cmp<float>(sp, [](float a, float b) { return a <= b; });
+    case 70:
+      return Cmp<float>(sp, [](float a, float b) { return a >= b; });
+    case 71:
+      return Cmp<double>(sp, [](double a, double b) { return a == b; });
+    case 72:
+      return Cmp<double>(sp, [](double a, double b) { return a != b; });
+    case 73:
+      return Cmp<double>(sp, [](double a, double b) { return a < b; });
+    case 74:
+      return Cmp<double>(sp, [](double a, double b) { return a > b; });
+    case 75:
+      return Cmp<double>(sp, [](double a, double b) { return a <= b; });
+    case 76:
+      return Cmp<double>(sp, [](double a, double b) { return a >= b; });
     // Bitwise.
-    case 77: return Un<u64>(sp, [](u64 a) { return ~a; });
-    case 78: return Bin<u64>(sp, [](u64 a, u64 b) { return a & b; });
-    case 79: return Bin<u64>(sp, [](u64 a, u64 b) { return a & ~b; });
-    case 80: return Bin<u64>(sp, [](u64 a, u64 b) { return a | b; });
-    case 81: return Bin<u64>(sp, [](u64 a, u64 b) { return a ^ b; });
+    case 77:
+      return Un<u64>(sp, [](u64 a) { return ~a; });
+    case 78:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a & b; });
+    case 79:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a & ~b; });
+    case 80:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a | b; });
+    case 81:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a ^ b; });
     case 82: {  // v128.bitselect
       auto c = Ld<u64>(sp - 2);
       auto b = Ld<u64>(sp - 4);
@@ -400,92 +447,172 @@ uint64_t* Op(uint32_t sub, uint64_t* sp) {
       return sp;
     }
     // i8x16
-    case 96: return Un<i8>(sp, Abs<i8>);
-    case 97: return Un<i8>(sp, Neg<i8>);
-    case 98: return Un<u8>(sp, [](u8 a) { return static_cast<u8>(std::popcount(a)); });
-    case 99: return AllTrue<u8>(sp);
-    case 100: return Bitmask<u8>(sp);
-    case 101: return Narrow<i16, i8>(sp);
-    case 102: return Narrow<i16, u8>(sp);
-    case 103: return FUn<float>(sp, math::Ceil<float>);
-    case 104: return FUn<float>(sp, math::Floor<float>);
-    case 105: return FUn<float>(sp, math::Trunc<float>);
-    case 106: return FUn<float>(sp, math::Nearest<float>);
-    case 107: return Shift<u8>(sp, 0);
-    case 108: return Shift<u8>(sp, 1);
-    case 109: return Shift<u8>(sp, 2);
-    case 110: return Bin<u8>(sp, [](u8 a, u8 b) { return static_cast<u8>(a + b); });
-    case 111: return Bin<i8>(sp, AddSat<i8>);
-    case 112: return Bin<u8>(sp, AddSat<u8>);
-    case 113: return Bin<u8>(sp, [](u8 a, u8 b) { return static_cast<u8>(a - b); });
-    case 114: return Bin<i8>(sp, SubSat<i8>);
-    case 115: return Bin<u8>(sp, SubSat<u8>);
-    case 116: return FUn<double>(sp, math::Ceil<double>);
-    case 117: return FUn<double>(sp, math::Floor<double>);
-    case 118: return Bin<i8>(sp, [](i8 a, i8 b) { return a < b ? a : b; });
-    case 119: return Bin<u8>(sp, [](u8 a, u8 b) { return a < b ? a : b; });
-    case 120: return Bin<i8>(sp, [](i8 a, i8 b) { return a > b ? a : b; });
-    case 121: return Bin<u8>(sp, [](u8 a, u8 b) { return a > b ? a : b; });
-    case 122: return FUn<double>(sp, math::Trunc<double>);
-    case 123: return Bin<u8>(sp, Avgr<u8>);
-    case 124: return ExtAddPairwise<i8, i16>(sp);
-    case 125: return ExtAddPairwise<u8, u16>(sp);
-    case 126: return ExtAddPairwise<i16, i32>(sp);
-    case 127: return ExtAddPairwise<u16, u32>(sp);
+    case 96:
+      return Un<i8>(sp, Abs<i8>);
+    case 97:
+      return Un<i8>(sp, Neg<i8>);
+    case 98:
+      return Un<u8>(sp, [](u8 a) { return static_cast<u8>(std::popcount(a)); });
+    case 99:
+      return AllTrue<u8>(sp);
+    case 100:
+      return Bitmask<u8>(sp);
+    case 101:
+      return Narrow<i16, i8>(sp);
+    case 102:
+      return Narrow<i16, u8>(sp);
+    case 103:
+      return FUn<float>(sp, math::Ceil<float>);
+    case 104:
+      return FUn<float>(sp, math::Floor<float>);
+    case 105:
+      return FUn<float>(sp, math::Trunc<float>);
+    case 106:
+      return FUn<float>(sp, math::Nearest<float>);
+    case 107:
+      return Shift<u8>(sp, 0);
+    case 108:
+      return Shift<u8>(sp, 1);
+    case 109:
+      return Shift<u8>(sp, 2);
+    case 110:
+      return Bin<u8>(sp, [](u8 a, u8 b) { return static_cast<u8>(a + b); });
+    case 111:
+      return Bin<i8>(sp, AddSat<i8>);
+    case 112:
+      return Bin<u8>(sp, AddSat<u8>);
+    case 113:
+      return Bin<u8>(sp, [](u8 a, u8 b) { return static_cast<u8>(a - b); });
+    case 114:
+      return Bin<i8>(sp, SubSat<i8>);
+    case 115:
+      return Bin<u8>(sp, SubSat<u8>);
+    case 116:
+      return FUn<double>(sp, math::Ceil<double>);
+    case 117:
+      return FUn<double>(sp, math::Floor<double>);
+    case 118:
+      return Bin<i8>(sp, [](i8 a, i8 b) { return a < b ? a : b; });
+    case 119:
+      return Bin<u8>(sp, [](u8 a, u8 b) { return a < b ? a : b; });
+    case 120:
+      return Bin<i8>(sp, [](i8 a, i8 b) { return a > b ? a : b; });
+    case 121:
+      return Bin<u8>(sp, [](u8 a, u8 b) { return a > b ? a : b; });
+    case 122:
+      return FUn<double>(sp, math::Trunc<double>);
+    case 123:
+      return Bin<u8>(sp, Avgr<u8>);
+    case 124:
+      return ExtAddPairwise<i8, i16>(sp);
+    case 125:
+      return ExtAddPairwise<u8, u16>(sp);
+    case 126:
+      return ExtAddPairwise<i16, i32>(sp);
+    case 127:
+      return ExtAddPairwise<u16, u32>(sp);
     // i16x8
-    case 128: return Un<i16>(sp, Abs<i16>);
-    case 129: return Un<i16>(sp, Neg<i16>);
+    case 128:
+      return Un<i16>(sp, Abs<i16>);
+    case 129:
+      return Un<i16>(sp, Neg<i16>);
     case 130:  // i16x8.q15mulr_sat_s
       return Bin<i16>(sp, [](i16 a, i16 b) {
         return SatNarrow<i16>((static_cast<int32_t>(a) * b + 0x4000) >> 15);
       });
-    case 131: return AllTrue<u16>(sp);
-    case 132: return Bitmask<u16>(sp);
-    case 133: return Narrow<i32, i16>(sp);
-    case 134: return Narrow<i32, u16>(sp);
-    case 135: return Extend<i8, i16>(sp, false);
-    case 136: return Extend<i8, i16>(sp, true);
-    case 137: return Extend<u8, u16>(sp, false);
-    case 138: return Extend<u8, u16>(sp, true);
-    case 139: return Shift<u16>(sp, 0);
-    case 140: return Shift<u16>(sp, 1);
-    case 141: return Shift<u16>(sp, 2);
-    case 142: return Bin<u16>(sp, [](u16 a, u16 b) { return static_cast<u16>(a + b); });
-    case 143: return Bin<i16>(sp, AddSat<i16>);
-    case 144: return Bin<u16>(sp, AddSat<u16>);
-    case 145: return Bin<u16>(sp, [](u16 a, u16 b) { return static_cast<u16>(a - b); });
-    case 146: return Bin<i16>(sp, SubSat<i16>);
-    case 147: return Bin<u16>(sp, SubSat<u16>);
-    case 148: return FUn<double>(sp, math::Nearest<double>);
-    case 149: return Bin<u16>(sp, [](u16 a, u16 b) { return static_cast<u16>(u32{a} * b); });
-    case 150: return Bin<i16>(sp, [](i16 a, i16 b) { return a < b ? a : b; });
-    case 151: return Bin<u16>(sp, [](u16 a, u16 b) { return a < b ? a : b; });
-    case 152: return Bin<i16>(sp, [](i16 a, i16 b) { return a > b ? a : b; });
-    case 153: return Bin<u16>(sp, [](u16 a, u16 b) { return a > b ? a : b; });
-    case 155: return Bin<u16>(sp, Avgr<u16>);
-    case 156: return ExtMul<i8, i16>(sp, false);
-    case 157: return ExtMul<i8, i16>(sp, true);
-    case 158: return ExtMul<u8, u16>(sp, false);
-    case 159: return ExtMul<u8, u16>(sp, true);
+    case 131:
+      return AllTrue<u16>(sp);
+    case 132:
+      return Bitmask<u16>(sp);
+    case 133:
+      return Narrow<i32, i16>(sp);
+    case 134:
+      return Narrow<i32, u16>(sp);
+    case 135:
+      return Extend<i8, i16>(sp, false);
+    case 136:
+      return Extend<i8, i16>(sp, true);
+    case 137:
+      return Extend<u8, u16>(sp, false);
+    case 138:
+      return Extend<u8, u16>(sp, true);
+    case 139:
+      return Shift<u16>(sp, 0);
+    case 140:
+      return Shift<u16>(sp, 1);
+    case 141:
+      return Shift<u16>(sp, 2);
+    case 142:
+      return Bin<u16>(sp, [](u16 a, u16 b) { return static_cast<u16>(a + b); });
+    case 143:
+      return Bin<i16>(sp, AddSat<i16>);
+    case 144:
+      return Bin<u16>(sp, AddSat<u16>);
+    case 145:
+      return Bin<u16>(sp, [](u16 a, u16 b) { return static_cast<u16>(a - b); });
+    case 146:
+      return Bin<i16>(sp, SubSat<i16>);
+    case 147:
+      return Bin<u16>(sp, SubSat<u16>);
+    case 148:
+      return FUn<double>(sp, math::Nearest<double>);
+    case 149:
+      return Bin<u16>(sp, [](u16 a, u16 b) { return static_cast<u16>(u32{a} * b); });
+    case 150:
+      return Bin<i16>(sp, [](i16 a, i16 b) { return a < b ? a : b; });
+    case 151:
+      return Bin<u16>(sp, [](u16 a, u16 b) { return a < b ? a : b; });
+    case 152:
+      return Bin<i16>(sp, [](i16 a, i16 b) { return a > b ? a : b; });
+    case 153:
+      return Bin<u16>(sp, [](u16 a, u16 b) { return a > b ? a : b; });
+    case 155:
+      return Bin<u16>(sp, Avgr<u16>);
+    case 156:
+      return ExtMul<i8, i16>(sp, false);
+    case 157:
+      return ExtMul<i8, i16>(sp, true);
+    case 158:
+      return ExtMul<u8, u16>(sp, false);
+    case 159:
+      return ExtMul<u8, u16>(sp, true);
     // i32x4
-    case 160: return Un<i32>(sp, Abs<i32>);
-    case 161: return Un<i32>(sp, Neg<i32>);
-    case 163: return AllTrue<u32>(sp);
-    case 164: return Bitmask<u32>(sp);
-    case 167: return Extend<i16, i32>(sp, false);
-    case 168: return Extend<i16, i32>(sp, true);
-    case 169: return Extend<u16, u32>(sp, false);
-    case 170: return Extend<u16, u32>(sp, true);
-    case 171: return Shift<u32>(sp, 0);
-    case 172: return Shift<u32>(sp, 1);
-    case 173: return Shift<u32>(sp, 2);
-    case 174: return Bin<u32>(sp, [](u32 a, u32 b) { return a + b; });
-    case 177: return Bin<u32>(sp, [](u32 a, u32 b) { return a - b; });
-    case 181: return Bin<u32>(sp, [](u32 a, u32 b) { return a * b; });
-    case 182: return Bin<i32>(sp, [](i32 a, i32 b) { return a < b ? a : b; });
-    case 183: return Bin<u32>(sp, [](u32 a, u32 b) { return a < b ? a : b; });
-    case 184: return Bin<i32>(sp, [](i32 a, i32 b) { return a > b ? a : b; });
-    case 185: return Bin<u32>(sp, [](u32 a, u32 b) { return a > b ? a : b; });
+    case 160:
+      return Un<i32>(sp, Abs<i32>);
+    case 161:
+      return Un<i32>(sp, Neg<i32>);
+    case 163:
+      return AllTrue<u32>(sp);
+    case 164:
+      return Bitmask<u32>(sp);
+    case 167:
+      return Extend<i16, i32>(sp, false);
+    case 168:
+      return Extend<i16, i32>(sp, true);
+    case 169:
+      return Extend<u16, u32>(sp, false);
+    case 170:
+      return Extend<u16, u32>(sp, true);
+    case 171:
+      return Shift<u32>(sp, 0);
+    case 172:
+      return Shift<u32>(sp, 1);
+    case 173:
+      return Shift<u32>(sp, 2);
+    case 174:
+      return Bin<u32>(sp, [](u32 a, u32 b) { return a + b; });
+    case 177:
+      return Bin<u32>(sp, [](u32 a, u32 b) { return a - b; });
+    case 181:
+      return Bin<u32>(sp, [](u32 a, u32 b) { return a * b; });
+    case 182:
+      return Bin<i32>(sp, [](i32 a, i32 b) { return a < b ? a : b; });
+    case 183:
+      return Bin<u32>(sp, [](u32 a, u32 b) { return a < b ? a : b; });
+    case 184:
+      return Bin<i32>(sp, [](i32 a, i32 b) { return a > b ? a : b; });
+    case 185:
+      return Bin<u32>(sp, [](u32 a, u32 b) { return a > b ? a : b; });
     case 186: {  // i32x4.dot_i16x8_s
       auto b = Ld<i16>(sp - 2);
       auto a = Ld<i16>(sp - 4);
@@ -496,59 +623,109 @@ uint64_t* Op(uint32_t sub, uint64_t* sp) {
       St(sp - 4, r);
       return sp - 2;
     }
-    case 188: return ExtMul<i16, i32>(sp, false);
-    case 189: return ExtMul<i16, i32>(sp, true);
-    case 190: return ExtMul<u16, u32>(sp, false);
-    case 191: return ExtMul<u16, u32>(sp, true);
+    case 188:
+      return ExtMul<i16, i32>(sp, false);
+    case 189:
+      return ExtMul<i16, i32>(sp, true);
+    case 190:
+      return ExtMul<u16, u32>(sp, false);
+    case 191:
+      return ExtMul<u16, u32>(sp, true);
     // i64x2
-    case 192: return Un<i64>(sp, Abs<i64>);
-    case 193: return Un<i64>(sp, Neg<i64>);
-    case 195: return AllTrue<u64>(sp);
-    case 196: return Bitmask<u64>(sp);
-    case 199: return Extend<i32, i64>(sp, false);
-    case 200: return Extend<i32, i64>(sp, true);
-    case 201: return Extend<u32, u64>(sp, false);
-    case 202: return Extend<u32, u64>(sp, true);
-    case 203: return Shift<u64>(sp, 0);
-    case 204: return Shift<u64>(sp, 1);
-    case 205: return Shift<u64>(sp, 2);
-    case 206: return Bin<u64>(sp, [](u64 a, u64 b) { return a + b; });
-    case 209: return Bin<u64>(sp, [](u64 a, u64 b) { return a - b; });
-    case 213: return Bin<u64>(sp, [](u64 a, u64 b) { return a * b; });
-    case 214: return Cmp<i64>(sp, [](i64 a, i64 b) { return a == b; });
-    case 215: return Cmp<i64>(sp, [](i64 a, i64 b) { return a != b; });
-    case 216: return Cmp<i64>(sp, [](i64 a, i64 b) { return a < b; });
-    case 217: return Cmp<i64>(sp, [](i64 a, i64 b) { return a > b; });
-    case 218: return Cmp<i64>(sp, [](i64 a, i64 b) { return a <= b; });
-    case 219: return Cmp<i64>(sp, [](i64 a, i64 b) { return a >= b; });
-    case 220: return ExtMul<i32, i64>(sp, false);
-    case 221: return ExtMul<i32, i64>(sp, true);
-    case 222: return ExtMul<u32, u64>(sp, false);
-    case 223: return ExtMul<u32, u64>(sp, true);
+    case 192:
+      return Un<i64>(sp, Abs<i64>);
+    case 193:
+      return Un<i64>(sp, Neg<i64>);
+    case 195:
+      return AllTrue<u64>(sp);
+    case 196:
+      return Bitmask<u64>(sp);
+    case 199:
+      return Extend<i32, i64>(sp, false);
+    case 200:
+      return Extend<i32, i64>(sp, true);
+    case 201:
+      return Extend<u32, u64>(sp, false);
+    case 202:
+      return Extend<u32, u64>(sp, true);
+    case 203:
+      return Shift<u64>(sp, 0);
+    case 204:
+      return Shift<u64>(sp, 1);
+    case 205:
+      return Shift<u64>(sp, 2);
+    case 206:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a + b; });
+    case 209:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a - b; });
+    case 213:
+      return Bin<u64>(sp, [](u64 a, u64 b) { return a * b; });
+    case 214:
+      return Cmp<i64>(sp, [](i64 a, i64 b) { return a == b; });
+    case 215:
+      return Cmp<i64>(sp, [](i64 a, i64 b) { return a != b; });
+    case 216:
+      return Cmp<i64>(sp, [](i64 a, i64 b) { return a < b; });
+    case 217:
+      return Cmp<i64>(sp, [](i64 a, i64 b) { return a > b; });
+    case 218:
+      return Cmp<i64>(sp, [](i64 a, i64 b) { return a <= b; });
+    case 219:
+      return Cmp<i64>(sp, [](i64 a, i64 b) { return a >= b; });
+    case 220:
+      return ExtMul<i32, i64>(sp, false);
+    case 221:
+      return ExtMul<i32, i64>(sp, true);
+    case 222:
+      return ExtMul<u32, u64>(sp, false);
+    case 223:
+      return ExtMul<u32, u64>(sp, true);
     // f32x4 (sign ops on bits)
-    case 224: return Un<u32>(sp, [](u32 a) { return a & 0x7fffffffu; });
-    case 225: return Un<u32>(sp, [](u32 a) { return a ^ 0x80000000u; });
-    case 227: return FUn<float>(sp, math::Sqrt<float>);
-    case 228: return Bin<float>(sp, [](float a, float b) { return a + b; });
-    case 229: return Bin<float>(sp, [](float a, float b) { return a - b; });
-    case 230: return Bin<float>(sp, [](float a, float b) { return a * b; });
-    case 231: return Bin<float>(sp, [](float a, float b) { return a / b; });
-    case 232: return Bin<float>(sp, math::Min<float>);
-    case 233: return Bin<float>(sp, math::Max<float>);
-    case 234: return Bin<float>(sp, [](float a, float b) { return b < a ? b : a; });
-    case 235: return Bin<float>(sp, [](float a, float b) { return a < b ? b : a; });
+    case 224:
+      return Un<u32>(sp, [](u32 a) { return a & 0x7fffffffu; });
+    case 225:
+      return Un<u32>(sp, [](u32 a) { return a ^ 0x80000000u; });
+    case 227:
+      return FUn<float>(sp, math::Sqrt<float>);
+    case 228:
+      return Bin<float>(sp, [](float a, float b) { return a + b; });
+    case 229:
+      return Bin<float>(sp, [](float a, float b) { return a - b; });
+    case 230:
+      return Bin<float>(sp, [](float a, float b) { return a * b; });
+    case 231:
+      return Bin<float>(sp, [](float a, float b) { return a / b; });
+    case 232:
+      return Bin<float>(sp, math::Min<float>);
+    case 233:
+      return Bin<float>(sp, math::Max<float>);
+    case 234:
+      return Bin<float>(sp, [](float a, float b) { return b < a ? b : a; });
+    case 235:
+      return Bin<float>(sp, [](float a, float b) { return a < b ? b : a; });
     // f64x2
-    case 236: return Un<u64>(sp, [](u64 a) { return a & 0x7fffffffffffffffull; });
-    case 237: return Un<u64>(sp, [](u64 a) { return a ^ 0x8000000000000000ull; });
-    case 239: return FUn<double>(sp, math::Sqrt<double>);
-    case 240: return Bin<double>(sp, [](double a, double b) { return a + b; });
-    case 241: return Bin<double>(sp, [](double a, double b) { return a - b; });
-    case 242: return Bin<double>(sp, [](double a, double b) { return a * b; });
-    case 243: return Bin<double>(sp, [](double a, double b) { return a / b; });
-    case 244: return Bin<double>(sp, math::Min<double>);
-    case 245: return Bin<double>(sp, math::Max<double>);
-    case 246: return Bin<double>(sp, [](double a, double b) { return b < a ? b : a; });
-    case 247: return Bin<double>(sp, [](double a, double b) { return a < b ? b : a; });
+    case 236:
+      return Un<u64>(sp, [](u64 a) { return a & 0x7fffffffffffffffull; });
+    case 237:
+      return Un<u64>(sp, [](u64 a) { return a ^ 0x8000000000000000ull; });
+    case 239:
+      return FUn<double>(sp, math::Sqrt<double>);
+    case 240:
+      return Bin<double>(sp, [](double a, double b) { return a + b; });
+    case 241:
+      return Bin<double>(sp, [](double a, double b) { return a - b; });
+    case 242:
+      return Bin<double>(sp, [](double a, double b) { return a * b; });
+    case 243:
+      return Bin<double>(sp, [](double a, double b) { return a / b; });
+    case 244:
+      return Bin<double>(sp, math::Min<double>);
+    case 245:
+      return Bin<double>(sp, math::Max<double>);
+    case 246:
+      return Bin<double>(sp, [](double a, double b) { return b < a ? b : a; });
+    case 247:
+      return Bin<double>(sp, [](double a, double b) { return a < b ? b : a; });
     // conversions
     case 248: {
       auto a = Ld<float>(sp - 2);

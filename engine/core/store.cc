@@ -159,8 +159,8 @@ uint32_t Store::TypeId(const FuncType& type) {
 Func* Store::CreateHostFunc(FuncType type, HostFunc fn) {
   auto f = std::make_unique<Func>();
   f->type_id = TypeId(type);
-  f->num_params = static_cast<uint32_t>(type.params.size());
-  f->num_results = static_cast<uint32_t>(type.results.size());
+  for (ValType t : type.params) f->num_params += SlotCount(t);
+  for (ValType t : type.results) f->num_results += SlotCount(t);
   f->type = std::move(type);
   f->host = std::move(fn);
   funcs_.push_back(std::move(f));
@@ -184,6 +184,7 @@ Global* Store::CreateGlobal(GlobalType type, Value init) {
   auto g = std::make_unique<Global>();
   g->type = type;
   g->bits = init.bits;
+  g->hi = init.hi;
   globals_.push_back(std::move(g));
   return globals_.back().get();
 }
@@ -293,9 +294,9 @@ Result<Instance*> Store::Instantiate(std::shared_ptr<const Module> module,
     f->type_id = inst->type_ids[fc.type];
     f->instance = inst;
     f->entry = code_base + fc.code_offset;
-    f->num_params = static_cast<uint32_t>(f->type.params.size());
-    f->num_results = static_cast<uint32_t>(f->type.results.size());
-    f->num_locals = static_cast<uint32_t>(fc.locals.size());
+    for (ValType t : f->type.params) f->num_params += SlotCount(t);
+    for (ValType t : f->type.results) f->num_results += SlotCount(t);
+    for (ValType t : fc.locals) f->num_locals += SlotCount(t);
     f->max_stack = fc.max_stack;
     funcs_.push_back(std::move(f));
     inst->funcs.push_back(funcs_.back().get());
@@ -312,7 +313,11 @@ Result<Instance*> Store::Instantiate(std::shared_ptr<const Module> module,
   }
   for (size_t i = 0; i < m.global_inits.size(); ++i) {
     const GlobalType& gt = m.globals[m.num_imported_globals + i];
-    Global* g = CreateGlobal(gt, Value{gt.type, EvalConst(m.global_inits[i], *inst)});
+    const ConstExpr& init = m.global_inits[i];
+    Value v{gt.type, EvalConst(init, *inst), 0};
+    if (init.op == ConstExpr::Op::kConst) v.hi = init.hi;
+    if (init.op == ConstExpr::Op::kGlobalGet) v.hi = inst->globals[init.index]->hi;
+    Global* g = CreateGlobal(gt, v);
     inst->globals.push_back(g);
   }
   for (const ElemSegment& seg : m.elems) {
@@ -364,13 +369,15 @@ Result<std::vector<Value>> Store::Call(Func* func, std::span<const Value> args) 
   if (ex.host_nesting >= kMaxHostNesting)
     return Error{Error::Kind::kExhaustion, "call stack exhausted"};
   uint64_t* base = ex.sp;
-  size_t need = std::max(args.size(), func->type.results.size());
+  size_t need = std::max(func->num_params, func->num_results);
   if (base + need > ex.stack.data() + ex.stack.size())
     return Error{Error::Kind::kExhaustion, "call stack exhausted"};
+  size_t slot = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     uint64_t bits = args[i].bits;
     if (args[i].type == ValType::kI32 || args[i].type == ValType::kF32) bits &= 0xffffffffu;
-    base[i] = bits;
+    base[slot++] = bits;
+    if (args[i].type == ValType::kV128) base[slot++] = args[i].hi;
   }
   bool outermost = ex.host_nesting == 0 && ex.depth == 0;
   if (outermost) ex.budget = 0;
@@ -384,7 +391,12 @@ Result<std::vector<Value>> Store::Call(Func* func, std::span<const Value> args) 
   ex.sp = base;
   if (!r) return r.error();
   std::vector<Value> results(func->type.results.size());
-  for (size_t i = 0; i < results.size(); ++i) results[i] = Value{func->type.results[i], base[i]};
+  slot = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    ValType t = func->type.results[i];
+    results[i] = Value{t, base[slot++], 0};
+    if (t == ValType::kV128) results[i].hi = base[slot++];
+  }
   return results;
 }
 

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "engine/core/code.h"
 #include "engine/core/reader.h"
+#include "engine/core/simd.h"
 
 namespace lokust::core {
 namespace {
@@ -71,7 +73,7 @@ struct Ctrl {
   uint8_t opcode = 0;  // 0 function, 0x02 block, 0x03 loop, 0x04 if, 0x05 else
   std::vector<VT> params;
   std::vector<VT> results;
-  uint32_t height = 0;  // operand stack height at entry, params excluded (values)
+  uint32_t height = 0;       // operand stack height at entry, params excluded (values)
   uint32_t slot_height = 0;  // the same in slots
   bool unreachable = false;
   bool live = true;  // code was being emitted when the frame began
@@ -993,6 +995,115 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       return true;
     }
   }
+}
+
+bool Translator::Simd(Reader& r) {
+  uint32_t sub;
+  if (!r.U32(&sub)) return false;
+  const simd::Info& info = simd::GetInfo(sub);
+  auto memarg = [&](uint32_t* offset) { return MemArg(r, info.align, offset); };
+  auto lane_imm = [&](uint8_t* lane) {
+    if (!r.U8(lane)) return false;
+    if (*lane >= info.lanes) return Invalid("invalid lane index");
+    return true;
+  };
+  switch (info.kind) {
+    case simd::Kind::kInvalid:
+      return Malformed("illegal opcode");
+    case simd::Kind::kLoad:
+    case simd::Kind::kStore: {
+      uint32_t offset;
+      if (!memarg(&offset)) return false;
+      if (info.kind == simd::Kind::kStore && !Pop(V128)) return false;
+      if (!Pop(I32)) return false;
+      if (info.kind == simd::Kind::kLoad) Push(V128);
+      Emit(Op::SimdMem);
+      Imm(sub);
+      Imm(offset);
+      return true;
+    }
+    case simd::Kind::kLoadLane:
+    case simd::Kind::kStoreLane: {
+      uint32_t offset;
+      uint8_t lane;
+      if (!memarg(&offset) || !lane_imm(&lane)) return false;
+      if (!Pop(V128) || !Pop(I32)) return false;
+      if (info.kind == simd::Kind::kLoadLane) Push(V128);
+      Emit(Op::SimdMemLane);
+      Imm(sub);
+      Imm(offset);
+      Imm(lane);
+      return true;
+    }
+    case simd::Kind::kConst: {
+      uint64_t lo, hi;
+      if (!r.F64Bits(&lo) || !r.F64Bits(&hi)) return false;
+      Push(V128);
+      Emit(Op::Const128);
+      Imm(lo);
+      Imm(hi);
+      return true;
+    }
+    case simd::Kind::kShuffle: {
+      uint8_t lanes[16];
+      for (auto& l : lanes) {
+        if (!r.U8(&l)) return false;
+        if (l >= 32) return Invalid("invalid lane index");
+      }
+      if (!Pop(V128) || !Pop(V128)) return false;
+      Push(V128);
+      uint64_t lo, hi;
+      std::memcpy(&lo, lanes, 8);
+      std::memcpy(&hi, lanes + 8, 8);
+      Emit(Op::Shuffle);
+      Imm(lo);
+      Imm(hi);
+      return true;
+    }
+    case simd::Kind::kExtract:
+    case simd::Kind::kReplace: {
+      uint8_t lane;
+      if (!lane_imm(&lane)) return false;
+      if (info.kind == simd::Kind::kReplace) {
+        if (!Pop(info.scalar) || !Pop(V128)) return false;
+        Push(V128);
+      } else {
+        if (!Pop(V128)) return false;
+        Push(info.scalar);
+      }
+      Emit(Op::SimdLane);
+      Imm(sub);
+      Imm(lane);
+      return true;
+    }
+    case simd::Kind::kSplat:
+      if (!Pop(info.scalar)) return false;
+      Push(V128);
+      break;
+    case simd::Kind::kUnary:
+      if (!Pop(V128)) return false;
+      Push(V128);
+      break;
+    case simd::Kind::kBinary:
+      if (!Pop(V128) || !Pop(V128)) return false;
+      Push(V128);
+      break;
+    case simd::Kind::kTernary:
+      if (!Pop(V128) || !Pop(V128) || !Pop(V128)) return false;
+      Push(V128);
+      break;
+    case simd::Kind::kTest:
+      if (!Pop(V128)) return false;
+      Push(I32);
+      break;
+    case simd::Kind::kShift:
+      if (!Pop(I32) || !Pop(V128)) return false;
+      Push(V128);
+      break;
+  }
+  Emit(Op::Simd);
+  Imm(sub);
+  return true;
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ HttpClient::~HttpClient() {
   if (curl_ != nullptr) curl_easy_cleanup(curl_);
 }
 
-HttpOutcome HttpClient::post(const HttpRequest& request) {
+HttpOutcome HttpClient::post(const HttpRequest& request, std::optional<Millis> timeout) {
   HttpOutcome out;
   if (curl_ == nullptr) {
     out.error.message = "libcurl could not be initialised";
@@ -160,8 +160,11 @@ HttpOutcome HttpClient::post(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "lokust-session-host/0.1");
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request_timeout_.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(0, connect_timeout_.count())));
+  curl_easy_setopt(
+      c, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(std::max<int64_t>(0, timeout.value_or(request_timeout_).count())));
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

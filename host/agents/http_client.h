@@ -50,7 +50,8 @@ class HttpClient {
 
   // False when libcurl could not be set up; post() then fails.
   bool valid() const { return curl_ != nullptr; }
-  HttpOutcome post(const HttpRequest& request);
+  // `timeout` (connect to last byte) defaults to the client's request timeout.
+  HttpOutcome post(const HttpRequest& request, std::optional<Millis> timeout = std::nullopt);
 
   static constexpr size_t kMaxResponseBytes = 32u << 20;
 

@@ -134,16 +134,24 @@ Result<AgentResult> RemoteRuntime::execute(const AgentTask& task) {
     HttpRequest request{url_, headers_,
                         request_json(task).dump(-1, ' ', false, json::error_handler_t::replace)};
     const uint32_t max_attempts = std::max<uint32_t>(1, policy_.max_attempts);
+    const Millis limit = policy_.give_up_after;
+    auto elapsed = [&] {
+      return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
+    };
     for (uint32_t attempt = 1;; ++attempt) {
-      HttpOutcome outcome = http_.post(request);
+      Millis timeout = request_timeout_;  // 0: none
+      if (limit.count() > 0) {
+        const Millis left = std::max(Millis(1), limit - elapsed());
+        timeout = timeout.count() > 0 ? std::min(timeout, left) : left;
+      }
+      HttpOutcome outcome = http_.post(request, timeout);
       std::string problem;
       bool retry = false;
       std::optional<Millis> retry_after;
       if (!outcome.ok) {
         retry = outcome.error.retryable;
         problem = outcome.error.timed_out
-                      ? "request timed out (timeout " + ms(request_timeout_) +
-                            "): " + outcome.error.message
+                      ? "request timed out (timeout " + ms(timeout) + "): " + outcome.error.message
                       : "request to " + url_for_display(url_) + " failed: " + outcome.error.message;
       } else if (const HttpResponse& r = outcome.response; r.status >= 200 && r.status < 300) {
         json body;
@@ -205,6 +213,12 @@ Result<AgentResult> RemoteRuntime::execute(const AgentTask& task) {
       const double r01 =
           random_ ? random_() : std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
       const Millis delay = retry_delay(policy_, attempt, retry_after, r01);
+      if (limit.count() > 0 && elapsed() + delay >= limit) {
+        return Result<AgentResult>::err(fail(problem + " (gave up after " +
+                                             std::to_string(attempt) + " attempt" +
+                                             (attempt > 1 ? "s" : "") + ": waiting " + ms(delay) +
+                                             " more would pass the " + ms(limit) + " limit)"));
+      }
       if (sleep_) {
         sleep_(delay);
       } else {

@@ -35,9 +35,12 @@ class ModelBackend : public GpuBackend {
   std::map<std::string, std::shared_ptr<const mlp::Model>, std::less<>> cache_;
 };
 
-std::unique_ptr<GpuBackend> make_cpu_backend(std::filesystem::path data_dir);
+// `note`, when not empty, ends device_info() (e.g. why auto did not pick cuda).
+std::unique_ptr<GpuBackend> make_cpu_backend(std::filesystem::path data_dir, std::string note = "");
 std::unique_ptr<GpuBackend> make_none_backend(std::string reason);
-// err when CUDA is not compiled in, or no device can be used (the message says why).
+// err when CUDA is not compiled in, or no device can be used (the message says why). The
+// backend checks itself before it is returned: a tiny lokust/embed-v1 call must match the CPU
+// bit for bit (this catches a GPU the build has no code for, or a broken driver).
 Result<std::unique_ptr<GpuBackend>> make_cuda_backend(std::filesystem::path data_dir);
 
 }  // namespace lokust::host::gpu

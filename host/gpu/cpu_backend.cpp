@@ -23,12 +23,13 @@ std::string cpu_name() {
 
 class CpuBackend final : public ModelBackend {
  public:
-  explicit CpuBackend(std::filesystem::path data_dir)
-      : ModelBackend(std::move(data_dir)), cpu_(cpu_name()) {}
+  CpuBackend(std::filesystem::path data_dir, std::string note)
+      : ModelBackend(std::move(data_dir)), cpu_(cpu_name()), note_(std::move(note)) {}
   BackendKind kind() const override { return BackendKind::kCpu; }
   bool available() const override { return true; }
   std::string device_info() const override {
-    return "cpu: reference backend on " + cpu_ + " (" + models_info() + ")";
+    return "cpu: reference backend on " + cpu_ + " (" + models_info() + ")" +
+           (note_.empty() ? "" : "; " + note_);
   }
 
  protected:
@@ -39,6 +40,7 @@ class CpuBackend final : public ModelBackend {
 
  private:
   std::string cpu_;
+  std::string note_;
 };
 
 class NoneBackend final : public GpuBackend {
@@ -59,8 +61,8 @@ class NoneBackend final : public GpuBackend {
 
 }  // namespace
 
-std::unique_ptr<GpuBackend> make_cpu_backend(std::filesystem::path data_dir) {
-  return std::make_unique<CpuBackend>(std::move(data_dir));
+std::unique_ptr<GpuBackend> make_cpu_backend(std::filesystem::path data_dir, std::string note) {
+  return std::make_unique<CpuBackend>(std::move(data_dir), std::move(note));
 }
 
 std::unique_ptr<GpuBackend> make_none_backend(std::string reason) {

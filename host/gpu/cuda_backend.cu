@@ -2,9 +2,9 @@
 // MLPs through cuBLAS sgemm plus a bias/activation kernel. One device (device 0 of those
 // visible: pick another with CUDA_VISIBLE_DEVICES), one stream; calls are serialised.
 //
-// embed-v1 (docs/embed-v1.md). Every f32 step is an explicitly rounded intrinsic (__fmul_rn,
-// __fadd_rn, __fdiv_rn, __fsqrt_rn): nvcc never fuses them into an FMA, and each sum runs in
-// the order the page gives:
+// embed-v1 (docs/embed-v1.md), from the building blocks in embed_v1_math.h, where every f32
+// step is an explicitly rounded intrinsic (nvcc never fuses them into an FMA) and each sum
+// runs in the order the page gives:
 //   token_norms_kernel  one thread per input element: |v| of the token's 256 raw components,
 //                       the sum of squares in index order, as the CPU's normalise() does
 //   embed_rows_kernel   one block per row, one thread per component j: acc[j] adds u(id)[j]
@@ -14,6 +14,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -64,57 +65,25 @@ class DeviceArray {
   T* p_ = nullptr;
 };
 
-// v[j] of token id (section 2.1): exact, so any rounding mode gives the same value.
-__device__ float raw_component(uint32_t id, uint32_t j) {
-  const float scaled = __fmul_rn(__uint2float_rn(embed_v1::component_bits(id, j)), embed_v1::kScale);
-  return __fsub_rn(scaled, 1.0f);
-}
-
-// norms[e] = sqrtf(sum over j of v[j]^2) for token ids[e]; 0 for padding or a zero sum.
+// Kernel 1: norms[e] = |v| of token ids[e] (0 for padding).
 __global__ void token_norms_kernel(const uint32_t* __restrict__ ids, uint32_t total,
                                    float* __restrict__ norms) {
   const uint32_t e = blockIdx.x * blockDim.x + threadIdx.x;
-  if (e >= total) return;
-  const uint32_t id = ids[e];
-  float s = 0.0f;
-  if (id != 0) {
-    for (uint32_t j = 0; j < kDim; ++j) {
-      const float v = raw_component(id, j);
-      s = __fadd_rn(s, __fmul_rn(v, v));
-    }
-  }
-  norms[e] = s > 0.0f ? __fsqrt_rn(s) : 0.0f;
+  if (e < total) norms[e] = embed_v1::token_norm(ids[e]);
 }
 
-// Block r (kDim threads) writes out[r * kDim ..]: E(row r), section 2.3.
-__global__ void embed_rows_kernel(const uint32_t* __restrict__ ids,
-                                  const float* __restrict__ norms, uint32_t cols,
-                                  float* __restrict__ out) {
-  __shared__ float acc_shared[kDim];
-  __shared__ float row_norm;
+// Kernel 2: block r (kDim threads) writes out[r * kDim ..] = E(row r).
+__global__ void embed_rows_kernel(const uint32_t* __restrict__ ids, const float* __restrict__ norms,
+                                  uint32_t cols, float* __restrict__ out) {
+  __shared__ float acc[kDim];
+  __shared__ float norm;
   const size_t r = blockIdx.x;
   const uint32_t j = threadIdx.x;
-  const uint32_t* row = ids + r * cols;
-  const float* row_norms = norms + r * cols;
-  float acc = 0.0f;
-  for (uint32_t c = 0; c < cols; ++c) {
-    const uint32_t id = row[c];
-    if (id == 0) continue;
-    const float n = row_norms[c];
-    // A zero sum makes u(id) all zeros; adding 0.0f is what the CPU does then too.
-    const float u = n > 0.0f ? __fdiv_rn(raw_component(id, j), n) : 0.0f;
-    acc = __fadd_rn(acc, u);
-  }
-  acc_shared[j] = acc;
+  acc[j] = embed_v1::row_sum_component(ids + r * cols, norms + r * cols, cols, j);
   __syncthreads();
-  if (j == 0) {
-    float s = 0.0f;
-    for (uint32_t k = 0; k < kDim; ++k) s = __fadd_rn(s, __fmul_rn(acc_shared[k], acc_shared[k]));
-    row_norm = s > 0.0f ? __fsqrt_rn(s) : 0.0f;
-  }
+  if (j == 0) norm = embed_v1::row_norm(acc);
   __syncthreads();
-  const float n = row_norm;
-  out[r * kDim + j] = n > 0.0f ? __fdiv_rn(acc, n) : 0.0f;
+  out[r * kDim + j] = embed_v1::normalised(acc[j], norm);
 }
 
 enum ActivationCode : int { kActNone = -1, kActRelu = 0, kActGelu = 1, kActTanh = 2 };
@@ -288,11 +257,10 @@ Result<Tensor> CudaBackend::run_mlp(const mlp::Model& model, const Tensor& input
     // A = the weight buffer read as an in x out column-major matrix, transposed.
     const float one = 1.0f;
     const float zero = 0.0f;
-    const cublasStatus_t s =
-        cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.out),
-                    static_cast<int>(batch), static_cast<int>(l.in), &one, l.weight.get(),
-                    static_cast<int>(l.in), cur.get(), static_cast<int>(l.in), &zero, next.get(),
-                    static_cast<int>(l.out));
+    const cublasStatus_t s = cublasSgemm(
+        blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.out), static_cast<int>(batch),
+        static_cast<int>(l.in), &one, l.weight.get(), static_cast<int>(l.in), cur.get(),
+        static_cast<int>(l.in), &zero, next.get(), static_cast<int>(l.out));
     if (s != CUBLAS_STATUS_SUCCESS) return R::err(model.id + ": " + cublas_error("cublasSgemm", s));
     const uint64_t total = uint64_t{batch} * l.out;  // <= mlp::kMaxActivations
     const int act = i + 1 < ls.size() ? activation_code(model.activation) : kActNone;
@@ -372,8 +340,8 @@ Result<std::unique_ptr<GpuBackend>> make_cuda_backend(std::filesystem::path data
                      std::to_string(prop.major) + "." + std::to_string(prop.minor) + ", " +
                      std::to_string(prop.totalGlobalMem >> 20) + " MiB, driver " +
                      version_text(driver) + ", runtime " + version_text(runtime) + ")";
-  return R::ok(std::make_unique<CudaBackend>(std::move(data_dir), device, std::move(info), stream,
-                                             blas));
+  return R::ok(
+      std::make_unique<CudaBackend>(std::move(data_dir), device, std::move(info), stream, blas));
 }
 
 }  // namespace lokust::host::gpu

@@ -10,6 +10,8 @@
 
 namespace lokust::host::gpu::embed_v1 {
 
+static_assert(kComponents == kDim);
+
 uint32_t fnv1a32(std::span<const uint8_t> bytes) {
   uint32_t h = 0x811C9DC5u;
   for (const uint8_t b : bytes) {

@@ -1,6 +1,9 @@
 // The factory, the backend kinds and the model registry every backend shares.
 #include "host/gpu/gpu_backend.h"
 
+#include <exception>
+#include <new>
+
 #include "backends.h"
 #include "host/gpu/embed_v1.h"
 
@@ -43,8 +46,9 @@ Result<BackendKind> parse_backend_kind(std::string_view name) {
                                   "\": use auto, cpu, cuda or none");
 }
 
-Result<std::unique_ptr<GpuBackend>> make_gpu_backend(BackendKind kind,
-                                                     std::filesystem::path data_dir) {
+namespace {
+
+Result<std::unique_ptr<GpuBackend>> make_backend(BackendKind kind, std::filesystem::path data_dir) {
   using R = Result<std::unique_ptr<GpuBackend>>;
   switch (kind) {
     case BackendKind::kCpu:
@@ -53,22 +57,45 @@ Result<std::unique_ptr<GpuBackend>> make_gpu_backend(BackendKind kind,
       return R::ok(make_none_backend("selected"));
     case BackendKind::kCuda:
       return make_cuda_backend(std::move(data_dir));
-    case BackendKind::kAuto:
-      if (cuda_compiled_in() && cuda_device_count() > 0) {
-        auto cuda = make_cuda_backend(data_dir);
-        if (cuda) return cuda;
+    case BackendKind::kAuto: {
+      if (!cuda_compiled_in() || cuda_device_count() == 0) {
+        return R::ok(make_cpu_backend(std::move(data_dir)));
       }
-      return R::ok(make_cpu_backend(std::move(data_dir)));
+      auto cuda = make_cuda_backend(data_dir);
+      if (cuda) return cuda;
+      return R::ok(make_cpu_backend(std::move(data_dir), "cuda not used: " + cuda.error()));
+    }
   }
   return R::err("unknown GPU backend kind");
 }
 
+}  // namespace
+
+Result<std::unique_ptr<GpuBackend>> make_gpu_backend(BackendKind kind,
+                                                     std::filesystem::path data_dir) {
+  try {
+    return make_backend(kind, std::move(data_dir));
+  } catch (const std::exception& e) {  // only an allocation failure can get here
+    return Result<std::unique_ptr<GpuBackend>>::err(std::string("gpu: cannot make the ") +
+                                                    std::string(backend_kind_name(kind)) +
+                                                    " backend: " + e.what());
+  }
+}
+
 Result<Tensor> ModelBackend::infer(std::string_view model_id, const Tensor& input) {
-  if (model_id == kEmbedModelId) return run_embed(input);
-  if (model_id.starts_with(kMlpModelPrefix)) {
-    auto m = model(model_id.substr(kMlpModelPrefix.size()));
-    if (!m) return Result<Tensor>::err(m.error());
-    return run_mlp(*m.value(), input);
+  // Nothing below throws by design; an allocation that fails (a huge model file or input on a
+  // machine short of memory) still becomes an error, not an exception across the API.
+  try {
+    if (model_id == kEmbedModelId) return run_embed(input);
+    if (model_id.starts_with(kMlpModelPrefix)) {
+      auto m = model(model_id.substr(kMlpModelPrefix.size()));
+      if (!m) return Result<Tensor>::err(m.error());
+      return run_mlp(*m.value(), input);
+    }
+  } catch (const std::bad_alloc&) {
+    return Result<Tensor>::err("gpu: out of host memory running \"" + excerpt(model_id, 64) + "\"");
+  } catch (const std::exception& e) {
+    return Result<Tensor>::err("gpu: \"" + excerpt(model_id, 64) + "\" failed: " + e.what());
   }
   return Result<Tensor>::err("unknown model \"" + excerpt(model_id, 64) +
                              "\": this host serves lokust/embed-v1 and mlp/<name> "

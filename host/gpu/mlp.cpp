@@ -111,9 +111,9 @@ float activate(Activation a, float x) {
 Result<Model> from_safetensors(const safetensors::File& file, std::string_view id) {
   Model model;
   model.id = std::string(id);
-  const auto convention =
-      std::string(" (an MLP file holds layers.<i>.weight [out, in] and layers.<i>.bias [out] "
-                  "for i = 0..k-1)");
+  const auto convention = std::string(
+      " (an MLP file holds layers.<i>.weight [out, in] and layers.<i>.bias [out] "
+      "for i = 0..k-1)");
   std::map<size_t, std::pair<std::string, std::string>> names;  // index -> weight, bias
   for (const auto& [name, info] : file.tensors) {
     size_t index = 0;
@@ -176,8 +176,8 @@ Result<Model> from_safetensors(const safetensors::File& file, std::string_view i
     } else if (act->second == "tanh") {
       model.activation = Activation::kTanh;
     } else {
-      return fail<Model>(id, "unknown activation \"" + act->second +
-                                 "\" in __metadata__ (relu, gelu or tanh)");
+      return fail<Model>(
+          id, "unknown activation \"" + act->second + "\" in __metadata__ (relu, gelu or tanh)");
     }
   }
   return Result<Model>::ok(std::move(model));
@@ -210,18 +210,18 @@ Result<uint32_t> check_input(const Model& model, const Tensor& x) {
                                         std::to_string(x.shape[1]) + "]: the model takes " +
                                         std::to_string(model.in_features()) + " features");
   }
+  uint64_t widest = model.in_features();
+  for (const Layer& l : model.layers) widest = std::max<uint64_t>(widest, l.out);
+  if (batch * widest > kMaxActivations) {
+    return fail<uint32_t>(model.id, "batch " + std::to_string(batch) + " is too large: batch * " +
+                                        std::to_string(widest) + " (the widest layer) exceeds " +
+                                        std::to_string(kMaxActivations) + " values");
+  }
   if (x.data.size() != batch * model.in_features()) {
     return fail<uint32_t>(model.id, "input data has " + std::to_string(x.data.size()) +
                                         " elements, shape [" + std::to_string(batch) + ", " +
                                         std::to_string(model.in_features()) + "] needs " +
                                         std::to_string(batch * model.in_features()));
-  }
-  uint64_t widest = model.in_features();
-  for (const Layer& l : model.layers) widest = std::max<uint64_t>(widest, l.out);
-  if (batch * widest > kMaxActivations) {
-    return fail<uint32_t>(model.id, "batch " + std::to_string(batch) + " is too large: batch × " +
-                                        std::to_string(widest) + " (the widest layer) exceeds " +
-                                        std::to_string(kMaxActivations) + " values");
   }
   return Result<uint32_t>::ok(static_cast<uint32_t>(batch));
 }

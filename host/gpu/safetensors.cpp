@@ -47,13 +47,15 @@ Result<TensorInfo> parse_entry(const std::string& name, const json& entry, uint6
   if (!entry.is_object()) return bad("entry is not a JSON object");
   TensorInfo info;
   const auto dtype = entry.find("dtype");
-  if (dtype == entry.end() || !dtype->is_string()) return bad("\"dtype\" is missing or not a string");
+  if (dtype == entry.end() || !dtype->is_string())
+    return bad("\"dtype\" is missing or not a string");
   info.dtype = dtype->get<std::string>();
   const uint64_t size = dtype_size(info.dtype);
   if (size == 0) return bad("unknown dtype " + in_quotes(info.dtype));
 
   const auto shape = entry.find("shape");
-  if (shape == entry.end() || !shape->is_array()) return bad("\"shape\" is missing or not an array");
+  if (shape == entry.end() || !shape->is_array())
+    return bad("\"shape\" is missing or not an array");
   if (shape->size() > kMaxRank) {
     return bad("shape has " + std::to_string(shape->size()) + " dimensions, at most " +
                std::to_string(kMaxRank) + " are supported");
@@ -160,7 +162,8 @@ Result<File> parse(std::vector<uint8_t> bytes, std::string_view label) {
         if (!entry.is_object()) return fail<File>(label, "__metadata__ is not a JSON object");
         for (const auto& [key, value] : entry.items()) {
           if (!value.is_string()) {
-            return fail<File>(label, "__metadata__ value of " + in_quotes(key) + " is not a string");
+            return fail<File>(label,
+                              "__metadata__ value of " + in_quotes(key) + " is not a string");
           }
           file.metadata[key] = value.get<std::string>();
         }

@@ -84,15 +84,18 @@ struct ResourceTypeAst {
 struct ExternDescAst {
   ExternKind kind = ExternKind::kFunc;
   uint32_t index = 0;  // module: core type idx; func/component/instance: type idx; type: eq idx
-  bool sub_resource = false;    // type bound `(sub resource)`
-  bool value_eq = false;        // value bound `(eq i)`: index is a value index
-  ValTypeRef value_type;        // value bound with a valtype
+  bool sub_resource = false;  // type bound `(sub resource)`
+  bool value_eq = false;      // value bound `(eq i)`: index is a value index
+  ValTypeRef value_type;      // value bound with a valtype
 };
 
 struct AliasAst {
   Sort sort;
-  enum class Target : uint8_t { kExport = 0x00, kCoreExport = 0x01, kOuter = 0x02 } target =
-      Target::kExport;
+  enum class Target : uint8_t {
+    kExport = 0x00,
+    kCoreExport = 0x01,
+    kOuter = 0x02
+  } target = Target::kExport;
   uint32_t instance = 0;  // kExport, kCoreExport
   std::string name;       // kExport, kCoreExport
   uint32_t count = 0;     // kOuter: ct
@@ -113,7 +116,7 @@ struct CoreModuleDeclAst {
   std::string module;  // import
   std::string name;    // import field or export name
   CoreImportDescAst desc;
-  std::shared_ptr<CoreTypeAst> type;  // kType
+  std::shared_ptr<CoreTypeAst> type;          // kType
   uint32_t outer_count = 0, outer_index = 0;  // kAlias (outer type alias)
 };
 
@@ -188,11 +191,11 @@ struct CanonDef {
   // Binary.md canon opcode: 0x00 lift, 0x01 lower, 0x02 resource.new, 0x03 resource.drop,
   // 0x04 resource.rep, and the async/thread built-ins (kept for decoding; not executed here).
   uint8_t op = 0;
-  uint32_t func = 0;       // lift: core func; lower: component func
-  uint32_t type = 0;       // lift: func type; resource.*: resource type; stream/future: type
+  uint32_t func = 0;  // lift: core func; lower: component func
+  uint32_t type = 0;  // lift: func type; resource.*: resource type; stream/future: type
   std::vector<CanonOptAst> opts;
-  bool flag = false;       // async/cancellable boolean immediates
-  uint32_t extra = 0;      // memory / table / context slot immediates
+  bool flag = false;                 // async/cancellable boolean immediates
+  uint32_t extra = 0;                // memory / table / context slot immediates
   std::optional<ValTypeRef> result;  // task.return
 };
 const char* CanonOpName(uint8_t op);

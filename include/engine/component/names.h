@@ -25,8 +25,8 @@ struct ParsedName {
     kHash
   } kind = Kind::kLabel;
   bool async = false;
-  std::string resource;  // kConstructor/kMethod/kStatic: the resource label
-  std::string label;     // kLabel: the label; kMethod/kStatic: the method label
+  std::string resource;                   // kConstructor/kMethod/kStatic: the resource label
+  std::string label;                      // kLabel: the label; kMethod/kStatic: the method label
   std::string interface_without_version;  // kInterface: `ns:pkg/iface`
   std::string version;                    // kInterface: after '@', may be empty
 };

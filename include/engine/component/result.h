@@ -62,9 +62,9 @@ inline Error Invalid(std::string message, size_t offset = 0) {
 inline Error Trap(std::string message) { return Error{Error::Kind::kTrap, std::move(message), 0}; }
 
 // Propagates an error out of the enclosing function returning Result<...>.
-#define LOKUST_CM_TRY(expr)                  \
-  do {                                       \
-    auto lokust_cm_r_ = (expr);              \
+#define LOKUST_CM_TRY(expr)                              \
+  do {                                                   \
+    auto lokust_cm_r_ = (expr);                          \
     if (!lokust_cm_r_.ok()) return lokust_cm_r_.error(); \
   } while (0)
 

@@ -59,10 +59,10 @@ const char* CoreExternKindName(CoreExternKind k);
 
 struct CoreExternType {
   CoreExternKind kind = CoreExternKind::kFunc;
-  CoreFuncType func;      // kFunc, kTag (the tag's signature)
-  CoreValType value;      // kTable: element type; kGlobal: value type
-  CoreLimits limits;      // kTable, kMemory
-  bool mut = false;       // kGlobal
+  CoreFuncType func;  // kFunc, kTag (the tag's signature)
+  CoreValType value;  // kTable: element type; kGlobal: value type
+  CoreLimits limits;  // kTable, kMemory
+  bool mut = false;   // kGlobal
 };
 
 struct CoreImportDecl {
@@ -136,10 +136,10 @@ struct ComponentInstanceState;  // runtime owner of a resource type (instantiati
 // A resource type. Identity is the object: every `(type (resource ...))` definition and every
 // `(sub resource)` import or export declarator creates a fresh one.
 struct ResourceType {
-  uint64_t id = 0;                      // unique per process, for printing and hashing
-  std::string name;                     // the import/export name it was first given, if any
-  bool local = false;                   // defined by `(resource (rep i32) ...)` in this component
-  std::optional<uint32_t> dtor;         // core function index of the destructor, when local
+  uint64_t id = 0;               // unique per process, for printing and hashing
+  std::string name;              // the import/export name it was first given, if any
+  bool local = false;            // defined by `(resource (rep i32) ...)` in this component
+  std::optional<uint32_t> dtor;  // core function index of the destructor, when local
   // Set when this object is a new name for an existing resource (a type export or an
   // `(eq ...)` import): the same resource, a different name for visibility purposes.
   std::shared_ptr<ResourceType> alias_of;
@@ -164,15 +164,16 @@ struct Field {
 
 struct ValType {
   ValKind kind = ValKind::kBool;
-  std::vector<Field> fields;          // kRecord, kTuple (labels empty), kVariant (cases)
-  std::vector<std::string> labels;    // kEnum, kFlags
-  ValTypePtr elem;                    // kList, kOption, kMap (key), kStream/kFuture (payload)
-  ValTypePtr value;                   // kMap (value)
-  ValTypePtr ok;                      // kResult
-  ValTypePtr err;                     // kResult
+  std::vector<Field> fields;             // kRecord, kTuple (labels empty), kVariant (cases)
+  std::vector<std::string> labels;       // kEnum, kFlags
+  ValTypePtr elem;                       // kList, kOption, kMap (key), kStream/kFuture (payload)
+  ValTypePtr value;                      // kMap (value)
+  ValTypePtr ok;                         // kResult
+  ValTypePtr err;                        // kResult
   std::optional<uint32_t> fixed_length;  // kList with a fixed length
-  ResourceTypePtr resource;           // kOwn, kBorrow
-  std::string name;  // the name a type import/export gave this type (printing only)
+  ResourceTypePtr resource;              // kOwn, kBorrow
+  std::string name;    // the name a type import/export gave this type (printing only)
+  uint32_t depth = 1;  // nesting depth (1 for leaves); the validator bounds it
 
   static ValTypePtr Prim(ValKind k);
   static ValTypePtr List(ValTypePtr elem, std::optional<uint32_t> fixed_length = std::nullopt);
@@ -249,11 +250,13 @@ struct ExternDecl {
 struct ComponentType {
   std::vector<ExternDecl> imports;
   std::vector<ExternDecl> exports;
+  uint32_t depth = 1;  // nesting depth of the types it contains; the validator bounds it
   const ExternDecl* FindImport(const std::string& name) const;
   const ExternDecl* FindExport(const std::string& name) const;
 };
 struct InstanceType {
   std::vector<ExternDecl> exports;
+  uint32_t depth = 1;  // nesting depth of the types it contains; the validator bounds it
   const ExternDecl* FindExport(const std::string& name) const;
 };
 

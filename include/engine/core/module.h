@@ -55,6 +55,7 @@ struct ConstExpr {
   Op op = Op::kConst;
   ValType type = ValType::kI32;
   uint64_t bits = 0;   // kConst
+  uint64_t hi = 0;     // kConst of type v128: the high 64 bits
   uint32_t index = 0;  // kGlobalGet, kRefFunc
 };
 

@@ -43,6 +43,7 @@ struct Func {
   Instance* instance = nullptr;  // null for host functions
   // Wasm functions: entry of the internal code and frame layout.
   const uint64_t* entry = nullptr;
+  // Frame layout in 64-bit slots (a v128 takes two).
   uint32_t num_params = 0;
   uint32_t num_results = 0;
   uint32_t num_locals = 0;  // declared locals, beyond params
@@ -107,7 +108,8 @@ class Table {
 struct Global {
   GlobalType type;
   uint64_t bits = 0;
-  Value get() const { return {type.type, bits}; }
+  uint64_t hi = 0;  // v128 only
+  Value get() const { return {type.type, bits, hi}; }
 };
 
 // Something an import can be satisfied with or an export names.

@@ -19,6 +19,8 @@ enum class ValType : uint8_t {
 };
 
 inline bool IsRefType(ValType t) { return t == ValType::kFuncRef || t == ValType::kExternRef; }
+// 64-bit stack slots a value of type `t` occupies (v128: two).
+inline uint32_t SlotCount(ValType t) { return t == ValType::kV128 ? 2 : 1; }
 const char* ValTypeName(ValType t);
 
 struct FuncType {
@@ -32,10 +34,11 @@ struct Func;  // runtime function (store.h)
 
 // A WebAssembly value with its type. Numbers are kept as raw bits (floats keep their NaN
 // payloads). References: 0 is null; a funcref holds a Func*; an externref holds an opaque
-// non-zero host word.
+// non-zero host word. A v128 keeps its low 64 bits in `bits` and its high 64 bits in `hi`.
 struct Value {
   ValType type = ValType::kI32;
   uint64_t bits = 0;
+  uint64_t hi = 0;
 
   static Value I32(uint32_t v) { return {ValType::kI32, v}; }
   static Value I64(uint64_t v) { return {ValType::kI64, v}; }
@@ -46,6 +49,7 @@ struct Value {
   static Value FuncRef(const Func* f) { return {ValType::kFuncRef, reinterpret_cast<uint64_t>(f)}; }
   static Value ExternRef(uint64_t host_word) { return {ValType::kExternRef, host_word}; }
   static Value Null(ValType t) { return {t, 0}; }
+  static Value V128(uint64_t lo, uint64_t high) { return {ValType::kV128, lo, high}; }
 
   uint32_t i32() const { return static_cast<uint32_t>(bits); }
   uint64_t i64() const { return bits; }

@@ -71,8 +71,8 @@ struct RuntimeConfig {
   // anthropic requires a key; openai sends `Authorization: Bearer` only when it has one.
   std::string api_key_env;
   std::string api_key_file;
-  Millis connect_timeout{10'000};
-  Millis request_timeout{300'000};  // per attempt, connect to last byte
+  Millis connect_timeout{10'000};   // 0: libcurl's default (300 s)
+  Millis request_timeout{300'000};  // per attempt, connect to last byte; 0: none
   RetryPolicy retry;
   SleepFn sleep;    // empty: sleep the thread
   RandomFn random;  // empty: a PRNG seeded from std::random_device

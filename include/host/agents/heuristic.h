@@ -1,7 +1,8 @@
 // The heuristic agent: deterministic, role-aware, no network. A planner lists steps, a
 // researcher (or analyst) reports findings on what came before, a critic (or reviewer) points
-// at problems in the prior context, anyone else summarises. The role is the text after the
-// first non-empty `Your role: ` line of the system prompt (trimmed), else the agent id.
+// at problems in the prior context, anyone else summarises. The role is what follows the first
+// `Your role: ` of the system prompt that has text after it on its line (trimmed), else the
+// agent id.
 //
 // The output is byte-identical to heuristicOutput() of the Node.js reference host
 // (tools/node-host/fake-host.mjs), JavaScript string semantics included: the user prompt's
@@ -23,7 +24,8 @@ std::string heuristic_output(const AgentTask& task, size_t output_bytes = 0);
 class HeuristicRuntime final : public AgentRuntime {
  public:
   explicit HeuristicRuntime(size_t output_bytes = 0) : output_bytes_(output_bytes) {}
-  // tokens_used = ceil(output bytes / 4); duration_ms is measured.
+  // tokens_used = ceil(output bytes / 4) (the Node reference host divides UTF-16 code units
+  // instead: the same for ASCII output); duration_ms is measured.
   Result<AgentResult> execute(const AgentTask& task) override;
   std::string describe() const override;
 

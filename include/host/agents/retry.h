@@ -26,6 +26,9 @@ struct RetryPolicy {
   Millis max_delay{30'000};
   // A `retry-after` (seconds or an HTTP date) replaces the backoff, capped at this.
   Millis max_retry_after{60'000};
+  // A limit on the whole execute(), retries and waits included (0: none). No wait starts that
+  // would end past it, and an attempt's request timeout is shortened to what is left.
+  Millis give_up_after{0};
 };
 
 // 408, 409, 429, 5xx (529, Anthropic's "overloaded", included).

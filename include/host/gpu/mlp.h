@@ -21,7 +21,7 @@ namespace lokust::host::gpu::mlp {
 inline constexpr size_t kMaxNameBytes = 128;
 inline constexpr size_t kMaxLayers = 256;
 inline constexpr uint64_t kMaxActivations = uint64_t{1} << 26;  // batch * width, per layer
-inline constexpr uint64_t kMaxWidth = uint64_t{1} << 24;         // in / out of one layer
+inline constexpr uint64_t kMaxWidth = uint64_t{1} << 24;        // in / out of one layer
 
 enum class Activation { kRelu, kGelu, kTanh };
 

@@ -24,8 +24,8 @@ struct Env {
                              uint32_t new_size) -> Result<uint32_t> {
       ++realloc_calls;
       uint32_t p = static_cast<uint32_t>(align_to(next, align));
-      if (old_ptr && old_size) std::memmove(bytes.data() + p, bytes.data() + old_ptr,
-                                           std::min(old_size, new_size));
+      if (old_ptr && old_size)
+        std::memmove(bytes.data() + p, bytes.data() + old_ptr, std::min(old_size, new_size));
       next = p + new_size;
       return p;
     };
@@ -59,7 +59,8 @@ TEST(CanonicalAbi, SizesAndAlignment) {
   EXPECT_EQ(elem_size(P(ValKind::kU64)), 8u);
   EXPECT_EQ(alignment(P(ValKind::kString)), 4u);
   EXPECT_EQ(elem_size(P(ValKind::kString)), 8u);
-  auto rec = ValType::Record({{"a", P(ValKind::kU8)}, {"b", P(ValKind::kU32)}, {"c", P(ValKind::kU8)}});
+  auto rec =
+      ValType::Record({{"a", P(ValKind::kU8)}, {"b", P(ValKind::kU32)}, {"c", P(ValKind::kU8)}});
   EXPECT_EQ(alignment(rec), 4u);
   EXPECT_EQ(elem_size(rec), 12u);
   auto opt = ValType::Option(P(ValKind::kU64));
@@ -116,11 +117,13 @@ TEST(CanonicalAbi, RoundTripEveryType) {
   RoundTrip(Val::List({Val::U16(1), Val::U16(2), Val::U16(3)}), ValType::List(P(ValKind::kU16)));
   RoundTrip(Val::List({Val::U8(7), Val::U8(8)}), ValType::List(P(ValKind::kU8), 2));
   RoundTrip(Val::List({Val::String("a"), Val::String("bc")}), ValType::List(P(ValKind::kString)));
-  auto rec = ValType::Record({{"x", P(ValKind::kU8)}, {"y", P(ValKind::kF64)}, {"s", P(ValKind::kString)}});
+  auto rec = ValType::Record(
+      {{"x", P(ValKind::kU8)}, {"y", P(ValKind::kF64)}, {"s", P(ValKind::kString)}});
   RoundTrip(Val::Record({{"x", Val::U8(1)}, {"y", Val::F64(2.5)}, {"s", Val::String("z")}}), rec);
   RoundTrip(Val::Tuple({Val::S32(-1), Val::Bool(false)}),
             ValType::Tuple({P(ValKind::kS32), P(ValKind::kBool)}));
-  auto var = ValType::Variant({{"none", nullptr}, {"num", P(ValKind::kF32)}, {"big", P(ValKind::kU64)}});
+  auto var =
+      ValType::Variant({{"none", nullptr}, {"num", P(ValKind::kF32)}, {"big", P(ValKind::kU64)}});
   RoundTrip(Val::Variant("none", std::nullopt), var);
   RoundTrip(Val::Variant("num", Val::F32(1.25f)), var);
   RoundTrip(Val::Variant("big", Val::U64(0x123456789abcdef0ull)), var);
@@ -141,9 +144,9 @@ TEST(CanonicalAbi, RoundTripEveryType) {
   // Nested: list<record { name: string, tags: list<option<u8>> }>
   auto nested = ValType::List(ValType::Record(
       {{"name", P(ValKind::kString)}, {"tags", ValType::List(ValType::Option(P(ValKind::kU8)))}}));
-  RoundTrip(Val::List({Val::Record({{"name", Val::String("n")},
-                                    {"tags", Val::List({Val::Option(Val::U8(1)),
-                                                        Val::Option(std::nullopt)})}})}),
+  RoundTrip(Val::List({Val::Record(
+                {{"name", Val::String("n")},
+                 {"tags", Val::List({Val::Option(Val::U8(1)), Val::Option(std::nullopt)})}})}),
             nested);
 }
 

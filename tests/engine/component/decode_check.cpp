@@ -42,8 +42,7 @@ int main(int argc, char** argv) {
   }
   std::ifstream mf(dir / "manifest.json");
   if (!mf) {
-    std::fprintf(stderr,
-                 "cannot read %s; run `node tools/component-tests/convert.mjs` first\n",
+    std::fprintf(stderr, "cannot read %s; run `node tools/component-tests/convert.mjs` first\n",
                  (dir / "manifest.json").c_str());
     return 2;
   }
@@ -113,8 +112,9 @@ int main(int argc, char** argv) {
         }
       }
     }
-    std::printf("%s: %d passed, %d failed%s%s\n", file["source_filename"].get<std::string>().c_str(),
-                pass, fail, skip ? (", " + std::to_string(skip) + " skipped").c_str() : "",
+    std::printf("%s: %d passed, %d failed%s%s\n",
+                file["source_filename"].get<std::string>().c_str(), pass, fail,
+                skip ? (", " + std::to_string(skip) + " skipped").c_str() : "",
                 file.value("nyi", false) ? " (nyi)" : "");
     total_pass += pass;
     total_fail += fail;

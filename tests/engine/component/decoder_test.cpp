@@ -122,9 +122,9 @@ TEST(ComponentDecoder, CoreModuleCanonLiftAndExport) {
   // A core module exporting f: () -> (i32), instantiated, aliased, lifted to
   // (func (result u32)) and exported as "run".
   Bytes mod{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-  mod.insert(mod.end(), {0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f});  // type: () -> i32
-  mod.insert(mod.end(), {0x03, 0x02, 0x01, 0x00});                    // func 0: type 0
-  mod.insert(mod.end(), {0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00});    // export "f"
+  mod.insert(mod.end(), {0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f});        // type: () -> i32
+  mod.insert(mod.end(), {0x03, 0x02, 0x01, 0x00});                          // func 0: type 0
+  mod.insert(mod.end(), {0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00});         // export "f"
   mod.insert(mod.end(), {0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x2a, 0x0b});  // i32.const 42
   Bytes b = Preamble();
   AppendSection(b, 1, mod);
@@ -132,7 +132,7 @@ TEST(ComponentDecoder, CoreModuleCanonLiftAndExport) {
   Bytes alias{0x01, 0x00, 0x00, 0x01, 0x00};
   AppendName(alias, "f");
   AppendSection(b, 6, alias);
-  AppendSection(b, 7, {0x01, 0x40, 0x00, 0x00, 0x79});  // (func (result u32))
+  AppendSection(b, 7, {0x01, 0x40, 0x00, 0x00, 0x79});        // (func (result u32))
   AppendSection(b, 8, {0x01, 0x00, 0x00, 0x00, 0x00, 0x00});  // lift core func 0, type 0
   Bytes exports{0x01};
   Bytes n = ExternName("run");

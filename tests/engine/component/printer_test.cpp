@@ -17,8 +17,7 @@ std::string PrintOf(const unsigned char* data, size_t size) {
 }
 
 TEST(ComponentPrinter, InterfacesComponent) {
-  std::string text =
-      PrintOf(fixtures::kInterfacesComponent, sizeof fixtures::kInterfacesComponent);
+  std::string text = PrintOf(fixtures::kInterfacesComponent, sizeof fixtures::kInterfacesComponent);
   EXPECT_EQ(text,
             "import wasi:clocks/monotonic-clock@0.2.11: interface {\n"
             "  now: func() -> u64;\n"

@@ -19,6 +19,18 @@ inline void AppendU32(Bytes& b, uint32_t v) {
   } while (v);
 }
 
+// A non-negative index as the s33 that `valtype` uses.
+inline void AppendS33(Bytes& b, uint32_t v) {
+  uint64_t x = v;
+  for (;;) {
+    uint8_t byte = x & 0x7f;
+    x >>= 7;
+    bool done = x == 0 && (byte & 0x40) == 0;
+    b.push_back(done ? byte : (byte | 0x80));
+    if (done) break;
+  }
+}
+
 inline void AppendName(Bytes& b, const std::string& s) {
   AppendU32(b, static_cast<uint32_t>(s.size()));
   b.insert(b.end(), s.begin(), s.end());

@@ -27,19 +27,22 @@ Bytes TypeSection(const Bytes& types) {
 }
 
 TEST(ComponentValidator, DefinedTypeRules) {
-  EXPECT_NE(ErrorOf(TypeSection({0x01, 0x72, 0x00})).find("record type must have at least one field"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(TypeSection({0x01, 0x72, 0x00})).find("record type must have at least one field"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(TypeSection({0x01, 0x6f, 0x00})).find("tuple type must have at least one type"),
             std::string::npos);
   EXPECT_NE(ErrorOf(TypeSection({0x01, 0x70, 0x05})).find("type index out of bounds"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(TypeSection({0x02, 0x73, 0x69, 0x00})).find("type index 0 is not a resource type"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(TypeSection({0x02, 0x73, 0x69, 0x00})).find("type index 0 is not a resource type"),
+      std::string::npos);
   Bytes dup{0x01, 0x6d, 0x02};
   AppendName(dup, "x");
   AppendName(dup, "X");
-  EXPECT_NE(ErrorOf(TypeSection(dup)).find("enum tag name `X` conflicts with previous tag name `x`"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(TypeSection(dup)).find("enum tag name `X` conflicts with previous tag name `x`"),
+      std::string::npos);
   EXPECT_EQ(ErrorOf(TypeSection({0x01, 0x67, 0x7d, 0x03})), "<valid>");  // list<u8, 3>
 }
 
@@ -55,8 +58,9 @@ TEST(ComponentValidator, BorrowInResultIsInvalid) {
 
 TEST(ComponentValidator, ResourcesOnlyInConcreteComponents) {
   Bytes types{0x01, 0x41, 0x01, 0x01, 0x3f, 0x7f, 0x00};
-  EXPECT_NE(ErrorOf(TypeSection(types)).find("resources can only be defined within a concrete component"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(TypeSection(types)).find("resources can only be defined within a concrete component"),
+      std::string::npos);
 }
 
 TEST(ComponentValidator, ImportNamesAreChecked) {
@@ -100,6 +104,49 @@ TEST(ComponentValidator, ExternSubtyping) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("type mismatch in function parameter `x`"), std::string::npos);
   EXPECT_TRUE(CheckExternSubtype(a, a).ok());
+}
+
+}  // namespace
+}  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+TEST(ComponentValidator, DeepTypeNestingIsRejectedNotACrash) {
+  // 100000 types, each `list<previous>`.
+  Bytes types;
+  testing::AppendU32(types, 100000);
+  types.push_back(0x73);  // string
+  for (uint32_t i = 1; i < 100000; ++i) {
+    types.push_back(0x70);
+    testing::AppendS33(types, i - 1);
+  }
+  Bytes b = Preamble();
+  AppendSection(b, 7, types);
+  EXPECT_NE(ErrorOf(b).find("type nesting is too deep"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+TEST(ComponentValidator, DeepInstanceChainsAreRejectedNotACrash) {
+  // (instance) then 50000 instances each exporting the previous one.
+  Bytes insts;
+  testing::AppendU32(insts, 50000);
+  insts.insert(insts.end(), {0x01, 0x00});
+  for (uint32_t i = 1; i < 50000; ++i) {
+    insts.insert(insts.end(), {0x01, 0x01});
+    Bytes n = ExternName("i");
+    insts.insert(insts.end(), n.begin(), n.end());
+    insts.push_back(0x05);
+    testing::AppendU32(insts, i - 1);
+  }
+  Bytes b = Preamble();
+  AppendSection(b, 5, insts);
+  EXPECT_NE(ErrorOf(b).find("nesting is too deep"), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <ostream>
 #include <string>
@@ -253,12 +254,41 @@ TEST_F(Anthropic, TimeoutIsRetriedAndReported) {
 }
 
 TEST_F(Anthropic, TimeoutThenSuccess) {
-  config.request_timeout = Millis(150);
+  config.request_timeout = Millis(500);  // room for the second answer on a loaded machine
   server.push(ScriptedResponse{200, {}, kOkBody, Millis(3000)});
   server.push_json(200, kOkBody);
   auto r = make()->execute(task());
   ASSERT_TRUE(r.is_ok()) << r.error();
   EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST_F(Anthropic, GiveUpAfterStopsRetriesThatWouldPassIt) {
+  config.retry.give_up_after = Millis(1000);
+  server.push_json(529, error_body("overloaded_error", "Overloaded"), {{"retry-after", "2"}});
+  server.push_json(200, kOkBody);
+  auto r = make()->execute(task());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_EQ(server.requests().size(), 1u);
+  EXPECT_NE(r.error().find("HTTP 529 overloaded_error: Overloaded (gave up after 1 attempt: "
+                           "waiting 2000 ms more would pass the 1000 ms limit)"),
+            std::string::npos)
+      << r.error();
+}
+
+TEST_F(Anthropic, GiveUpAfterShortensTheRequestTimeout) {
+  config.retry.give_up_after = Millis(200);
+  server.push(ScriptedResponse{200, {}, kOkBody, Millis(3000)});
+  const auto start = std::chrono::steady_clock::now();
+  auto r = make()->execute(task());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  const size_t at = r.error().find("timed out (timeout ");
+  ASSERT_NE(at, std::string::npos) << r.error();
+  const long timeout_ms = std::strtol(r.error().c_str() + at + 19, nullptr, 10);
+  EXPECT_GT(timeout_ms, 100);
+  EXPECT_LE(timeout_ms, 200);
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST_F(Anthropic, DroppedConnectionIsRetried) {

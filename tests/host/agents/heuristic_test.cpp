@@ -1,7 +1,7 @@
 // The heuristic agent: role-aware, deterministic, and byte-identical to heuristicOutput() of
-// the Node.js reference host (tools/node-host/fake-host.mjs). The expected outputs below were
-// produced once by running that JavaScript function on the same tasks (see
-// ReferenceCase::name); they are not derived from the C++ code.
+// the Node.js reference host (tools/node-host/fake-host.mjs). The expected outputs in
+// kReference were produced by running that JavaScript function on the same tasks
+// (heuristic_reference.mjs prints the table); they are not derived from the C++ code.
 #include "host/agents/heuristic.h"
 
 #include <gtest/gtest.h>
@@ -36,8 +36,7 @@ AgentTask to_task(const TaskText& t) {
 
 std::string text_of(const AgentResult& r) { return std::string(r.output.begin(), r.output.end()); }
 
-// node -e 'import(".../fake-host.mjs").then(m => ... m.heuristicOutput(task, outputBytes))',
-// the output UTF-8 encoded as the reference host does (TextEncoder).
+// Printed by `node tests/host/agents/heuristic_reference.mjs` (then clang-formatted).
 const ReferenceCase kReference[] = {
     {"critic_elided",
      {"critic", "You are part of a session.\nYour role: critic\nBe brief.",

@@ -65,7 +65,7 @@ TEST(GpuBackend, ExplicitCudaWithoutADeviceIsAClearError) {
 
 class Dispatch : public testing::TestWithParam<std::string> {};
 
-INSTANTIATE_TEST_SUITE_P(Backends, Dispatch, testing::ValuesIn(test::backend_names()),
+INSTANTIATE_TEST_SUITE_P(Gpu, Dispatch, testing::ValuesIn(test::backend_names()),
                          test::backend_param_name);
 
 TEST_P(Dispatch, UnknownModelsAreErrors) {

@@ -2,6 +2,8 @@
 // docs/embed-v1.md, (2) an independent re-implementation below, written from the same page,
 // and (3) where the build has it, the guest's own implementation. Compiled with
 // -ffp-contract=off, like the code under test. All comparisons are bit for bit.
+#include "host/gpu/embed_v1.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,7 +13,7 @@
 #include <random>
 #include <string_view>
 
-#include "host/gpu/embed_v1.h"
+#include "embed_v1_math.h"  // host/gpu's private kernel building blocks
 #include "test_support.h"
 
 #ifdef LOKUST_HAVE_GUEST_EMBED
@@ -142,19 +144,49 @@ TEST(EmbedV1Cpu, TokenVectorFixedValuesAndUnitNorm) {
   }
 }
 
+// The CUDA kernels' decomposition (token norms first, then per-component sums over each row,
+// then the row norm), run here on the host with the kernels' own building blocks: checks the
+// algorithm the GPU runs even on a machine without one.
+std::vector<float> kernels_on_host(uint32_t n, uint32_t l, const std::vector<uint32_t>& ids) {
+  std::vector<float> norms(ids.size());
+  for (size_t e = 0; e < ids.size(); ++e) norms[e] = embed_v1::token_norm(ids[e]);  // kernel 1
+  std::vector<float> out(size_t{n} * 256);
+  for (uint32_t r = 0; r < n; ++r) {  // kernel 2, block r
+    float acc[256];
+    for (uint32_t j = 0; j < 256; ++j) {
+      acc[j] = embed_v1::row_sum_component(ids.data() + size_t{r} * l, norms.data() + size_t{r} * l,
+                                           l, j);
+    }
+    const float norm = embed_v1::row_norm(acc);
+    for (uint32_t j = 0; j < 256; ++j)
+      out[size_t{r} * 256 + j] = embed_v1::normalised(acc[j], norm);
+  }
+  return out;
+}
+
+TEST(EmbedV1CudaDecomposition, MatchesReferenceOnHost) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> id_dist(0, (1u << 24) - 1);
+  for (const auto& [n, l] : {std::pair<uint32_t, uint32_t>{9, 31}, {1, 600}, {40, 1}, {3, 0}}) {
+    std::vector<uint32_t> ids(size_t{n} * l);
+    for (auto& id : ids) id = id_dist(rng) % 4 == 0 ? 0 : id_dist(rng);
+    if (n * l > 0) ids[0] = 0;
+    EXPECT_EQ(first_difference(kernels_on_host(n, l, ids), ref::model(n, l, ids)), -1)
+        << "[" << n << ", " << l << "]";
+  }
+}
+
 // ---- the model on every backend ----
 
 class EmbedV1 : public testing::TestWithParam<std::string> {};
 
-INSTANTIATE_TEST_SUITE_P(Backends, EmbedV1, testing::ValuesIn(backend_names()),
-                         backend_param_name);
+INSTANTIATE_TEST_SUITE_P(Gpu, EmbedV1, testing::ValuesIn(backend_names()), backend_param_name);
 
 TEST_P(EmbedV1, FixedValues) {
   LOKUST_MAKE_BACKEND_OR_SKIP(backend, GetParam(), "");
   // Rows: "hello <pad> world", "7 7 16777215", "1 <pad> <pad>" (= u(1)), all padding.
-  const auto r = backend->infer(kEmbedModelId,
-                                ids_tensor(4, 3, {10431739, 0, 10741963, 7, 7, 16777215, 1, 0, 0,
-                                                  0, 0, 0}));
+  const auto r = backend->infer(
+      kEmbedModelId, ids_tensor(4, 3, {10431739, 0, 10741963, 7, 7, 16777215, 1, 0, 0, 0, 0, 0}));
   ASSERT_TRUE(r.is_ok()) << r.error();
   ASSERT_EQ(r.value().shape, (std::vector<uint32_t>{4, 256}));
   ASSERT_EQ(r.value().data.size(), 4u * 256);
@@ -180,8 +212,8 @@ TEST_P(EmbedV1, MatchesIndependentReferenceBitForBit) {
     uint32_t n, l;
     double padding;
   };
-  for (const Case c : {Case{37, 23, 0.3}, Case{1, 1, 0.0}, Case{3, 3000, 0.1},
-                       Case{1500, 4, 0.5}, Case{5, 7, 1.0}}) {
+  for (const Case c : {Case{37, 23, 0.3}, Case{1, 1, 0.0}, Case{3, 3000, 0.1}, Case{1500, 4, 0.5},
+                       Case{5, 7, 1.0}}) {
     std::vector<uint32_t> ids(size_t{c.n} * c.l);
     std::uniform_int_distribution<uint32_t> id_dist(1, (1u << 24) - 1);
     std::uniform_real_distribution<double> coin(0, 1);
@@ -204,11 +236,13 @@ TEST_P(EmbedV1, MatchesIndependentReferenceBitForBit) {
 
 TEST_P(EmbedV1, RowsAreUnitVectorsOrZeros) {
   LOKUST_MAKE_BACKEND_OR_SKIP(backend, GetParam(), "");
-  const auto r = backend->infer(kEmbedModelId, ids_tensor(3, 4, {0, 0, 0, 0, 5, 0, 9, 5, 0, 0, 0, 42}));
+  const auto r =
+      backend->infer(kEmbedModelId, ids_tensor(3, 4, {0, 0, 0, 0, 5, 0, 9, 5, 0, 0, 0, 42}));
   ASSERT_TRUE(r.is_ok()) << r.error();
   for (size_t row = 0; row < 3; ++row) {
     double s = 0;
-    for (size_t j = 0; j < 256; ++j) s += double{r.value().data[row * 256 + j]} * r.value().data[row * 256 + j];
+    for (size_t j = 0; j < 256; ++j)
+      s += double{r.value().data[row * 256 + j]} * r.value().data[row * 256 + j];
     EXPECT_NEAR(s, row == 0 ? 0.0 : 1.0, 1e-6) << "row " << row;
   }
 }
@@ -253,8 +287,12 @@ TEST_P(EmbedV1, BadInputsAreErrors) {
 
   const float bad_values[] = {std::numeric_limits<float>::quiet_NaN(),
                               std::numeric_limits<float>::infinity(),
-                              -std::numeric_limits<float>::infinity(), -1.0f, 0.5f, 16777216.0f,
-                              1e30f, -0.25f};
+                              -std::numeric_limits<float>::infinity(),
+                              -1.0f,
+                              0.5f,
+                              16777216.0f,
+                              1e30f,
+                              -0.25f};
   for (const float v : bad_values) {
     Tensor t = ids_tensor(2, 4, {1, 2, 3, 4, 5, 6, 7, 8});
     t.data[5] = v;
@@ -269,10 +307,10 @@ TEST_P(EmbedV1, BadInputsAreErrors) {
 // The guest computes the same model itself when the host's fails: both must agree exactly.
 TEST_P(EmbedV1, MatchesTheGuestImplementation) {
   LOKUST_MAKE_BACKEND_OR_SKIP(backend, GetParam(), "");
-  const std::vector<std::string> texts = {
-      "planner: break the objective into steps",
-      "The researcher found three sources on GPU scheduling.",
-      "", "caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9", "step 1, step 2, step 3; STEP 4!"};
+  const std::vector<std::string> texts = {"planner: break the objective into steps",
+                                          "The researcher found three sources on GPU scheduling.",
+                                          "", "caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9",
+                                          "step 1, step 2, step 3; STEP 4!"};
   std::vector<std::span<const uint8_t>> spans;
   for (const auto& t : texts) spans.push_back(bytes_of(t));
   const lokust::session::Tensor guest_in = lokust::session::embed::make_input(spans);

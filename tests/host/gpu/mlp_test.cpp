@@ -1,12 +1,15 @@
 // MLP models on every backend: files written here (test_support.h's own safetensors writer),
 // results compared with an independent f64 forward pass; malformed models, bad names (the data
 // directory is a sandbox) and bad inputs are errors that say what is wrong.
+#include "host/gpu/mlp.h"
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <random>
+#include <thread>
 
-#include "host/gpu/mlp.h"
 #include "test_support.h"
 
 namespace lokust::host::gpu {
@@ -43,8 +46,8 @@ std::vector<uint8_t> model_file(const std::vector<RefLayer>& layers, const std::
     entries.push_back(f32_entry(p + "weight", {layers[i].out, layers[i].in}, layers[i].w));
     if (with_bias) entries.push_back(f32_entry(p + "bias", {layers[i].out}, layers[i].b));
   }
-  return safetensors_bytes(
-      entries, act.empty() ? "" : "\"__metadata__\":{\"activation\":\"" + act + "\"}");
+  return safetensors_bytes(entries,
+                           act.empty() ? "" : "\"__metadata__\":{\"activation\":\"" + act + "\"}");
 }
 
 // The forward pass in f64, written from the convention in host/gpu/README.md.
@@ -57,7 +60,8 @@ std::vector<double> reference(const std::vector<RefLayer>& layers, const std::st
     for (uint32_t b = 0; b < batch; ++b) {
       for (uint32_t o = 0; o < l.out; ++o) {
         double s = with_bias ? l.b[o] : 0.0;
-        for (uint32_t i = 0; i < l.in; ++i) s += double{l.w[size_t{o} * l.in + i]} * cur[size_t{b} * l.in + i];
+        for (uint32_t i = 0; i < l.in; ++i)
+          s += double{l.w[size_t{o} * l.in + i]} * cur[size_t{b} * l.in + i];
         if (li + 1 < layers.size()) {
           if (act == "gelu") {
             s = 0.5 * s * (1.0 + std::erf(s / std::sqrt(2.0)));
@@ -95,7 +99,7 @@ class Mlp : public testing::TestWithParam<std::string> {
   TempDir dir_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Backends, Mlp, testing::ValuesIn(test::backend_names()),
+INSTANTIATE_TEST_SUITE_P(Gpu, Mlp, testing::ValuesIn(test::backend_names()),
                          test::backend_param_name);
 
 TEST_P(Mlp, MatchesIndependentForwardPass) {
@@ -141,10 +145,11 @@ TEST_P(Mlp, BiasIsOptionalAndHalfPrecisionWorks) {
     }
     return out;
   };
-  test::write_file(dir_.model_path("bf"),
-                   safetensors_bytes({StEntry{"layers.0.weight", "BF16", {2, 2},
-                                              bf16({0x3F80, 0xC000, 0x3F00, 0x4040})},
-                                      StEntry{"layers.0.bias", "BF16", {2}, bf16({0x3F80, 0xBF80})}}));
+  test::write_file(
+      dir_.model_path("bf"),
+      safetensors_bytes(
+          {StEntry{"layers.0.weight", "BF16", {2, 2}, bf16({0x3F80, 0xC000, 0x3F00, 0x4040})},
+           StEntry{"layers.0.bias", "BF16", {2}, bf16({0x3F80, 0xBF80})}}));
   const auto b = backend->infer("mlp/bf", Tensor{{1, 2}, {2.0f, 1.0f}});
   ASSERT_TRUE(b.is_ok()) << b.error();
   EXPECT_EQ(b.value().data, (std::vector<float>{1.0f, 3.0f}));  // [2-2+1, 1+3-1]
@@ -163,6 +168,32 @@ TEST_P(Mlp, EmptyBatchAndCache) {
   r = backend->infer("mlp/m", Tensor{{1, 3}, {1, 2, 3}});
   ASSERT_TRUE(r.is_ok()) << r.error();
   expect_close(r.value().data, reference(layers, "", 1, {1, 2, 3}));
+}
+
+TEST_P(Mlp, ConcurrentCallsShareOneModel) {
+  LOKUST_MAKE_BACKEND_OR_SKIP(backend, GetParam(), dir_.path());
+  const auto layers = random_layers({12, 20, 3}, 31);
+  test::write_file(dir_.model_path("shared"), model_file(layers, "tanh"));
+  const auto x = random_input(4 * 12, 32);
+  const auto want = reference(layers, "tanh", 4, x);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        const auto r = backend->infer(i % 2 ? "mlp/shared" : std::string(kEmbedModelId),
+                                      i % 2 ? Tensor{{4, 12}, x} : Tensor{{1, 2}, {3, 4}});
+        if (!r.is_ok()) ++failures;
+        if (r.is_ok() && i % 2) {
+          for (size_t k = 0; k < want.size(); ++k) {
+            if (std::fabs(r.value().data[k] - want[k]) > 1e-4) ++failures;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST_P(Mlp, BadInputsAreErrors) {
@@ -194,14 +225,15 @@ TEST_P(Mlp, BadModelFilesAreErrors) {
   expect_err("truncated", {3, 0, 0, 0, 0, 0, 0, 0, '{'},
              "models/truncated.safetensors in the data directory: header length 3 exceeds");
   expect_err("json", test::raw_safetensors("{oops", 0), "header is not valid JSON");
-  expect_err("oob", test::raw_safetensors(
-                        "{\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
-                        "\"data_offsets\":[0,16]}}",
-                        8),
+  expect_err("oob",
+             test::raw_safetensors("{\"layers.0.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],"
+                                   "\"data_offsets\":[0,16]}}",
+                                   8),
              "outside the data buffer of 8 bytes");
-  expect_err("dtype", safetensors_bytes({StEntry{"layers.0.weight", "I32", {2, 2},
-                                                 std::vector<uint8_t>(16)}}),
-             "dtype I32, only F32, F16 and BF16 are supported");
+  expect_err(
+      "dtype",
+      safetensors_bytes({StEntry{"layers.0.weight", "I32", {2, 2}, std::vector<uint8_t>(16)}}),
+      "dtype I32, only F32, F16 and BF16 are supported");
   expect_err("empty", safetensors_bytes({}), "no layers");
   expect_err("stray", safetensors_bytes({w22, f32_entry("head.weight", {2}, {1, 1})}),
              "unexpected tensor \"head.weight\"");
@@ -224,9 +256,9 @@ TEST_P(Mlp, NamesAreSandboxed) {
   // A valid model just outside models/: no name may reach it.
   test::write_file(dir_.path() / "secret.safetensors",
                    safetensors_bytes({f32_entry("layers.0.weight", {1, 1}, {1})}));
-  for (const std::string name :
-       {"../secret", "..", ".", "", "a/b", "a\\b", "/etc/passwd", "x..y", ".hidden", "a b",
-        "models/../../secret", std::string("a\0b", 3), std::string(129, 'a'), "caf\xC3\xA9"}) {
+  for (const std::string& name : std::vector<std::string>{
+           "../secret", "..", ".", "", "a/b", "a\\b", "/etc/passwd", "x..y", ".hidden", "a b",
+           "models/../../secret", std::string("a\0b", 3), std::string(129, 'a'), "caf\xC3\xA9"}) {
     const auto r = backend->infer("mlp/" + name, Tensor{{1, 1}, {1}});
     ASSERT_FALSE(r.is_ok()) << "name accepted: " << name;
     EXPECT_NE(r.error().find("invalid model name"), std::string::npos) << r.error();

@@ -30,14 +30,14 @@ void expect_error(std::vector<uint8_t> bytes, std::string_view needle) {
 
 std::string one_tensor(const std::string& dtype, const std::string& shape,
                        const std::string& offsets) {
-  return "{\"w\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":" +
-         offsets + "}}";
+  return "{\"w\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":" + offsets +
+         "}}";
 }
 
 TEST(Safetensors, ReadsF32TensorsAndMetadata) {
-  const auto bytes = safetensors_bytes(
-      {f32_entry("a", {2, 3}, {1, 2, 3, 4, 5, -6.5f}), f32_entry("s", {}, {42})},
-      "\"__metadata__\":{\"activation\":\"gelu\",\"format\":\"pt\"}");
+  const auto bytes =
+      safetensors_bytes({f32_entry("a", {2, 3}, {1, 2, 3, 4, 5, -6.5f}), f32_entry("s", {}, {42})},
+                        "\"__metadata__\":{\"activation\":\"gelu\",\"format\":\"pt\"}");
   const auto r = parse(bytes);
   ASSERT_TRUE(r.is_ok()) << r.error();
   const safetensors::File& f = r.value();
@@ -73,9 +73,9 @@ TEST(Safetensors, ConvertsHalfAndBfloat16) {
   ASSERT_TRUE(r.is_ok()) << r.error();
   const auto h = r.value().to_f32("h");
   ASSERT_TRUE(h.is_ok()) << h.error();
-  EXPECT_EQ(h.value(), (std::vector<float>{1.0f, -2.0f, std::ldexp(1.0f, -24), 65504.0f,
-                                           std::numeric_limits<float>::infinity(),
-                                           std::ldexp(1.0f, -15)}));
+  EXPECT_EQ(h.value(),
+            (std::vector<float>{1.0f, -2.0f, std::ldexp(1.0f, -24), 65504.0f,
+                                std::numeric_limits<float>::infinity(), std::ldexp(1.0f, -15)}));
   const auto b = r.value().to_f32("b");
   ASSERT_TRUE(b.is_ok()) << b.error();
   EXPECT_EQ(b.value(), (std::vector<float>{1.0f, -3.0f}));

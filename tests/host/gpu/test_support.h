@@ -46,7 +46,8 @@ class TempDir {
 
 inline void write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // One tensor of a safetensors file: raw little-endian bytes.
@@ -114,17 +115,17 @@ inline std::string backend_param_name(const testing::TestParamInfo<std::string>&
 
 // Makes the backend named `name` over `data_dir`; for cuda without CUDA compiled in or a
 // device, the test is skipped with the reason.
-#define LOKUST_MAKE_BACKEND_OR_SKIP(var, name, data_dir)                                   \
-  std::unique_ptr<::lokust::host::gpu::GpuBackend> var;                                  \
-  {                                                                                      \
-    auto kind_ = ::lokust::host::gpu::parse_backend_kind(name);                          \
-    ASSERT_TRUE(kind_.is_ok()) << kind_.error();                                          \
-    auto made_ = ::lokust::host::gpu::make_gpu_backend(kind_.value(), (data_dir));       \
-    if (!made_.is_ok() && kind_.value() == ::lokust::host::gpu::BackendKind::kCuda) {     \
-      GTEST_SKIP() << "CUDA backend not run here: " << made_.error();                    \
-    }                                                                                    \
-    ASSERT_TRUE(made_.is_ok()) << made_.error();                                          \
-    var = std::move(made_).value();                                                      \
+#define LOKUST_MAKE_BACKEND_OR_SKIP(var, name, data_dir)                              \
+  std::unique_ptr<::lokust::host::gpu::GpuBackend> var;                               \
+  {                                                                                   \
+    auto kind_ = ::lokust::host::gpu::parse_backend_kind(name);                       \
+    ASSERT_TRUE(kind_.is_ok()) << kind_.error();                                      \
+    auto made_ = ::lokust::host::gpu::make_gpu_backend(kind_.value(), (data_dir));    \
+    if (!made_.is_ok() && kind_.value() == ::lokust::host::gpu::BackendKind::kCuda) { \
+      GTEST_SKIP() << "CUDA backend not run here: " << made_.error();                 \
+    }                                                                                 \
+    ASSERT_TRUE(made_.is_ok()) << made_.error();                                      \
+    var = std::move(made_).value();                                                   \
   }
 
 }  // namespace lokust::host::gpu::test
