@@ -77,6 +77,16 @@ bool ParseArg(const std::string& s, ValType t, Value* out) {
       *out = Value::F64(v);
       return true;
     }
+    case ValType::kV128: {
+      // 0x followed by 32 hex digits (most significant first).
+      if (s.size() != 34 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+      uint64_t hi = std::strtoull(s.substr(2, 16).c_str(), &end, 16);
+      if (*end) return false;
+      uint64_t lo = std::strtoull(s.substr(18, 16).c_str(), &end, 16);
+      if (*end) return false;
+      *out = Value::V128(lo, hi);
+      return true;
+    }
     case ValType::kFuncRef:
     case ValType::kExternRef:
       if (s == "null") {

@@ -48,8 +48,53 @@ ValTypePtr despecialize(const ValTypePtr& t) {
 // ---------------------------------------------------------------------------------------
 // Alignment
 
-uint32_t alignment(const ValTypePtr& t0) {
-  ValTypePtr t = despecialize(t0);
+// alignment and elem_size switch on the specialized kinds directly (same results as
+// despecializing first, without allocating): they run for every value loaded or stored.
+namespace {
+
+uint32_t DiscAlignment(size_t ncases) { return ncases <= 256 ? 1 : ncases <= 65536 ? 2 : 4; }
+
+// Variant layout over case payload types (null = no payload).
+template <typename Payloads>
+uint32_t VariantAlignment(size_t ncases, const Payloads& payloads) {
+  uint32_t a = DiscAlignment(ncases);
+  for (const ValTypePtr& p : payloads)
+    if (p) a = std::max(a, alignment(p));
+  return a;
+}
+
+template <typename Payloads>
+uint32_t VariantSize(size_t ncases, const Payloads& payloads) {
+  uint64_t s = DiscAlignment(ncases);  // discriminant size equals its alignment
+  uint32_t max_case_align = 1;
+  uint32_t cs = 0;
+  for (const ValTypePtr& p : payloads) {
+    if (!p) continue;
+    max_case_align = std::max(max_case_align, alignment(p));
+    cs = std::max(cs, elem_size(p));
+  }
+  s = align_to(s, max_case_align) + cs;
+  return static_cast<uint32_t>(align_to(s, VariantAlignment(ncases, payloads)));
+}
+
+struct FieldTypes {
+  const std::vector<Field>& fields;
+  struct It {
+    std::vector<Field>::const_iterator i;
+    const ValTypePtr& operator*() const { return i->type; }
+    It& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {fields.begin()}; }
+  It end() const { return {fields.end()}; }
+};
+
+}  // namespace
+
+uint32_t alignment(const ValTypePtr& t) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
@@ -68,13 +113,25 @@ uint32_t alignment(const ValTypePtr& t0) {
     case ValKind::kF64:
       return 8;
     case ValKind::kString:
+    case ValKind::kMap:
       return 4;
     case ValKind::kList:
       return alignment_list(t->elem, t->fixed_length);
     case ValKind::kRecord:
+    case ValKind::kTuple:
       return alignment_record(t->fields);
     case ValKind::kVariant:
       return alignment_variant(t->fields);
+    case ValKind::kEnum:
+      return DiscAlignment(t->labels.size());
+    case ValKind::kOption: {
+      const ValTypePtr cases[] = {nullptr, t->elem};
+      return VariantAlignment(2, cases);
+    }
+    case ValKind::kResult: {
+      const ValTypePtr cases[] = {t->ok, t->err};
+      return VariantAlignment(2, cases);
+    }
     case ValKind::kFlags:
       return alignment_flags(t->labels);
     case ValKind::kOwn:
@@ -83,9 +140,8 @@ uint32_t alignment(const ValTypePtr& t0) {
     case ValKind::kFuture:
     case ValKind::kErrorContext:
       return 4;
-    default:
-      return 1;
   }
+  return 1;
 }
 
 uint32_t alignment_list(const ValTypePtr& elem_type, std::optional<uint32_t> maybe_length) {
@@ -100,7 +156,7 @@ uint32_t alignment_record(const std::vector<Field>& fields) {
 }
 
 uint32_t alignment_variant(const std::vector<Field>& cases) {
-  return std::max(alignment(ValType::Prim(discriminant_type(cases))), max_case_alignment(cases));
+  return VariantAlignment(cases.size(), FieldTypes{cases});
 }
 
 ValKind discriminant_type(const std::vector<Field>& cases) {
@@ -131,8 +187,7 @@ uint64_t align_to(uint64_t ptr, uint32_t alignment) {
   return (ptr + alignment - 1) / alignment * alignment;
 }
 
-uint32_t elem_size(const ValTypePtr& t0) {
-  ValTypePtr t = despecialize(t0);
+uint32_t elem_size(const ValTypePtr& t) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
@@ -151,13 +206,25 @@ uint32_t elem_size(const ValTypePtr& t0) {
     case ValKind::kF64:
       return 8;
     case ValKind::kString:
+    case ValKind::kMap:
       return 8;
     case ValKind::kList:
       return elem_size_list(t->elem, t->fixed_length);
     case ValKind::kRecord:
+    case ValKind::kTuple:
       return elem_size_record(t->fields);
     case ValKind::kVariant:
       return elem_size_variant(t->fields);
+    case ValKind::kEnum:
+      return DiscAlignment(t->labels.size());
+    case ValKind::kOption: {
+      const ValTypePtr cases[] = {nullptr, t->elem};
+      return VariantSize(2, cases);
+    }
+    case ValKind::kResult: {
+      const ValTypePtr cases[] = {t->ok, t->err};
+      return VariantSize(2, cases);
+    }
     case ValKind::kFlags:
       return elem_size_flags(t->labels);
     case ValKind::kOwn:
@@ -166,9 +233,8 @@ uint32_t elem_size(const ValTypePtr& t0) {
     case ValKind::kFuture:
     case ValKind::kErrorContext:
       return 4;
-    default:
-      return 0;
   }
+  return 0;
 }
 
 uint32_t elem_size_list(const ValTypePtr& elem_type, std::optional<uint32_t> maybe_length) {
@@ -186,13 +252,7 @@ uint32_t elem_size_record(const std::vector<Field>& fields) {
 }
 
 uint32_t elem_size_variant(const std::vector<Field>& cases) {
-  uint64_t s = elem_size(ValType::Prim(discriminant_type(cases)));
-  s = align_to(s, max_case_alignment(cases));
-  uint32_t cs = 0;
-  for (auto& c : cases)
-    if (c.type) cs = std::max(cs, elem_size(c.type));
-  s += cs;
-  return static_cast<uint32_t>(align_to(s, alignment_variant(cases)));
+  return VariantSize(cases.size(), FieldTypes{cases});
 }
 
 uint32_t elem_size_flags(const std::vector<std::string>& labels) {
@@ -547,11 +607,13 @@ Result<Val> load_string_from_range(CallContext& cx, uint32_t ptr, uint32_t tagge
   if (ptr != align_to(ptr, align)) return TrapMsg("unaligned pointer");
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
   if (ptr + byte_length > MemSize(cx))
-    return TrapMsg("string pointer/length out of bounds of memory");
+    return TrapMsg("string content out-of-bounds: string pointer/length out of bounds of memory");
   const uint8_t* p = cx.opts.memory->data + ptr;
   std::string out;
   if (encoding == kUtf8) {
-    if (!detail::IsValidUtf8(p, byte_length)) return TrapMsg("invalid utf-8");
+    int bad = detail::CheckUtf8(p, byte_length);
+    if (bad == 1) return TrapMsg("invalid utf-8");
+    if (bad == 2) return TrapMsg("invalid utf-8: incomplete utf-8 byte sequence");
     out.assign(reinterpret_cast<const char*>(p), byte_length);
   } else if (encoding == kLatin1) {
     for (uint64_t i = 0; i < byte_length; ++i) {
@@ -625,8 +687,9 @@ Result<Val> load_list_from_range(CallContext& cx, uint32_t ptr, uint32_t length,
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
   uint64_t es = elem_size(elem_type);
   if (ptr + uint64_t{length} * es > MemSize(cx)) return TrapMsg("list content out-of-bounds");
+  if (es == 0 && length > 0) return TrapMsg("list element type has zero size");
   std::vector<Val> a;
-  a.reserve(length);
+  a.reserve(std::min<uint32_t>(length, 1u << 16));  // grows further only with real content
   for (uint32_t i = 0; i < length; ++i) {
     auto v = load(cx, static_cast<uint32_t>(ptr + i * es), elem_type);
     if (!v) return v.error();

@@ -13,6 +13,8 @@
 namespace lokust::component::detail {
 
 bool IsValidUtf8(const uint8_t* p, size_t n);
+// 0: valid; 1: invalid; 2: valid except for a sequence cut short by the end of the input.
+int CheckUtf8(const uint8_t* p, size_t n);
 
 class Reader {
  public:

@@ -6,7 +6,9 @@
 
 namespace lokust::component::detail {
 
-bool IsValidUtf8(const uint8_t* p, size_t n) {
+bool IsValidUtf8(const uint8_t* p, size_t n) { return CheckUtf8(p, n) == 0; }
+
+int CheckUtf8(const uint8_t* p, size_t n) {
   size_t i = 0;
   while (i < n) {
     uint8_t c = p[i];
@@ -26,19 +28,19 @@ bool IsValidUtf8(const uint8_t* p, size_t n) {
       len = 4;
       cp = c & 0x07;
     } else {
-      return false;
+      return 1;
     }
-    if (n - i < len) return false;
     for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
+      if (i + k >= n) return 2;
+      if ((p[i + k] & 0xc0) != 0x80) return 1;
       cp = (cp << 6) | (p[i + k] & 0x3f);
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
         cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
+      return 1;
     i += len;
   }
-  return true;
+  return 0;
 }
 
 }  // namespace lokust::component::detail

@@ -1086,7 +1086,7 @@ class Validator {
   static ExternType NamedCopy(const ExternType& e, const std::string& name) {
     if (e.kind != ExternKind::kType) return e;
     ExternType r = e;
-    if (e.type.kind == TypeEntry::Kind::kDefined && !IsPrimitive(e.type.defined->kind)) {
+    if (e.type.kind == TypeEntry::Kind::kDefined) {
       auto copy = std::make_shared<ValType>(*e.type.defined);
       if (name.find(':') == std::string::npos && name.find('[') == std::string::npos)
         copy->name = name;

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#ifdef LOKUST_PROFILE_OPS
+#include <cstdio>
+#include <map>
+#endif
 
 #include "engine/core/code.h"
 #include "engine/core/exec.h"
@@ -78,6 +82,32 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
   return {};
 }
 
+#ifdef LOKUST_PROFILE_OPS
+// Development aid: counts executed op pairs and prints the top ones at exit.
+struct OpProfile {
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> pairs;
+  std::map<uint64_t, uint64_t> singles;
+  uint64_t prev = 0;
+  ~OpProfile() {
+    std::vector<std::pair<uint64_t, std::string>> v;
+    for (auto& [k, n] : singles) v.emplace_back(n, code::OpName(code::OpFromHandler(k)));
+    for (auto& [k, n] : pairs)
+      v.emplace_back(n, std::string(code::OpName(code::OpFromHandler(k.first))) + " -> " +
+                            code::OpName(code::OpFromHandler(k.second)));
+    std::sort(v.rbegin(), v.rend());
+    for (size_t i = 0; i < v.size() && i < 60; ++i)
+      std::fprintf(stderr, "%12llu %s\n", static_cast<unsigned long long>(v[i].first),
+                   v[i].second.c_str());
+  }
+};
+OpProfile g_profile;
+void ProfileOp(uint64_t h) {
+  ++g_profile.singles[h];
+  ++g_profile.pairs[{g_profile.prev, h}];
+  g_profile.prev = h;
+}
+#endif
+
 bool CallHostOrTrap(Store& store, Instance* inst, Func* f, uint64_t* args, std::string* why) {
   auto r = CallHost(store, inst, f, args);
   if (!r) *why = r.error().message;
@@ -122,7 +152,15 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
   uint64_t memsize;
   Func* f = func;
 
+#ifdef LOKUST_PROFILE_OPS
+#define NEXT()                 \
+  do {                         \
+    ProfileOp(*pc);            \
+    goto* reinterpret_cast<const void*>(*pc++); \
+  } while (0)
+#else
 #define NEXT() goto* reinterpret_cast<const void*>(*pc++)
+#endif
 #define TRAP(msg)     \
   do {                \
     trap_msg = (msg); \

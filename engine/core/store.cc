@@ -34,7 +34,8 @@ std::string ValueToString(const Value& v) {
       std::snprintf(buf, sizeof buf, "f64:%.17g", v.f64());
       break;
     case ValType::kV128:
-      return "v128";
+      std::snprintf(buf, sizeof buf, "v128:0x%016" PRIx64 "%016" PRIx64, v.hi, v.bits);
+      break;
     case ValType::kFuncRef:
     case ValType::kExternRef:
       if (v.is_null()) return std::string(ValTypeName(v.type)) + ":null";

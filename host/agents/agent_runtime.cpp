@@ -2,6 +2,7 @@
 #include "host/agents/agent_runtime.h"
 
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <sstream>
 
@@ -74,9 +75,7 @@ Result<Key> load_key(const std::string& runtime, const RuntimeConfig& config,
   return Result<Key>::ok(std::move(key));
 }
 
-}  // namespace
-
-Result<RuntimePtr> make_agent_runtime(const RuntimeConfig& config) {
+Result<RuntimePtr> make_runtime(const RuntimeConfig& config) {
   const std::string& name = config.runtime;
   if (name == "heuristic" || name.empty()) {
     return Result<RuntimePtr>::ok(
@@ -104,6 +103,16 @@ Result<RuntimePtr> make_agent_runtime(const RuntimeConfig& config) {
   }
   return Result<RuntimePtr>::ok(
       make_openai_runtime(config, std::move(url).value(), std::move(k.value), k.source));
+}
+
+}  // namespace
+
+Result<RuntimePtr> make_agent_runtime(const RuntimeConfig& config) {
+  try {
+    return make_runtime(config);
+  } catch (const std::exception& e) {
+    return Result<RuntimePtr>::err(std::string("cannot make the agent runtime: ") + e.what());
+  }
 }
 
 }  // namespace lokust::host::agents

@@ -1,6 +1,7 @@
 #include "host/agents/heuristic.h"
 
 #include <chrono>
+#include <exception>
 #include <string_view>
 #include <vector>
 
@@ -99,7 +100,7 @@ std::string heuristic_output(const AgentTask& task, size_t output_bytes) {
   return js::encode_utf8(text);
 }
 
-Result<AgentResult> HeuristicRuntime::execute(const AgentTask& task) {
+Result<AgentResult> HeuristicRuntime::execute(const AgentTask& task) try {
   const auto start = std::chrono::steady_clock::now();
   const std::string text = heuristic_output(task, output_bytes_);
   AgentResult result;
@@ -109,6 +110,8 @@ Result<AgentResult> HeuristicRuntime::execute(const AgentTask& task) {
                                                  std::chrono::steady_clock::now() - start)
                                                  .count());
   return Result<AgentResult>::ok(std::move(result));
+} catch (const std::exception& e) {  // out of memory
+  return Result<AgentResult>::err(std::string("heuristic: ") + e.what());
 }
 
 std::string HeuristicRuntime::describe() const {

@@ -212,14 +212,16 @@ Result<const std::vector<DeviceLayer>*> CudaBackend::device_model(const mlp::Mod
         (e = dst.bias.allocate(src.bias.size())) != cudaSuccess) {
       return R::err(cuda_error("cudaMalloc for the model's weights", e));
     }
-    if ((e = cudaMemcpy(dst.weight.get(), src.weight.data(), src.weight.size() * sizeof(float),
-                        cudaMemcpyHostToDevice)) != cudaSuccess ||
-        (e = cudaMemcpy(dst.bias.get(), src.bias.data(), src.bias.size() * sizeof(float),
-                        cudaMemcpyHostToDevice)) != cudaSuccess) {
+    // On stream_, so the copies are done before any later work on it reads the weights (a
+    // plain cudaMemcpy from pageable memory may return before its DMA has finished).
+    if ((e = cudaMemcpyAsync(dst.weight.get(), src.weight.data(), src.weight.size() * sizeof(float),
+                             cudaMemcpyHostToDevice, stream_)) != cudaSuccess ||
+        (e = cudaMemcpyAsync(dst.bias.get(), src.bias.data(), src.bias.size() * sizeof(float),
+                             cudaMemcpyHostToDevice, stream_)) != cudaSuccess) {
       return R::err(cuda_error("copying the model's weights to the device", e));
     }
   }
-  const auto [pos, inserted] = models_.emplace(&model, std::move(layers));
+  const auto pos = models_.emplace(&model, std::move(layers)).first;
   return R::ok(&pos->second);
 }
 

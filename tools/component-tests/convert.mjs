@@ -179,17 +179,55 @@ const isId = (n) => n && !Array.isArray(n) && n.atom !== undefined && n.atom.sta
 
 // ---- values for assert_return / invoke ----------------------------------------------------
 
+// Values in assert_return / invoke, as JSON:
+//   (u32.const 7)              -> {type: "u32", value: "7"}   (scalars keep their text)
+//   (str.const "x")            -> {type: "str", value: "x"}
+//   (list.const v*) / (tuple.const v*) -> {type, elements: [...]}
+//   (record.const (field "n" u32.const 7)*) -> {type: "record", fields: [{name, value}]}
+//   (variant.const "l" v?)     -> {type: "variant", label, payload?}
+//   (enum.const "l")           -> {type: "enum", value: "l"}
+//   (flags.const "a" "b")      -> {type: "flags", values: ["a", "b"]}
+//   (option.none) / (option.some v) / (result.ok v?) / (result.err v?)
 function valueOf(text, node) {
   if (!Array.isArray(node)) return { text: text.substring(node.start, node.end) };
-  const head = node[0] && node[0].atom;
-  const m = /^([a-z0-9]+)\.const$/.exec(head ?? '');
+  const head = (node[0] && node[0].atom) ?? '';
+  const leaf = (n) => (n === undefined ? null : n.str !== undefined ? n.str : n.atom);
+  const m = /^([a-z0-9]+)\.const$/.exec(head);
   if (m) {
-    const arg = node[1];
-    if (arg === undefined) return { type: m[1], value: null };
-    if (arg.str !== undefined) return { type: m[1], value: arg.str };
-    return { type: m[1], value: arg.atom };
+    const type = m[1];
+    const rest = node.slice(1);
+    if (type === 'list' || type === 'tuple') {
+      return { type, elements: rest.map((v) => valueOf(text, v)) };
+    }
+    if (type === 'record') {
+      const fields = rest.map((f) => {
+        const name = f[1]?.str;
+        // (field "n" u32.const 7) or (field "n" (u32.const 7))
+        let value;
+        if (Array.isArray(f[2])) value = valueOf(text, f[2]);
+        else {
+          const fake = [f[2], ...f.slice(3)];
+          value = valueOf(text, fake);
+        }
+        return { name, value };
+      });
+      return { type, fields };
+    }
+    if (type === 'variant') {
+      const out = { type, label: rest[0]?.str };
+      if (rest[1] !== undefined) out.payload = valueOf(text, rest[1]);
+      return out;
+    }
+    if (type === 'flags') return { type, values: rest.map((r) => r.str) };
+    return { type, value: leaf(rest[0]) };
   }
-  return { type: head ?? '?', text: text.substring(node.start, node.end) };
+  const o = /^(option|result)\.(none|some|ok|err)$/.exec(head);
+  if (o) {
+    const out = { type: o[1], case: o[2] };
+    if (node[1] !== undefined) out.payload = valueOf(text, node[1]);
+    return out;
+  }
+  return { type: head || '?', text: text.substring(node.start, node.end) };
 }
 
 function actionOf(text, node) {

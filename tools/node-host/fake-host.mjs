@@ -144,7 +144,8 @@ export function makeHost(options = {}) {
           throw new ComponentErr(f.message ?? "agent failed");
         }
         const text = heuristicOutput(task, options.agent?.outputBytes);
-        return { output: enc.encode(text), tokensUsed: BigInt(Math.ceil(text.length / 4)), durationMs: 3n };
+        // Tokens: ceil(UTF-8 bytes / 4), as the C++ heuristic runtime counts them.
+        return { output: enc.encode(text), tokensUsed: BigInt(Math.ceil(enc.encode(text).length / 4)), durationMs: 3n };
       },
     },
   };

@@ -18,7 +18,7 @@ using SleepFn = std::function<void(Millis)>;
 using RandomFn = std::function<double()>;
 
 struct RetryPolicy {
-  // Attempts in all, the first included (1 = never retry).
+  // Attempts in all, the first included (1 = never retry; 0 is taken as 1).
   uint32_t max_attempts = 4;
   // Backoff before retry n (n = 1, 2, ...): min(max_delay, base_delay * 2^(n-1)), scaled by a
   // random factor in [0.5, 1) ("equal jitter").

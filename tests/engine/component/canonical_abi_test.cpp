@@ -251,3 +251,32 @@ TEST(CanonicalAbi, FlatValuesSpillToMemory) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+TEST(ComponentVal, TextAndTypeMatching) {
+  Val v = Val::Record({{"name", Val::String("a\"b")},
+                       {"tags", Val::List({Val::U8(1), Val::U8(2)})},
+                       {"opt", Val::Option(std::nullopt)},
+                       {"res", Val::Result(false, Val::Enum("bad"))},
+                       {"fl", Val::Flags({"x", "z"})},
+                       {"c", Val::Char(U'☃')}});
+  EXPECT_EQ(v.ToString(),
+            "{name: \"a\\\"b\", tags: [1, 2], opt: none, res: err(bad), fl: {x, z}, c: '☃'}");
+  auto t = ValType::Record({{"name", ValType::Prim(ValKind::kString)},
+                            {"tags", ValType::List(ValType::Prim(ValKind::kU8))},
+                            {"opt", ValType::Option(ValType::Prim(ValKind::kU32))},
+                            {"res", ValType::Result(nullptr, ValType::Enum({"bad"}))},
+                            {"fl", ValType::Flags({"x", "y", "z"})},
+                            {"c", ValType::Prim(ValKind::kChar)}});
+  EXPECT_TRUE(ValMatchesType(v, t));
+  EXPECT_FALSE(ValMatchesType(Val::U32(1), ValType::Prim(ValKind::kS32)));
+  EXPECT_FALSE(ValMatchesType(Val::Enum("nope"), ValType::Enum({"a"})));
+  EXPECT_FALSE(ValMatchesType(Val::Flags({"q"}), ValType::Flags({"a"})));
+  EXPECT_FALSE(ValMatchesType(Val::Char(0xd800), ValType::Prim(ValKind::kChar)));
+  EXPECT_EQ(Val::F64(std::nan("")), Val::F64(std::nan("")));
+}
+
+}  // namespace
+}  // namespace lokust::component

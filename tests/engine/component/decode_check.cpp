@@ -4,13 +4,20 @@
 // must decode and validate; every assert_invalid/assert_malformed component must be rejected.
 // Prints one line per .wast file and `N passed, M failed`.
 //
-//   component-decode-check [-v] [MANIFEST_DIR]      (default: build/component-tests)
+//   component-decode-check [-v] [--known-failures FILE] [MANIFEST_DIR]
+//
+// MANIFEST_DIR defaults to build/component-tests. A known-failures file lists
+// `<wast file>:<line>` entries (with a reason after whitespace; `#` comments) that are expected
+// to fail for now, e.g. because they need the core engine's validator; they are reported
+// apart, and the exit status is 0 when every other check passes.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,13 +40,24 @@ bool ReadFile(const fs::path& p, std::vector<uint8_t>& out) {
 int main(int argc, char** argv) {
   bool verbose = false;
   fs::path dir = "build/component-tests";
+  std::set<std::string> known;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "-v" || a == "--verbose")
+    if (a == "-v" || a == "--verbose") {
       verbose = true;
-    else
+    } else if (a == "--known-failures" && i + 1 < argc) {
+      std::ifstream kf(argv[++i]);
+      std::string line;
+      while (std::getline(kf, line)) {
+        std::istringstream ls(line);
+        std::string key;
+        if (ls >> key && key[0] != '#') known.insert(key);
+      }
+    } else {
       dir = a;
+    }
   }
+  int total_known = 0;
   std::ifstream mf(dir / "manifest.json");
   if (!mf) {
     std::fprintf(stderr, "cannot read %s; run `node tools/component-tests/convert.mjs` first\n",
@@ -100,6 +118,11 @@ int main(int argc, char** argv) {
                         r.error().message.c_str());
           }
         }
+      } else if (known.count(file["source_filename"].get<std::string>() + ":" +
+                             std::to_string(cmd["line"].get<int>()))) {
+        ++total_known;
+        if (verbose)
+          std::printf("  %s:%d: known failure\n", json_name.c_str(), cmd["line"].get<int>());
       } else {
         ++fail;
         if (verbose) {
@@ -122,6 +145,7 @@ int main(int argc, char** argv) {
   }
   std::printf("rejections with the expected message text: %d of %d\n", msg_match, msg_total);
   if (total_skip) std::printf("skipped (text the converter could not parse): %d\n", total_skip);
+  if (total_known) std::printf("known failures (see --known-failures): %d\n", total_known);
   std::printf("%d passed, %d failed\n", total_pass, total_fail);
   return total_fail == 0 ? 0 : 1;
 }

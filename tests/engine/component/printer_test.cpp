@@ -47,3 +47,26 @@ TEST(ComponentPrinter, ComponentNewOutput) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+TEST(ComponentPrinter, ReactorAdaptedComponent) {
+  auto r = DecodeAndValidate(
+      std::span<const uint8_t>(fixtures::kReactorAdapted, sizeof fixtures::kReactorAdapted));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const ComponentInfo& info = **r;
+  EXPECT_GE(info.core_modules.size(), 3u);  // main module, adapter, shim/fixup modules
+  EXPECT_FALSE(info.core_instances.empty());
+  std::string text = PrintComponentWit(info);
+  EXPECT_NE(text.find("import wasi:io/streams@0.2.12: interface {"), std::string::npos) << text;
+  EXPECT_NE(text.find("resource output-stream;"), std::string::npos) << text;
+  EXPECT_NE(text.find("[method]output-stream.blocking-write-and-flush: func(self: "
+                      "borrow<output-stream>, contents: list<u8>) -> result<_, stream-error>;"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("export run: func(s: string) -> string;"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace lokust::component

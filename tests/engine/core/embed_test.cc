@@ -132,6 +132,21 @@ TEST_F(EmbedTest, MultiValueResults) {
   EXPECT_EQ((*r)[1].i64(), 7u);
 }
 
+TEST_F(EmbedTest, V128ValuesCrossTheApi) {
+  auto r = Call("v128_add", {Value::V128(0x0000000200000001ull, 0x0000000400000003ull),
+                             Value::V128(0x0000001000000010ull, 0x00000010ffffffffull),
+                             Value::I32(9)});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].i32(), 9u);
+  EXPECT_EQ((*r)[1].type, ValType::kV128);
+  EXPECT_EQ((*r)[1].bits, 0x0000001200000011ull);
+  EXPECT_EQ((*r)[1].hi, 0x0000001400000002ull);
+  r = Call("v128_lane", {Value::V128(1, 0x123456789abcdef0ull)});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i64(), 0x123456789abcdef0ull);
+}
+
 TEST_F(EmbedTest, MemoryGrowthIsLimitedByTypeAndStore) {
   EXPECT_EQ((*Call("grow", {Value::I32(3)}))[0].i32(), 1u);           // 1 -> 4 pages (max 4)
   EXPECT_EQ((*Call("grow", {Value::I32(1)}))[0].i32(), 0xffffffffu);  // beyond max

@@ -32,4 +32,7 @@
     (global.get $g))
   (func (export "call_indirect0") (result i32) (call_indirect (result i32) (i32.const 0)))
   (func (export "multi") (param i64 f64) (result f64 i64) (local.get 1) (local.get 0))
+  (func (export "v128_add") (param v128 v128 i32) (result i32 v128)
+    (local.get 2) (i32x4.add (local.get 0) (local.get 1)))
+  (func (export "v128_lane") (param v128) (result i64) (i64x2.extract_lane 1 (local.get 0)))
 )

@@ -1,0 +1,89 @@
+// Resource handles (CanonicalABI.md "Handles", definitions.py `Table`, `ResourceHandle`,
+// `lift_own`, `lift_borrow`, `lower_own`, `lower_borrow`, `canon_resource_new`,
+// `canon_resource_drop`, `canon_resource_rep`): the per-component-instance handle table and
+// the borrow bookkeeping of a call. Pure data structures: destructors are returned to the
+// caller to run (calling core wasm is instantiation's job).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/component/canonical_abi.h"
+#include "engine/component/result.h"
+#include "engine/component/types.h"
+
+namespace lokust::component {
+
+class HandleTable;
+
+// The borrow bookkeeping of one call (definitions.py's Task / Subtask): borrows lent into an
+// export call must be dropped before it returns; owned handles lent out by an import call
+// cannot be dropped until it returns.
+struct CallScope {
+  uint32_t borrow_count = 0;                               // borrows created for the callee
+  std::vector<std::pair<HandleTable*, uint32_t>> lenders;  // owned handles lent to the callee
+
+  // Ends the call: un-lends what was lent; traps if borrows handed to this call are still
+  // live (definitions.py: `trap_if(self.borrow_count != 0)` on exit).
+  Result<void> exit();
+};
+
+struct ResourceHandle {
+  const ResourceType* rt = nullptr;  // compared by root (SameResource)
+  uint32_t rep = 0;
+  bool own = false;
+  CallScope* borrow_scope = nullptr;  // borrows: the call they were lent to
+  uint32_t num_lends = 0;             // owns: borrows of it currently lent out
+};
+
+class HandleTable {
+ public:
+  static constexpr uint32_t MAX_LENGTH = 1u << 28;
+
+  HandleTable();
+  // definitions.py Table.add / get / remove; index 0 is never handed out.
+  Result<uint32_t> add(const ResourceHandle& h);
+  Result<ResourceHandle*> get(uint32_t i);
+  Result<ResourceHandle> remove(uint32_t i);
+  size_t live() const;
+
+ private:
+  std::vector<std::optional<ResourceHandle>> array_;
+  std::vector<uint32_t> free_;
+};
+
+// lift_own / lift_borrow / lower_own / lower_borrow for one side of a call.
+Result<uint32_t> lift_own(HandleTable& table, const ResourceType& rt, uint32_t i);
+Result<uint32_t> lift_borrow(HandleTable& table, const ResourceType& rt, uint32_t i,
+                             CallScope* caller_scope);
+Result<uint32_t> lower_own(HandleTable& table, const ResourceType& rt, uint32_t rep);
+// `is_own_instance`: the borrowed resource's type is implemented by the instance receiving the
+// borrow, which then gets the rep itself (definitions.py: `if cx.inst is t.rt.impl`).
+Result<uint32_t> lower_borrow(HandleTable& table, const ResourceType& rt, uint32_t rep,
+                              CallScope* callee_scope, bool is_own_instance);
+
+// canon resource.new / resource.rep / resource.drop.
+Result<uint32_t> canon_resource_new(HandleTable& table, const ResourceType& rt, uint32_t rep);
+Result<uint32_t> canon_resource_rep(HandleTable& table, const ResourceType& rt, uint32_t i);
+// Returns the rep to destroy when an owned handle was dropped (the caller runs rt's dtor),
+// nothing for a borrow.
+Result<std::optional<uint32_t>> canon_resource_drop(HandleTable& table, const ResourceType& rt,
+                                                    uint32_t i);
+
+// HandleTables for load/store/lift_flat/lower_flat over one table and call scope.
+class InstanceHandles : public HandleTables {
+ public:
+  InstanceHandles(HandleTable& table, CallScope* scope) : table_(table), scope_(scope) {}
+  Result<uint32_t> lift_own(const ResourceType& rt, uint32_t i) override;
+  Result<uint32_t> lift_borrow(const ResourceType& rt, uint32_t i) override;
+  Result<uint32_t> lower_own(const ResourceType& rt, uint32_t rep) override;
+  Result<uint32_t> lower_borrow(const ResourceType& rt, uint32_t rep) override;
+
+ private:
+  HandleTable& table_;
+  CallScope* scope_;
+};
+
+}  // namespace lokust::component
