@@ -89,6 +89,36 @@ namespace lokust::core::code {
   X(I32LoadL, 2)      /* local.get a; i32.load offset */              \
   X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */        \
   X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                            \
+  X(I32AndC, 1)       /* i32/i64.const c; op */                       \
+  X(I32OrC, 1)        /* i32/i64.const c; op */                       \
+  X(I32XorC, 1)       /* i32/i64.const c; op */                       \
+  X(I32ShlC, 1)       /* i32/i64.const c; op */                       \
+  X(I32ShrSC, 1)      /* i32/i64.const c; op */                       \
+  X(I32ShrUC, 1)      /* i32/i64.const c; op */                       \
+  X(I32RotlC, 1)      /* i32/i64.const c; op */                       \
+  X(I32RotrC, 1)      /* i32/i64.const c; op */                       \
+  X(I32MulC, 1)       /* i32/i64.const c; op */                       \
+  X(I32EqC, 1)        /* i32/i64.const c; op */                       \
+  X(I32NeC, 1)        /* i32/i64.const c; op */                       \
+  X(I32LtUC, 1)       /* i32/i64.const c; op */                       \
+  X(I32LtSC, 1)       /* i32/i64.const c; op */                       \
+  X(I32GtUC, 1)       /* i32/i64.const c; op */                       \
+  X(I32GtSC, 1)       /* i32/i64.const c; op */                       \
+  X(I32LeUC, 1)       /* i32/i64.const c; op */                       \
+  X(I32GeUC, 1)       /* i32/i64.const c; op */                       \
+  X(I64AddC, 1)       /* i32/i64.const c; op */                       \
+  X(I64AndC, 1)       /* i32/i64.const c; op */                       \
+  X(I64ShlC, 1)       /* i32/i64.const c; op */                       \
+  X(I64ShrUC, 1)      /* i32/i64.const c; op */                       \
+  X(I64XorC, 1)       /* i32/i64.const c; op */                       \
+  X(BrIfI32Eq, 1)     /* cmp; br_if (no drop): target */              \
+  X(BrIfI32Ne, 1)     /* cmp; br_if (no drop): target */              \
+  X(BrIfI32LtU, 1)    /* cmp; br_if (no drop): target */              \
+  X(BrIfI32LtS, 1)    /* cmp; br_if (no drop): target */              \
+  X(BrIfI32GtU, 1)    /* cmp; br_if (no drop): target */              \
+  X(BrIfI32GtS, 1)    /* cmp; br_if (no drop): target */              \
+  X(BrIfI32LeU, 1)    /* cmp; br_if (no drop): target */              \
+  X(BrIfI32GeU, 1)    /* cmp; br_if (no drop): target */              \
   /* v128 values take two slots (low word first) */                   \
   X(Drop2, 0)                                                         \
   X(Select128, 0)                                                     \

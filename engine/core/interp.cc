@@ -153,9 +153,9 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
   Func* f = func;
 
 #ifdef LOKUST_PROFILE_OPS
-#define NEXT()                 \
-  do {                         \
-    ProfileOp(*pc);            \
+#define NEXT()                                  \
+  do {                                          \
+    ProfileOp(*pc);                             \
     goto* reinterpret_cast<const void*>(*pc++); \
   } while (0)
 #else
@@ -886,6 +886,259 @@ L_I64RemU : {
   BITS_OP(I64TruncSatF64S, static_cast<uint64_t>(math::TruncSat<int64_t>(F64(sp[-1]))))
   BITS_OP(I64TruncSatF64U, math::TruncSat<uint64_t>(F64(sp[-1])))
 
+  // ---- fused with a constant operand / compare-and-branch
+L_I32AndC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a & c);
+  pc += 1;
+  NEXT();
+}
+L_I32OrC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a | c);
+  pc += 1;
+  NEXT();
+}
+L_I32XorC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a ^ c);
+  pc += 1;
+  NEXT();
+}
+L_I32ShlC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a << (c & 31));
+  pc += 1;
+  NEXT();
+}
+L_I32ShrSC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(S32(a) >> (c & 31));
+  pc += 1;
+  NEXT();
+}
+L_I32ShrUC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a >> (c & 31));
+  pc += 1;
+  NEXT();
+}
+L_I32RotlC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(std::rotl(a, static_cast<int>(c & 31)));
+  pc += 1;
+  NEXT();
+}
+L_I32RotrC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(std::rotr(a, static_cast<int>(c & 31)));
+  pc += 1;
+  NEXT();
+}
+L_I32MulC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a * c);
+  pc += 1;
+  NEXT();
+}
+L_I32EqC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a == c);
+  pc += 1;
+  NEXT();
+}
+L_I32NeC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a != c);
+  pc += 1;
+  NEXT();
+}
+L_I32LtUC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a < c);
+  pc += 1;
+  NEXT();
+}
+L_I32LtSC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(S32(a) < S32(c));
+  pc += 1;
+  NEXT();
+}
+L_I32GtUC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a > c);
+  pc += 1;
+  NEXT();
+}
+L_I32GtSC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(S32(a) > S32(c));
+  pc += 1;
+  NEXT();
+}
+L_I32LeUC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a <= c);
+  pc += 1;
+  NEXT();
+}
+L_I32GeUC : {
+  uint32_t a = static_cast<uint32_t>(sp[-1]);
+  uint32_t c = static_cast<uint32_t>(pc[0]);
+  sp[-1] = static_cast<uint32_t>(a >= c);
+  pc += 1;
+  NEXT();
+}
+L_I64AddC : {
+  uint64_t a = sp[-1];
+  uint64_t c = pc[0];
+  sp[-1] = a + c;
+  pc += 1;
+  NEXT();
+}
+L_I64AndC : {
+  uint64_t a = sp[-1];
+  uint64_t c = pc[0];
+  sp[-1] = a & c;
+  pc += 1;
+  NEXT();
+}
+L_I64ShlC : {
+  uint64_t a = sp[-1];
+  uint64_t c = pc[0];
+  sp[-1] = a << (c & 63);
+  pc += 1;
+  NEXT();
+}
+L_I64ShrUC : {
+  uint64_t a = sp[-1];
+  uint64_t c = pc[0];
+  sp[-1] = a >> (c & 63);
+  pc += 1;
+  NEXT();
+}
+L_I64XorC : {
+  uint64_t a = sp[-1];
+  uint64_t c = pc[0];
+  sp[-1] = a ^ c;
+  pc += 1;
+  NEXT();
+}
+L_BrIfI32Eq : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (a == b) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32Ne : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (a != b) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32LtU : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (a < b) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32LtS : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (S32(a) < S32(b)) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32GtU : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (a > b) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32GtS : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (S32(a) > S32(b)) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32LeU : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (a <= b) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+L_BrIfI32GeU : {
+  uint32_t b = static_cast<uint32_t>(sp[-1]);
+  uint32_t a = static_cast<uint32_t>(sp[-2]);
+  sp -= 2;
+  if (a >= b) {
+    TICK();
+    pc = TARGET(0);
+  } else {
+    pc += 1;
+  }
+  NEXT();
+}
+#undef S32
+#undef S64
   // ---- v128 (two slots) and SIMD
 L_Drop2:
   sp -= 2;

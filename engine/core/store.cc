@@ -466,7 +466,8 @@ std::string Module::Disassemble(uint32_t func_index) const {
     bool has_target = op == code::Op::Jump || op == code::Op::JumpBack || op == code::Op::Br ||
                       op == code::Op::BrBack || op == code::Op::BrIf || op == code::Op::BrIfBack ||
                       op == code::Op::BrIfNoDrop || op == code::Op::BrIfNoDropBack ||
-                      op == code::Op::BrUnless || op == code::Op::BrIfEqzNoDrop;
+                      op == code::Op::BrUnless || op == code::Op::BrIfEqzNoDrop ||
+                      (op >= code::Op::BrIfI32Eq && op <= code::Op::BrIfI32GeU);
     if (op == code::Op::BrTable) {
       uint64_t n = *pc++;
       for (uint64_t i = 0; i <= n; ++i) {

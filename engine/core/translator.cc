@@ -389,10 +389,84 @@ void Translator::EmitBinary(Op op) {
     Imm(op == Op::I32Sub ? static_cast<uint32_t>(-static_cast<uint32_t>(c)) : c);
     return;
   }
-  if (op == Op::I32Add && Is(ops_[0], Op::Const) && ops_[0] + 2 == n) {
+  Op c_op = Op::kCount;
+  switch (op) {
+    case Op::I32Add:
+      c_op = Op::I32AddC;
+      break;
+    case Op::I32And:
+      c_op = Op::I32AndC;
+      break;
+    case Op::I32Or:
+      c_op = Op::I32OrC;
+      break;
+    case Op::I32Xor:
+      c_op = Op::I32XorC;
+      break;
+    case Op::I32Shl:
+      c_op = Op::I32ShlC;
+      break;
+    case Op::I32ShrS:
+      c_op = Op::I32ShrSC;
+      break;
+    case Op::I32ShrU:
+      c_op = Op::I32ShrUC;
+      break;
+    case Op::I32Rotl:
+      c_op = Op::I32RotlC;
+      break;
+    case Op::I32Rotr:
+      c_op = Op::I32RotrC;
+      break;
+    case Op::I32Mul:
+      c_op = Op::I32MulC;
+      break;
+    case Op::I32Eq:
+      c_op = Op::I32EqC;
+      break;
+    case Op::I32Ne:
+      c_op = Op::I32NeC;
+      break;
+    case Op::I32LtU:
+      c_op = Op::I32LtUC;
+      break;
+    case Op::I32LtS:
+      c_op = Op::I32LtSC;
+      break;
+    case Op::I32GtU:
+      c_op = Op::I32GtUC;
+      break;
+    case Op::I32GtS:
+      c_op = Op::I32GtSC;
+      break;
+    case Op::I32LeU:
+      c_op = Op::I32LeUC;
+      break;
+    case Op::I32GeU:
+      c_op = Op::I32GeUC;
+      break;
+    case Op::I64Add:
+      c_op = Op::I64AddC;
+      break;
+    case Op::I64And:
+      c_op = Op::I64AndC;
+      break;
+    case Op::I64Shl:
+      c_op = Op::I64ShlC;
+      break;
+    case Op::I64ShrU:
+      c_op = Op::I64ShrUC;
+      break;
+    case Op::I64Xor:
+      c_op = Op::I64XorC;
+      break;
+    default:
+      break;
+  }
+  if (c_op != Op::kCount && Is(ops_[0], Op::Const) && ops_[0] + 2 == n) {
     uint64_t c = code_[ops_[0] + 1];
     Rewind(ops_[0]);
-    Emit(Op::I32AddC);
+    Emit(c_op);
     Imm(c);
     return;
   }
@@ -564,6 +638,49 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
           Rewind(ops_[0]);
           Emit(Op::BrIfEqzNoDrop);
           Fixup(target);
+          return true;
+        }
+      }
+      if (live() && ops_[0] != SIZE_MAX && ops_[0] + 1 == code_.size()) {
+        Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
+        uint32_t keep = W(types);
+        uint32_t drop = height() - keep - (num_local_slots_ + target.slot_height);
+        Op fused = Op::kCount;
+        switch (OpAt(ops_[0])) {
+          case Op::I32Eq:
+            fused = Op::BrIfI32Eq;
+            break;
+          case Op::I32Ne:
+            fused = Op::BrIfI32Ne;
+            break;
+          case Op::I32LtU:
+            fused = Op::BrIfI32LtU;
+            break;
+          case Op::I32LtS:
+            fused = Op::BrIfI32LtS;
+            break;
+          case Op::I32GtU:
+            fused = Op::BrIfI32GtU;
+            break;
+          case Op::I32GtS:
+            fused = Op::BrIfI32GtS;
+            break;
+          case Op::I32LeU:
+            fused = Op::BrIfI32LeU;
+            break;
+          case Op::I32GeU:
+            fused = Op::BrIfI32GeU;
+            break;
+          default:
+            break;
+        }
+        if (drop == 0 && fused != Op::kCount) {
+          Rewind(ops_[0]);
+          Emit(fused);
+          if (target.opcode == 0x03)
+            Target(target.loop_target);
+          else
+            Fixup(target);
           return true;
         }
       }
