@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -224,7 +225,8 @@ struct FileResult {
 
 class ScriptRunner {
  public:
-  ScriptRunner(fs::path dir, bool verbose) : dir_(std::move(dir)), verbose_(verbose) {
+  ScriptRunner(fs::path dir, bool verbose, int timeout_s)
+      : dir_(std::move(dir)), verbose_(verbose), timeout_s_(timeout_s) {
     DefineSpectest();
   }
 
@@ -317,7 +319,10 @@ class ScriptRunner {
         if (!ParseValue(a, &v, err)) return false;
         args.push_back(v);
       }
+      // A runaway guest (an engine bug) fails the command instead of hanging the run.
+      store_.SetDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s_));
       *outcome = store_.Call(f, args);
+      store_.SetDeadline(std::nullopt);
       return true;
     }
     if (kind == "get") {
@@ -442,6 +447,7 @@ class ScriptRunner {
 
   fs::path dir_;
   bool verbose_;
+  int timeout_s_;
   Store store_;
   Linker linker_;
   Instance* current_ = nullptr;
@@ -449,7 +455,8 @@ class ScriptRunner {
   FileResult result_;
 };
 
-FileResult RunFile(const fs::path& wast, const std::string& wast2json, bool verbose, bool keep) {
+FileResult RunFile(const fs::path& wast, const std::string& wast2json, bool verbose, bool keep,
+                   int timeout_s) {
   FileResult fr;
   std::string tmpl = (fs::temp_directory_path() / "spec-runner-XXXXXX").string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
@@ -472,7 +479,7 @@ FileResult RunFile(const fs::path& wast, const std::string& wast2json, bool verb
     try {
       std::ifstream in(json_path);
       json script = json::parse(in);
-      ScriptRunner runner(tmp, verbose);
+      ScriptRunner runner(tmp, verbose, timeout_s);
       fr = runner.Run(script);
     } catch (const std::exception& ex) {
       fr.fatal = std::string("bad wast2json output: ") + ex.what();
@@ -497,11 +504,13 @@ int main(int argc, char** argv) {
   std::string wast2json = "wast2json";
   bool verbose = false, keep = false, list_failures = true, skip_simd = false;
   int max_failures = 20;
+  int timeout_s = 60;
   app.add_option("files", files, "Run only these .wast files (paths or names like i32)");
   app.add_option("--dir", dir, "Directory of the spec tests (default ../shared/spec-testsuite)");
   app.add_option("-f,--filter", filters, "Run only files whose name contains this text");
   app.add_option("--wast2json", wast2json, "The wast2json program");
   app.add_option("--max-failures", max_failures, "Failures to print per file (default 20)");
+  app.add_option("--timeout", timeout_s, "Seconds one invocation may run (default 60)");
   app.add_flag("-v,--verbose", verbose, "Print every command");
   app.add_flag("--keep", keep, "Keep the temporary wast2json output");
   app.add_flag("--skip-simd", skip_simd, "Skip the SIMD (simd_*) files (reported as skipped)");
@@ -547,7 +556,7 @@ int main(int argc, char** argv) {
       std::cout << name << ": skipped (--skip-simd)\n";
       continue;
     }
-    FileResult fr = RunFile(wast, wast2json, verbose, keep);
+    FileResult fr = RunFile(wast, wast2json, verbose, keep, timeout_s);
     if (!fr.fatal.empty()) {
       ++failed;
       failed_files.push_back(name);

@@ -92,6 +92,54 @@ struct FieldTypes {
   It end() const { return {fields.end()}; }
 };
 
+// The cases of a variant, enum, option or result as despecialize() would produce them, without
+// building the despecialized type.
+struct CaseView {
+  const ValType& t;
+  size_t size() const {
+    switch (t.kind) {
+      case ValKind::kVariant:
+        return t.fields.size();
+      case ValKind::kEnum:
+        return t.labels.size();
+      default:
+        return 2;  // option, result
+    }
+  }
+  const ValTypePtr& type(size_t i) const {
+    static const ValTypePtr kNone;
+    switch (t.kind) {
+      case ValKind::kVariant:
+        return t.fields[i].type;
+      case ValKind::kEnum:
+        return kNone;
+      case ValKind::kOption:
+        return i == 0 ? kNone : t.elem;
+      default:
+        return i == 0 ? t.ok : t.err;
+    }
+  }
+  std::string label(size_t i) const {
+    switch (t.kind) {
+      case ValKind::kVariant:
+        return t.fields[i].label;
+      case ValKind::kEnum:
+        return t.labels[i];
+      case ValKind::kOption:
+        return i == 0 ? "none" : "some";
+      default:
+        return i == 0 ? "ok" : "error";
+    }
+  }
+  uint32_t max_case_alignment() const {
+    uint32_t a = 1;
+    for (size_t i = 0; i < size(); ++i)
+      if (type(i)) a = std::max(a, alignment(type(i)));
+    return a;
+  }
+  std::vector<CoreValType> flatten() const;  // flatten_variant
+};
+
 }  // namespace
 
 uint32_t alignment(const ValTypePtr& t) {
@@ -269,8 +317,24 @@ uint32_t num_i32_flags(const std::vector<std::string>& labels) {
 // ---------------------------------------------------------------------------------------
 // Flattening
 
-std::vector<CoreValType> flatten_type(const ValTypePtr& t0) {
-  ValTypePtr t = despecialize(t0);
+std::vector<CoreValType> CaseView::flatten() const {
+  std::vector<CoreValType> flat;
+  for (size_t c = 0; c < size(); ++c) {
+    if (!type(c)) continue;
+    auto ft = flatten_type(type(c));
+    for (size_t i = 0; i < ft.size(); ++i) {
+      if (i < flat.size())
+        flat[i] = join(flat[i], ft[i]);
+      else
+        flat.push_back(ft[i]);
+    }
+  }
+  std::vector<CoreValType> out{kI32};  // every discriminant type flattens to i32
+  out.insert(out.end(), flat.begin(), flat.end());
+  return out;
+}
+
+std::vector<CoreValType> flatten_type(const ValTypePtr& t) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
@@ -299,7 +363,14 @@ std::vector<CoreValType> flatten_type(const ValTypePtr& t0) {
       }
       return {kI32, kI32};
     case ValKind::kRecord:
+    case ValKind::kTuple:
       return flatten_record(t->fields);
+    case ValKind::kEnum:
+    case ValKind::kOption:
+    case ValKind::kResult:
+      return CaseView{*t}.flatten();
+    case ValKind::kMap:
+      return {kI32, kI32};
     case ValKind::kVariant:
       return flatten_variant(t->fields);
     case ValKind::kFlags:
@@ -720,21 +791,24 @@ Result<Val> load_record(CallContext& cx, uint32_t ptr, const std::vector<Field>&
 
 // load_variant over the despecialized cases of variant/enum/option/result.
 Result<Val> load_variant_like(CallContext& cx, uint32_t ptr, const ValTypePtr& t) {
-  ValTypePtr d = despecialize(t);
-  const auto& cases = d->fields;
-  uint32_t disc_size = elem_size(ValType::Prim(discriminant_type(cases)));
+  CaseView cases{*t};
+  uint32_t disc_size = DiscAlignment(cases.size());  // elem_size(discriminant_type(cases))
   uint64_t case_index = load_int(cx, ptr, disc_size);
   uint64_t p = ptr + disc_size;
   if (case_index >= cases.size()) return TrapMsg("invalid variant discriminant");
-  const Field& c = cases[case_index];
-  p = align_to(p, max_case_alignment(cases));
+  const ValTypePtr& ct = cases.type(case_index);
+  p = align_to(p, cases.max_case_alignment());
   std::optional<Val> payload;
-  if (c.type) {
-    auto v = load(cx, static_cast<uint32_t>(p), c.type);
+  if (ct) {
+    auto v = load(cx, static_cast<uint32_t>(p), ct);
     if (!v) return v.error();
     payload = std::move(*v);
   }
-  return SpecializeVariant(t, static_cast<uint32_t>(case_index), c.label, std::move(payload));
+  return SpecializeVariant(t, static_cast<uint32_t>(case_index),
+                           t->kind == ValKind::kVariant || t->kind == ValKind::kEnum
+                               ? cases.label(case_index)
+                               : std::string(),
+                           std::move(payload));
 }
 
 Result<Val> load_flags(CallContext& cx, uint32_t ptr, const std::vector<std::string>& labels) {
@@ -823,7 +897,7 @@ Result<StoredString> store_string_copy(CallContext& cx, const std::string& src,
   auto ptr = CallRealloc(cx, 0, 0, dst_alignment, static_cast<uint32_t>(dst_byte_length));
   if (!ptr) return ptr.error();
   LOKUST_CM_TRY(CheckDst(cx, *ptr, dst_alignment, dst_byte_length));
-  std::memcpy(cx.opts.memory->data + *ptr, src.data(), dst_byte_length);
+  if (dst_byte_length) std::memcpy(cx.opts.memory->data + *ptr, src.data(), dst_byte_length);
   return StoredString{*ptr, src_code_units};
 }
 
@@ -836,7 +910,7 @@ Result<StoredString> store_utf8_to_utf16(CallContext& cx, const std::string& src
   LOKUST_CM_TRY(CheckDst(cx, *ptr, 2, worst_case_size));
   auto encoded = EncodeUtf16(CodePoints(src));
   uint32_t p = *ptr;
-  std::memcpy(cx.opts.memory->data + p, encoded.data(), encoded.size() * 2);
+  if (!encoded.empty()) std::memcpy(cx.opts.memory->data + p, encoded.data(), encoded.size() * 2);
   if (encoded.size() * 2 < worst_case_size) {
     auto np = CallRealloc(cx, p, static_cast<uint32_t>(worst_case_size), 2,
                           static_cast<uint32_t>(encoded.size() * 2));
@@ -969,17 +1043,16 @@ Result<void> store_record(CallContext& cx, const Val& v, uint32_t ptr,
 }
 
 Result<void> store_variant(CallContext& cx, const Val& v, uint32_t ptr, const ValTypePtr& t) {
-  ValTypePtr d = despecialize(t);
-  const auto& cases = d->fields;
+  CaseView cases{*t};
   int64_t case_index = match_case(v, t);
   if (case_index < 0) return TrapMsg("value does not match any variant case");
-  uint32_t disc_size = elem_size(ValType::Prim(discriminant_type(cases)));
+  uint32_t disc_size = DiscAlignment(cases.size());
   store_int(cx, static_cast<uint64_t>(case_index), ptr, disc_size);
-  uint64_t p = align_to(ptr + disc_size, max_case_alignment(cases));
-  const Field& c = cases[case_index];
-  if (c.type) {
+  uint64_t p = align_to(ptr + disc_size, cases.max_case_alignment());
+  const ValTypePtr& ct = cases.type(case_index);
+  if (ct) {
     if (!v.payload()) return TrapMsg("variant case payload missing");
-    LOKUST_CM_TRY(store(cx, *v.payload(), c.type, static_cast<uint32_t>(p)));
+    LOKUST_CM_TRY(store(cx, *v.payload(), ct, static_cast<uint32_t>(p)));
   }
   return {};
 }
@@ -1109,9 +1182,8 @@ namespace {
 // A CoreValueIter view that coerces the joined flat types of a variant back to the case's
 // own types (lift_flat_variant's CoerceValueIter).
 Result<Val> lift_flat_variant(CallContext& cx, CoreValueIter& vi, const ValTypePtr& t) {
-  ValTypePtr d = despecialize(t);
-  const auto& cases = d->fields;
-  std::vector<CoreValType> flat_types = flatten_variant(cases);
+  CaseView cases{*t};
+  std::vector<CoreValType> flat_types = cases.flatten();
   flat_types.erase(flat_types.begin());
   auto disc = vi.next(kI32);
   if (!disc) return disc.error();
@@ -1124,10 +1196,10 @@ Result<Val> lift_flat_variant(CallContext& cx, CoreValueIter& vi, const ValTypeP
     if (!v) return v.error();
     raw.push_back(*v);
   }
-  const Field& c = cases[case_index];
+  const ValTypePtr& ct = cases.type(case_index);
   std::optional<Val> payload;
-  if (c.type) {
-    auto want = flatten_type(c.type);
+  if (ct) {
+    auto want = flatten_type(ct);
     std::vector<CoreValue> coerced;
     for (size_t k = 0; k < want.size(); ++k) {
       CoreValue have = raw[k];
@@ -1146,11 +1218,15 @@ Result<Val> lift_flat_variant(CallContext& cx, CoreValueIter& vi, const ValTypeP
       coerced.push_back(out);
     }
     CoreValueIter inner{&coerced, 0};
-    auto v = lift_flat(cx, inner, c.type);
+    auto v = lift_flat(cx, inner, ct);
     if (!v) return v.error();
     payload = std::move(*v);
   }
-  return SpecializeVariant(t, case_index, c.label, std::move(payload));
+  return SpecializeVariant(t, case_index,
+                           t->kind == ValKind::kVariant || t->kind == ValKind::kEnum
+                               ? cases.label(case_index)
+                               : std::string(),
+                           std::move(payload));
 }
 
 }  // namespace
@@ -1354,17 +1430,16 @@ Result<void> lower_flat(CallContext& cx, const Val& v, const ValTypePtr& t,
     case ValKind::kEnum:
     case ValKind::kOption:
     case ValKind::kResult: {  // lower_flat_variant
-      ValTypePtr d = despecialize(t);
-      const auto& cases = d->fields;
+      CaseView cases{*t};
       int64_t case_index = match_case(v, t);
       if (case_index < 0) return TrapMsg("value does not match any variant case");
-      std::vector<CoreValType> flat_types = flatten_variant(cases);
+      std::vector<CoreValType> flat_types = cases.flatten();
       flat_types.erase(flat_types.begin());
       std::vector<CoreValue> payload;
-      const Field& c = cases[case_index];
-      if (c.type) {
+      const ValTypePtr& ct = cases.type(case_index);
+      if (ct) {
         if (!v.payload()) return TrapMsg("variant case payload missing");
-        LOKUST_CM_TRY(lower_flat(cx, *v.payload(), c.type, payload));
+        LOKUST_CM_TRY(lower_flat(cx, *v.payload(), ct, payload));
       }
       out.push_back(CoreValue::I32(static_cast<uint32_t>(case_index)));
       for (size_t i = 0; i < flat_types.size(); ++i) {

@@ -1063,7 +1063,7 @@ class Validator {
       st.named.insert(e.type.resource.get());
       res.insert(e.type.resource.get());
       auto& names = import ? st.resource_names_import : st.resource_names_export;
-      names[ResourceRoot(e.type.resource.get())] = name;
+      names[e.type.resource.get()] = name;
       if (e.type.resource->name.empty()) e.type.resource->name = name;
     } else if (e.kind == ExternKind::kType && e.type.kind == TypeEntry::Kind::kDefined) {
       types.insert(e.type.defined.get());
@@ -1227,7 +1227,7 @@ class Validator {
       auto& names = import ? st.resource_names_import : st.resource_names_export;
       const FuncType& f = *e.func;
       auto expect_resource = [&](const ResourceTypePtr& rt) -> Result<void> {
-        auto it = names.find(ResourceRoot(rt.get()));
+        auto it = names.find(rt.get());
         if (it == names.end())
           return Invalid("resource used in function does not have a name in this context");
         if (it->second != pn.resource)
@@ -2005,8 +2005,11 @@ class Validator {
       for (auto& [name, si] : inst.exports) {
         auto e = ResolveSortIdx(st, si);
         if (!e) return e.error();
-        LOKUST_CM_TRY(CheckExternName(scratch, name, *e, false));
-        it->exports.push_back(ExternDecl{name, *e});
+        // Like component exports, a bag-of-exports type export is a new name for the type.
+        ExternType et = NamedCopy(*e, name.name);
+        NameResources(scratch, et, name.name, false);
+        LOKUST_CM_TRY(CheckExternName(scratch, name, et, false));
+        it->exports.push_back(ExternDecl{name, et});
       }
     }
     LOKUST_CM_TRY(SetDepth(*it, {&it->exports}));

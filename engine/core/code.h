@@ -13,125 +13,127 @@ namespace lokust::core::code {
 // X(name, number of immediate words). Numeric ops (no immediates) are listed below.
 // BrTable is followed by its count word and then
 // count+1 (target, dropkeep) pairs.
-#define LOKUST_CODE_OPS(X)                                            \
-  X(Unreachable, 0)                                                   \
-  X(Jump, 1)     /* target */                                         \
-  X(JumpBack, 1) /* target (loop back-edge: checks fuel/interrupt) */ \
-  X(Br, 2)       /* target, dropkeep */                               \
-  X(BrBack, 2)                                                        \
-  X(BrIf, 2) /* target, dropkeep */                                   \
-  X(BrIfBack, 2)                                                      \
-  X(BrIfNoDrop, 1) /* target */                                       \
-  X(BrIfNoDropBack, 1)                                                \
-  X(BrUnless, 1)     /* target (if without else / else branch) */     \
-  X(BrTable, 1)      /* count, then pairs */                          \
-  X(Return, 1)       /* number of results */                          \
-  X(Call, 1)         /* function index */                             \
-  X(CallIndirect, 2) /* type index, table index */                    \
-  X(Drop, 0)                                                          \
-  X(DropKeep, 1) /* dropkeep */                                       \
-  X(Select, 0)                                                        \
-  X(LocalGet, 1) /* slot offset from frame base */                    \
-  X(LocalSet, 1)                                                      \
-  X(LocalTee, 1)                                                      \
-  X(GlobalGet, 1)                                                     \
-  X(GlobalSet, 1)                                                     \
-  X(Const, 1)                                                         \
-  X(RefIsNull, 0)                                                     \
-  X(RefFunc, 1)                                                       \
-  X(TableGet, 1)                                                      \
-  X(TableSet, 1)                                                      \
-  X(TableSize, 1)                                                     \
-  X(TableGrow, 1)                                                     \
-  X(TableFill, 1)                                                     \
-  X(TableCopy, 2) /* dst, src */                                      \
-  X(TableInit, 2) /* segment, table */                                \
-  X(ElemDrop, 1)                                                      \
-  X(MemorySize, 0)                                                    \
-  X(MemoryGrow, 0)                                                    \
-  X(MemoryInit, 1)                                                    \
-  X(DataDrop, 1)                                                      \
-  X(MemoryCopy, 0)                                                    \
-  X(MemoryFill, 0)                                                    \
-  X(I32Load, 1) /* offset */                                          \
-  X(I64Load, 1)                                                       \
-  X(F32Load, 1)                                                       \
-  X(F64Load, 1)                                                       \
-  X(I32Load8S, 1)                                                     \
-  X(I32Load8U, 1)                                                     \
-  X(I32Load16S, 1)                                                    \
-  X(I32Load16U, 1)                                                    \
-  X(I64Load8S, 1)                                                     \
-  X(I64Load8U, 1)                                                     \
-  X(I64Load16S, 1)                                                    \
-  X(I64Load16U, 1)                                                    \
-  X(I64Load32S, 1)                                                    \
-  X(I64Load32U, 1)                                                    \
-  X(I32Store, 1)                                                      \
-  X(I64Store, 1)                                                      \
-  X(F32Store, 1)                                                      \
-  X(F64Store, 1)                                                      \
-  X(I32Store8, 1)                                                     \
-  X(I32Store16, 1)                                                    \
-  X(I64Store8, 1)                                                     \
-  X(I64Store16, 1)                                                    \
-  X(I64Store32, 1)                                                    \
-  /* fused: local.get a; local.get b; <binop> */                      \
-  X(I32AddLL, 2)                                                      \
-  X(I32SubLL, 2)                                                      \
-  X(I32LtSLL, 2)                                                      \
-  X(I32LtULL, 2)                                                      \
-  X(I64AddLL, 2)                                                      \
-  /* fused: local.get a; i32.const c; <binop> */                      \
-  X(I32AddLC, 2)                                                      \
-  X(I32SubLC, 2)                                                      \
-  X(I32AddC, 1)       /* i32.const c; i32.add */                      \
-  X(I32LoadL, 2)      /* local.get a; i32.load offset */              \
-  X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */        \
-  X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                            \
-  X(I32AndC, 1)       /* i32/i64.const c; op */                       \
-  X(I32OrC, 1)        /* i32/i64.const c; op */                       \
-  X(I32XorC, 1)       /* i32/i64.const c; op */                       \
-  X(I32ShlC, 1)       /* i32/i64.const c; op */                       \
-  X(I32ShrSC, 1)      /* i32/i64.const c; op */                       \
-  X(I32ShrUC, 1)      /* i32/i64.const c; op */                       \
-  X(I32RotlC, 1)      /* i32/i64.const c; op */                       \
-  X(I32RotrC, 1)      /* i32/i64.const c; op */                       \
-  X(I32MulC, 1)       /* i32/i64.const c; op */                       \
-  X(I32EqC, 1)        /* i32/i64.const c; op */                       \
-  X(I32NeC, 1)        /* i32/i64.const c; op */                       \
-  X(I32LtUC, 1)       /* i32/i64.const c; op */                       \
-  X(I32LtSC, 1)       /* i32/i64.const c; op */                       \
-  X(I32GtUC, 1)       /* i32/i64.const c; op */                       \
-  X(I32GtSC, 1)       /* i32/i64.const c; op */                       \
-  X(I32LeUC, 1)       /* i32/i64.const c; op */                       \
-  X(I32GeUC, 1)       /* i32/i64.const c; op */                       \
-  X(I64AddC, 1)       /* i32/i64.const c; op */                       \
-  X(I64AndC, 1)       /* i32/i64.const c; op */                       \
-  X(I64ShlC, 1)       /* i32/i64.const c; op */                       \
-  X(I64ShrUC, 1)      /* i32/i64.const c; op */                       \
-  X(I64XorC, 1)       /* i32/i64.const c; op */                       \
-  X(BrIfI32Eq, 1)     /* cmp; br_if (no drop): target */              \
-  X(BrIfI32Ne, 1)     /* cmp; br_if (no drop): target */              \
-  X(BrIfI32LtU, 1)    /* cmp; br_if (no drop): target */              \
-  X(BrIfI32LtS, 1)    /* cmp; br_if (no drop): target */              \
-  X(BrIfI32GtU, 1)    /* cmp; br_if (no drop): target */              \
-  X(BrIfI32GtS, 1)    /* cmp; br_if (no drop): target */              \
-  X(BrIfI32LeU, 1)    /* cmp; br_if (no drop): target */              \
-  X(BrIfI32GeU, 1)    /* cmp; br_if (no drop): target */              \
-  /* v128 values take two slots (low word first) */                   \
-  X(Drop2, 0)                                                         \
-  X(Select128, 0)                                                     \
-  X(LocalGet128, 1)                                                   \
-  X(LocalSet128, 1)                                                   \
-  X(LocalTee128, 1)                                                   \
-  X(GlobalGet128, 1)                                                  \
-  X(GlobalSet128, 1)                                                  \
-  X(Const128, 2)    /* low, high */                                   \
-  X(Simd, 1)        /* 0xfd sub-opcode (no immediates) */             \
-  X(SimdLane, 2)    /* sub-opcode, lane */                            \
-  X(SimdMem, 2)     /* sub-opcode, offset */                          \
-  X(SimdMemLane, 3) /* sub-opcode, offset, lane */                    \
+#define LOKUST_CODE_OPS(X)                                                          \
+  X(Unreachable, 0)                                                                 \
+  X(Jump, 1)     /* target */                                                       \
+  X(JumpBack, 1) /* target (loop back-edge: checks fuel/interrupt) */               \
+  X(Br, 2)       /* target, dropkeep */                                             \
+  X(BrBack, 2)                                                                      \
+  X(BrIf, 2) /* target, dropkeep */                                                 \
+  X(BrIfBack, 2)                                                                    \
+  X(BrIfNoDrop, 1) /* target */                                                     \
+  X(BrIfNoDropBack, 1)                                                              \
+  X(BrUnless, 1)     /* target (if without else / else branch) */                   \
+  X(BrTable, 1)      /* count, then pairs */                                        \
+  X(Return, 1)       /* number of results */                                        \
+  X(Call, 1)         /* function index */                                           \
+  X(CallIndirect, 2) /* type index, table index */                                  \
+  X(Drop, 0)                                                                        \
+  X(DropKeep, 1) /* dropkeep */                                                     \
+  X(Select, 0)                                                                      \
+  X(LocalGet, 1) /* slot offset from frame base */                                  \
+  X(LocalSet, 1)                                                                    \
+  X(LocalTee, 1)                                                                    \
+  X(GlobalGet, 1)                                                                   \
+  X(GlobalSet, 1)                                                                   \
+  X(Const, 1)                                                                       \
+  X(RefIsNull, 0)                                                                   \
+  X(RefFunc, 1)                                                                     \
+  X(TableGet, 1)                                                                    \
+  X(TableSet, 1)                                                                    \
+  X(TableSize, 1)                                                                   \
+  X(TableGrow, 1)                                                                   \
+  X(TableFill, 1)                                                                   \
+  X(TableCopy, 2) /* dst, src */                                                    \
+  X(TableInit, 2) /* segment, table */                                              \
+  X(ElemDrop, 1)                                                                    \
+  X(MemorySize, 0)                                                                  \
+  X(MemoryGrow, 0)                                                                  \
+  X(MemoryInit, 1)                                                                  \
+  X(DataDrop, 1)                                                                    \
+  X(MemoryCopy, 0)                                                                  \
+  X(MemoryFill, 0)                                                                  \
+  X(I32Load, 1) /* offset */                                                        \
+  X(I64Load, 1)                                                                     \
+  X(F32Load, 1)                                                                     \
+  X(F64Load, 1)                                                                     \
+  X(I32Load8S, 1)                                                                   \
+  X(I32Load8U, 1)                                                                   \
+  X(I32Load16S, 1)                                                                  \
+  X(I32Load16U, 1)                                                                  \
+  X(I64Load8S, 1)                                                                   \
+  X(I64Load8U, 1)                                                                   \
+  X(I64Load16S, 1)                                                                  \
+  X(I64Load16U, 1)                                                                  \
+  X(I64Load32S, 1)                                                                  \
+  X(I64Load32U, 1)                                                                  \
+  X(I32Store, 1)                                                                    \
+  X(I64Store, 1)                                                                    \
+  X(F32Store, 1)                                                                    \
+  X(F64Store, 1)                                                                    \
+  X(I32Store8, 1)                                                                   \
+  X(I32Store16, 1)                                                                  \
+  X(I64Store8, 1)                                                                   \
+  X(I64Store16, 1)                                                                  \
+  X(I64Store32, 1)                                                                  \
+  /* fused: local.get a; local.get b; <binop> */                                    \
+  X(I32AddLL, 2)                                                                    \
+  X(I32SubLL, 2)                                                                    \
+  X(I32LtSLL, 2)                                                                    \
+  X(I32LtULL, 2)                                                                    \
+  X(I64AddLL, 2)                                                                    \
+  /* fused: local.get a; i32.const c; <binop> */                                    \
+  X(I32AddLC, 2)                                                                    \
+  X(I32SubLC, 2)                                                                    \
+  X(I32AddC, 1)       /* i32.const c; i32.add */                                    \
+  X(I32LoadL, 2)      /* local.get a; i32.load offset */                            \
+  X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */                      \
+  X(LocalAddC, 3)     /* local.get a; i32.const c; i32.add; local.set d: d, a, c */ \
+  X(LocalAddLL, 3)    /* local.get a; local.get b; i32.add; local.set d: d, a, b */ \
+  X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                                          \
+  X(I32AndC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32OrC, 1)        /* i32/i64.const c; op */                                     \
+  X(I32XorC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32ShlC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32ShrSC, 1)      /* i32/i64.const c; op */                                     \
+  X(I32ShrUC, 1)      /* i32/i64.const c; op */                                     \
+  X(I32RotlC, 1)      /* i32/i64.const c; op */                                     \
+  X(I32RotrC, 1)      /* i32/i64.const c; op */                                     \
+  X(I32MulC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32EqC, 1)        /* i32/i64.const c; op */                                     \
+  X(I32NeC, 1)        /* i32/i64.const c; op */                                     \
+  X(I32LtUC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32LtSC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32GtUC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32GtSC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32LeUC, 1)       /* i32/i64.const c; op */                                     \
+  X(I32GeUC, 1)       /* i32/i64.const c; op */                                     \
+  X(I64AddC, 1)       /* i32/i64.const c; op */                                     \
+  X(I64AndC, 1)       /* i32/i64.const c; op */                                     \
+  X(I64ShlC, 1)       /* i32/i64.const c; op */                                     \
+  X(I64ShrUC, 1)      /* i32/i64.const c; op */                                     \
+  X(I64XorC, 1)       /* i32/i64.const c; op */                                     \
+  X(BrIfI32Eq, 1)     /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32Ne, 1)     /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32LtU, 1)    /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32LtS, 1)    /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32GtU, 1)    /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32GtS, 1)    /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32LeU, 1)    /* cmp; br_if (no drop): target */                            \
+  X(BrIfI32GeU, 1)    /* cmp; br_if (no drop): target */                            \
+  /* v128 values take two slots (low word first) */                                 \
+  X(Drop2, 0)                                                                       \
+  X(Select128, 0)                                                                   \
+  X(LocalGet128, 1)                                                                 \
+  X(LocalSet128, 1)                                                                 \
+  X(LocalTee128, 1)                                                                 \
+  X(GlobalGet128, 1)                                                                \
+  X(GlobalSet128, 1)                                                                \
+  X(Const128, 2)    /* low, high */                                                 \
+  X(Simd, 1)        /* 0xfd sub-opcode (no immediates) */                           \
+  X(SimdLane, 2)    /* sub-opcode, lane */                                          \
+  X(SimdMem, 2)     /* sub-opcode, offset */                                        \
+  X(SimdMemLane, 3) /* sub-opcode, offset, lane */                                  \
   X(Shuffle, 2)     /* 16 lane indices, bytes 0-7 then 8-15 */
 
 // Simple numeric instructions: X(name, wasm opcode, operand 1, operand 2, result).

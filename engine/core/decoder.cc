@@ -260,8 +260,7 @@ bool Decoder::ConstExpr_(Reader& r, ValType expect, uint32_t num_globals, ConstE
       uint32_t idx;
       if (!r.U32(&idx)) return false;
       if (idx >= num_globals) return Invalid("unknown global " + std::to_string(idx));
-      if (idx >= m_->num_imported_globals || m_->globals[idx].mut)
-        return Invalid("constant expression required");
+      if (m_->globals[idx].mut) return Invalid("constant expression required");
       out->op = ConstExpr::Op::kGlobalGet;
       out->index = idx;
       type = m_->globals[idx].type;
@@ -401,8 +400,8 @@ bool Decoder::GlobalSection(Reader& r) {
     GlobalType t;
     if (!GlobalType_(r, &t)) return false;
     ConstExpr init;
-    uint32_t visible = static_cast<uint32_t>(m_->globals.size());
-    if (!ConstExpr_(r, t.type, visible, &init)) return false;
+    // Wasm 2.0: a global's initialiser sees only the imported globals.
+    if (!ConstExpr_(r, t.type, m_->num_imported_globals, &init)) return false;
     m_->globals.push_back(t);
     m_->global_inits.push_back(init);
   }
@@ -437,7 +436,8 @@ bool Decoder::ExportSection(Reader& r) {
         break;
     }
     if (e.index >= limit)
-      return Invalid(std::string("unknown ") + ExternKindName(e.kind) + " " +
+      return Invalid(std::string("unknown ") +
+                     (e.kind == ExternKind::kFunc ? "function" : ExternKindName(e.kind)) + " " +
                      std::to_string(e.index));
     if (e.kind == ExternKind::kFunc) declared_[e.index] = true;
     if (!names.insert(e.name).second) return Invalid("duplicate export name");
@@ -459,7 +459,7 @@ bool Decoder::StartSection(Reader& r) {
 bool Decoder::ElemSection(Reader& r) {
   uint32_t n;
   if (!r.U32(&n)) return false;
-  uint32_t nglobals = static_cast<uint32_t>(m_->globals.size());
+  uint32_t nglobals = m_->num_imported_globals;  // constant expressions see imports only
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t flags;
     if (!r.U32(&flags)) return false;
@@ -540,7 +540,7 @@ bool Decoder::DataSection(Reader& r) {
   if (!r.U32(&n)) return false;
   if (data_count_ && *data_count_ != n)
     return r.Fail("data count and data section have inconsistent lengths");
-  uint32_t nglobals = static_cast<uint32_t>(m_->globals.size());
+  uint32_t nglobals = m_->num_imported_globals;  // constant expressions see imports only
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t flags;
     if (!r.U32(&flags)) return false;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #ifdef LOKUST_PROFILE_OPS
 #include <cstdio>
 #include <map>
@@ -70,7 +71,16 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
   }
   for (uint32_t i = 0; i < nr; ++i) resv[i] = Value{f->type.results[i], 0, 0};
   Caller caller{store, caller_instance};
-  auto r = f->host(caller, std::span<const Value>(argv, np), std::span<Value>(resv, nr));
+  // Host functions report failure with an Error; an exception escaping one is turned into
+  // a trap here so it never unwinds through the interpreter.
+  Result<void> r;
+  try {
+    r = f->host(caller, std::span<const Value>(argv, np), std::span<Value>(resv, nr));
+  } catch (const std::exception& e) {
+    return Trap(std::string("host function threw: ") + e.what());
+  } catch (...) {
+    return Trap("host function threw");
+  }
   if (!r) return r.error();
   for (uint32_t i = 0, slot = 0; i < nr; ++i) {
     ValType t = f->type.results[i];
@@ -374,6 +384,16 @@ L_LocalSet:
 L_LocalTee:
   fp[pc[0]] = sp[-1];
   pc += 1;
+  NEXT();
+L_LocalAddC:
+  fp[pc[0]] =
+      static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[1]]) + static_cast<uint32_t>(pc[2]));
+  pc += 3;
+  NEXT();
+L_LocalAddLL:
+  fp[pc[0]] =
+      static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[1]]) + static_cast<uint32_t>(fp[pc[2]]));
+  pc += 3;
   NEXT();
 L_LocalCopy:
   fp[pc[0]] = fp[pc[1]];

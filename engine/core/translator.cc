@@ -807,6 +807,17 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       }
       if (!Pop(t)) return false;
       if (opcode == 0x22) Push(t);
+      if (opcode == 0x21 && live() && ops_[0] != SIZE_MAX && ops_[0] + 3 == code_.size() &&
+          (Is(ops_[0], Op::I32AddLC) || Is(ops_[0], Op::I32SubLC) || Is(ops_[0], Op::I32AddLL))) {
+        bool ll = Is(ops_[0], Op::I32AddLL);
+        uint64_t a = code_[ops_[0] + 1], b = code_[ops_[0] + 2];
+        Rewind(ops_[0]);
+        Emit(ll ? Op::LocalAddLL : Op::LocalAddC);
+        Imm(slot);
+        Imm(a);
+        Imm(b);
+        return true;
+      }
       if (opcode == 0x21 && live() && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == code_.size()) {
         uint64_t src = code_[ops_[0] + 1];
         Rewind(ops_[0]);

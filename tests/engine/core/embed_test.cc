@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include "engine/core/module.h"
@@ -57,6 +58,12 @@ class EmbedTest : public ::testing::Test {
                         results[0] = (*r)[0];
                         return {};
                       })));
+    linker.Define(
+        "env", "throw",
+        Extern::Of(store_->CreateHostFunc(
+            FuncType{}, [](Caller&, std::span<const Value>, std::span<Value>) -> Result<void> {
+              throw std::runtime_error("boom");
+            })));
     auto inst = linker.Instantiate(*store_, LoadModule("embed.wasm"));
     ASSERT_TRUE(inst.ok()) << inst.error().message;
     instance_ = *inst;
@@ -88,6 +95,13 @@ TEST_F(EmbedTest, HostTrapComesBackAsValue) {
   EXPECT_EQ(r.error().kind, Error::Kind::kTrap);
   EXPECT_EQ(r.error().message, "host says no");
   // The store is still usable.
+  EXPECT_TRUE(Call("double", {Value::I32(4)}).ok());
+}
+
+TEST_F(EmbedTest, HostExceptionBecomesTrap) {
+  auto r = Call("call_throw");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "host function threw: boom");
   EXPECT_TRUE(Call("double", {Value::I32(4)}).ok());
 }
 
@@ -133,9 +147,9 @@ TEST_F(EmbedTest, MultiValueResults) {
 }
 
 TEST_F(EmbedTest, V128ValuesCrossTheApi) {
-  auto r = Call("v128_add", {Value::V128(0x0000000200000001ull, 0x0000000400000003ull),
-                             Value::V128(0x0000001000000010ull, 0x00000010ffffffffull),
-                             Value::I32(9)});
+  auto r =
+      Call("v128_add", {Value::V128(0x0000000200000001ull, 0x0000000400000003ull),
+                        Value::V128(0x0000001000000010ull, 0x00000010ffffffffull), Value::I32(9)});
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].i32(), 9u);
