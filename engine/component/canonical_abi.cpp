@@ -1527,4 +1527,51 @@ Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_f
   return flat;
 }
 
+// ---------------------------------------------------------------------------------------
+// Synchronous canon lift / canon lower
+
+Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncType& ft, const CoreCallee& callee,
+                                    const std::vector<Val>& args, const PostReturnFn& post_return) {
+  std::vector<ValTypePtr> params = ft.param_types();
+  if (args.size() != params.size()) return TrapMsg("wrong number of arguments");
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!ValMatchesType(args[i], params[i]))
+      return TrapMsg("argument " + std::to_string(i) + " does not match parameter type " +
+                     ValTypeToString(params[i]));
+  auto flat_args = lower_flat_values(cx, MAX_FLAT_PARAMS, args, params);
+  if (!flat_args) return flat_args.error();
+  auto flat_results = callee(*flat_args);
+  if (!flat_results) return flat_results.error();
+  CoreValueIter vi{&*flat_results, 0};
+  auto results = lift_flat_values(cx, MAX_FLAT_RESULTS, vi, ft.result_types());
+  if (!results) return results.error();
+  if (post_return) LOKUST_CM_TRY(post_return(*flat_results));
+  return results;
+}
+
+Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncType& ft,
+                                           const ComponentCallee& callee,
+                                           const std::vector<CoreValue>& flat_args) {
+  CoreFuncType core = flatten_functype(ft, FlattenContext::kLower);
+  if (flat_args.size() != core.params.size()) return TrapMsg("wrong number of core arguments");
+  CoreValueIter vi{&flat_args, 0};
+  auto args = lift_flat_values(cx, MAX_FLAT_PARAMS, vi, ft.param_types());
+  if (!args) return args.error();
+  auto results = callee(*args);
+  if (!results) return results.error();
+  std::vector<ValTypePtr> rts = ft.result_types();
+  if (results->size() != rts.size()) return TrapMsg("wrong number of results");
+  for (size_t i = 0; i < rts.size(); ++i)
+    if (!ValMatchesType((*results)[i], rts[i]))
+      return TrapMsg("result does not match result type " + ValTypeToString(rts[i]));
+  std::optional<uint32_t> out_param;
+  if (flatten_types(rts).size() > MAX_FLAT_RESULTS) {
+    // The out-pointer is the last flat argument.
+    auto p = vi.next(kI32);
+    if (!p) return p.error();
+    out_param = static_cast<uint32_t>(p->bits);
+  }
+  return lower_flat_values(cx, MAX_FLAT_RESULTS, *results, rts, out_param);
+}
+
 }  // namespace lokust::component

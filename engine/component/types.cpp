@@ -77,16 +77,39 @@ const char* CoreExternKindName(CoreExternKind k) {
   return "?";
 }
 
+namespace {
+
+template <typename Vec, typename NameOf>
+void BuildIndex(const Vec& v, std::unordered_map<std::string, uint32_t>& index, NameOf name_of) {
+  index.clear();
+  for (uint32_t i = 0; i < v.size(); ++i) index.emplace(name_of(v[i]), i);
+}
+
+template <typename Vec, typename NameOf>
+auto Lookup(const Vec& v, const std::unordered_map<std::string, uint32_t>& index,
+            const std::string& name, NameOf name_of) -> decltype(&v[0]) {
+  if (!index.empty() && index.size() == v.size()) {
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : &v[it->second];
+  }
+  for (auto& e : v)
+    if (name_of(e) == name) return &e;
+  return nullptr;
+}
+
+const std::string& CoreName(const CoreExportDecl& d) { return d.name; }
+const std::string& DeclName(const ExternDecl& d) { return d.name.name; }
+
+}  // namespace
+
 const CoreExportDecl* ModuleType::FindExport(const std::string& name) const {
-  for (auto& e : exports)
-    if (e.name == name) return &e;
-  return nullptr;
+  return Lookup(exports, export_index, name, CoreName);
 }
+void ModuleType::Reindex() { BuildIndex(exports, export_index, CoreName); }
 const CoreExportDecl* CoreInstanceType::FindExport(const std::string& name) const {
-  for (auto& e : exports)
-    if (e.name == name) return &e;
-  return nullptr;
+  return Lookup(exports, export_index, name, CoreName);
 }
+void CoreInstanceType::Reindex() { BuildIndex(exports, export_index, CoreName); }
 
 const char* ValKindName(ValKind k) {
   switch (k) {
@@ -389,20 +412,19 @@ const char* ExternKindName(ExternKind k) {
 }
 
 const ExternDecl* ComponentType::FindImport(const std::string& name) const {
-  for (auto& e : imports)
-    if (e.name.name == name) return &e;
-  return nullptr;
+  return Lookup(imports, import_index, name, DeclName);
 }
 const ExternDecl* ComponentType::FindExport(const std::string& name) const {
-  for (auto& e : exports)
-    if (e.name.name == name) return &e;
-  return nullptr;
+  return Lookup(exports, export_index, name, DeclName);
+}
+void ComponentType::Reindex() {
+  BuildIndex(imports, import_index, DeclName);
+  BuildIndex(exports, export_index, DeclName);
 }
 const ExternDecl* InstanceType::FindExport(const std::string& name) const {
-  for (auto& e : exports)
-    if (e.name.name == name) return &e;
-  return nullptr;
+  return Lookup(exports, export_index, name, DeclName);
 }
+void InstanceType::Reindex() { BuildIndex(exports, export_index, DeclName); }
 
 const char* CoreSortName(CoreSort s) {
   switch (s) {

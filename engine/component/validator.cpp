@@ -574,6 +574,7 @@ Result<void> SetDepth(T& t, std::initializer_list<const std::vector<ExternDecl>*
     return Invalid("component or instance type nesting is too deep (more than " +
                    std::to_string(kMaxExternDepth) + " levels)");
   t.depth = d + 1;
+  t.Reindex();
   return {};
 }
 
@@ -1388,6 +1389,7 @@ class Validator {
         }
       }
     }
+    mt->Reindex();
     e.kind = CoreTypeEntry::Kind::kModule;
     e.module = mt;
     return e;
@@ -1806,6 +1808,7 @@ class Validator {
       std::set<std::string> ex;
       for (auto& e : mt->exports)
         if (!ex.insert(e.name).second) return Invalid("duplicate export name " + Q(e.name));
+      mt->Reindex();
       in.core_modules.push_back(std::make_shared<ModuleType>(std::move(*mt)));
       return {};
     }
@@ -1845,6 +1848,7 @@ class Validator {
           it->exports.push_back(CoreExportDecl{name, *t});
         }
       }
+      it->Reindex();
       in.core_instances.push_back(it);
       return {};
     }
@@ -2036,6 +2040,13 @@ Result<std::shared_ptr<ComponentInfo>> DecodeAndValidate(std::span<const uint8_t
 Result<void> CheckExternSubtype(const ExternType& actual, const ExternType& expected) {
   ResourceMap m;
   return ExternSubtypeImpl(actual, expected, m);
+}
+
+ExternType SubstituteResources(
+    const ExternType& e, const std::unordered_map<const ResourceType*, ResourceTypePtr>& map) {
+  ResourceMap m;
+  for (auto& [from, to] : map) m[ResourceRoot(from)] = to;
+  return Subst(e, m);
 }
 
 }  // namespace lokust::component

@@ -134,6 +134,7 @@ class Decoder {
   bool Limits(Reader& r, SizeLimits* out) {
     uint8_t flags;
     if (!r.U8(&flags)) return false;
+    if (flags & 0x80) return r.Fail("integer representation too long");
     if (flags > 1) return r.Fail("integer too large");
     if (!r.U32(&out->min)) return false;
     if (flags & 1) {
@@ -568,10 +569,14 @@ bool Decoder::DataSection(Reader& r) {
 
 Result<std::shared_ptr<const Module>> Decoder::Run() {
   const uint8_t* magic;
-  if (r_.remaining() < 4 || (r_.Bytes(4, &magic), std::memcmp(magic, "\0asm", 4) != 0))
-    return Malformed("magic header not detected");
+  size_t head = std::min<size_t>(r_.remaining(), 4);
+  if (std::memcmp(r_.pos(), "\0asm", head) != 0) return Malformed("magic header not detected");
+  if (head < 4) return Malformed("unexpected end");
+  (void)r_.Bytes(4, &magic);
   const uint8_t* version;
-  if (r_.remaining() < 4) return Malformed("unknown binary version");
+  size_t vhead = std::min<size_t>(r_.remaining(), 4);
+  if (std::memcmp(r_.pos(), "\x01\0\0\0", vhead) != 0) return Malformed("unknown binary version");
+  if (vhead < 4) return Malformed("unexpected end");
   (void)r_.Bytes(4, &version);
   if (std::memcmp(version, "\x01\0\0\0", 4) != 0) return Malformed("unknown binary version");
 
@@ -657,7 +662,11 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
         break;
     }
     if (!sr.ok()) {
-      r_.Fail(sr.error());
+      // Running out of a section that is not the end of the binary.
+      if (sr.error() == "unexpected end" && content + size < r_.end())
+        r_.Fail("unexpected end of section or function");
+      else
+        r_.Fail(sr.error());
       break;
     }
     if (!ok) {

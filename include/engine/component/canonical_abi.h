@@ -151,4 +151,28 @@ Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_f
                                                  const std::vector<ValTypePtr>& ts,
                                                  std::optional<uint32_t> out_param = std::nullopt);
 
+// ---- calls across the boundary (synchronous canon lift / canon lower) ----
+
+// The core function a `canon lift` wraps, and the `post-return` function if any.
+using CoreCallee = std::function<Result<std::vector<CoreValue>>(const std::vector<CoreValue>&)>;
+using PostReturnFn = std::function<Result<void>(const std::vector<CoreValue>&)>;
+// The component-level function a `canon lower` wraps (a host function or a lifted export).
+using ComponentCallee = std::function<Result<std::vector<Val>>(const std::vector<Val>&)>;
+
+// canon_lift: a caller with component values calls the core function `callee`: arguments are
+// lowered into the callee's memory (spilled through realloc beyond MAX_FLAT_PARAMS), results
+// lifted (through the returned pointer beyond MAX_FLAT_RESULTS), then post-return runs.
+// `cx.handles` should be the callee instance's handles; own/borrow arguments become handles
+// in its table.
+Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncType& ft, const CoreCallee& callee,
+                                    const std::vector<Val>& args,
+                                    const PostReturnFn& post_return = nullptr);
+
+// canon_lower: core code calls `callee` with flat arguments: arguments are lifted from the
+// caller's memory, results lowered back (into the out-pointer, the last flat argument, beyond
+// MAX_FLAT_RESULTS).
+Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncType& ft,
+                                           const ComponentCallee& callee,
+                                           const std::vector<CoreValue>& flat_args);
+
 }  // namespace lokust::component

@@ -59,6 +59,9 @@ inline Error Malformed(std::string message, size_t offset = 0) {
 inline Error Invalid(std::string message, size_t offset = 0) {
   return Error{Error::Kind::kInvalid, std::move(message), offset};
 }
+inline Error LinkError(std::string message) {
+  return Error{Error::Kind::kLink, std::move(message), 0};
+}
 inline Error Trap(std::string message) { return Error{Error::Kind::kTrap, std::move(message), 0}; }
 
 // Propagates an error out of the enclosing function returning Result<...>.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace lokust::component {
@@ -80,6 +81,10 @@ struct ModuleType {
   std::vector<CoreImportDecl> imports;
   std::vector<CoreExportDecl> exports;
   const CoreExportDecl* FindExport(const std::string& name) const;
+  // Name -> position index so lookups stay O(1) for types with many exports. Call after
+  // filling `exports`; lookups fall back to a scan when the index is stale.
+  void Reindex();
+  std::unordered_map<std::string, uint32_t> export_index;
 };
 using ModuleTypePtr = std::shared_ptr<const ModuleType>;
 
@@ -87,6 +92,8 @@ using ModuleTypePtr = std::shared_ptr<const ModuleType>;
 struct CoreInstanceType {
   std::vector<CoreExportDecl> exports;
   const CoreExportDecl* FindExport(const std::string& name) const;
+  void Reindex();  // see ModuleType::Reindex
+  std::unordered_map<std::string, uint32_t> export_index;
 };
 using CoreInstanceTypePtr = std::shared_ptr<const CoreInstanceType>;
 
@@ -130,8 +137,6 @@ enum class ValKind : uint8_t {
 };
 const char* ValKindName(ValKind k);
 bool IsPrimitive(ValKind k);
-
-struct ComponentInstanceState;  // runtime owner of a resource type (instantiation, later)
 
 // A resource type. Identity is the object: every `(type (resource ...))` definition and every
 // `(sub resource)` import or export declarator creates a fresh one.
@@ -253,9 +258,13 @@ struct ComponentType {
   uint32_t depth = 1;  // nesting depth of the types it contains; the validator bounds it
   const ExternDecl* FindImport(const std::string& name) const;
   const ExternDecl* FindExport(const std::string& name) const;
+  void Reindex();  // see ModuleType::Reindex
+  std::unordered_map<std::string, uint32_t> import_index, export_index;
 };
 struct InstanceType {
   std::vector<ExternDecl> exports;
+  void Reindex();  // see ModuleType::Reindex
+  std::unordered_map<std::string, uint32_t> export_index;
   uint32_t depth = 1;  // nesting depth of the types it contains; the validator bounds it
   const ExternDecl* FindExport(const std::string& name) const;
 };

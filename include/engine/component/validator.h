@@ -6,6 +6,8 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/component/ast.h"
@@ -56,5 +58,10 @@ Result<std::shared_ptr<ComponentInfo>> DecodeAndValidate(std::span<const uint8_t
 // Subtyping between extern types (Explainer.md "Type checking"): Ok when `actual` may be used
 // where `expected` is wanted; otherwise the error says where they differ.
 Result<void> CheckExternSubtype(const ExternType& actual, const ExternType& expected);
+
+// `e` with resources replaced (matched by root) as `map` says, deeply; what instantiation does
+// to a component's types once its resource imports are bound.
+ExternType SubstituteResources(const ExternType& e,
+                               const std::unordered_map<const ResourceType*, ResourceTypePtr>& map);
 
 }  // namespace lokust::component

@@ -280,3 +280,97 @@ TEST(ComponentVal, TextAndTypeMatching) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+// alignment/elem_size/flatten_type handle tuple, enum, option and result directly; they must
+// agree with the spec's formulation over despecialize(t).
+TEST(CanonicalAbi, SpecializedLayoutsMatchDespecialized) {
+  auto P = [](ValKind k) { return ValType::Prim(k); };
+  std::vector<std::string> big;
+  for (int i = 0; i < 70000; ++i) big.push_back("c" + std::to_string(i));
+  std::vector<ValTypePtr> ts = {
+      ValType::Tuple({P(ValKind::kU8), P(ValKind::kF64), P(ValKind::kU16)}),
+      ValType::Enum({"a", "b"}),
+      ValType::Enum(big),
+      ValType::Option(P(ValKind::kU64)),
+      ValType::Option(ValType::Tuple({P(ValKind::kF32), P(ValKind::kString)})),
+      ValType::Result(nullptr, nullptr),
+      ValType::Result(P(ValKind::kF32), P(ValKind::kU64)),
+      ValType::Result(P(ValKind::kString), nullptr),
+      ValType::Option(ValType::Result(P(ValKind::kU8), ValType::Enum({"x"}))),
+  };
+  for (auto& t : ts) {
+    ValTypePtr d = despecialize(t);
+    EXPECT_EQ(alignment(t), alignment(d)) << ValTypeToString(t);
+    EXPECT_EQ(elem_size(t), elem_size(d)) << ValTypeToString(t);
+    EXPECT_EQ(flatten_type(t), flatten_type(d)) << ValTypeToString(t);
+  }
+}
+
+}  // namespace
+}  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+// canon_lift then canon_lower against a fake "core function" working on the same byte buffer:
+// string in, record out (spilled through a return pointer), post-return observed.
+TEST(CanonicalAbi, CanonLiftAndLowerRoundTrip) {
+  Env env;
+  FuncType ft;
+  ft.params.push_back({"name", ValType::Prim(ValKind::kString)});
+  ft.result = ValType::Record(
+      {{"greeting", ValType::Prim(ValKind::kString)}, {"len", ValType::Prim(ValKind::kU32)}});
+  // The core callee: (ptr, len) -> retptr, as flatten_functype(ft, lift) says.
+  EXPECT_EQ(CoreFuncTypeToString(flatten_functype(ft, FlattenContext::kLift)),
+            "(func (param i32 i32) (result i32))");
+  bool post_returned = false;
+  CoreCallee core = [&](const std::vector<CoreValue>& a) -> Result<std::vector<CoreValue>> {
+    // Read the string the host lowered, write "hi <name>" and a record at a return area.
+    std::string name(reinterpret_cast<const char*>(env.bytes.data() + a[0].bits), a[1].bits);
+    std::string g = "hi " + name;
+    std::memcpy(env.bytes.data() + 2000, g.data(), g.size());
+    uint32_t rec[3] = {2000, static_cast<uint32_t>(g.size()), static_cast<uint32_t>(name.size())};
+    std::memcpy(env.bytes.data() + 1900, rec, sizeof rec);
+    return std::vector<CoreValue>{CoreValue::I32(1900)};
+  };
+  auto r = canon_lift(env.cx, ft, core, {Val::String("bob")},
+                      [&](const std::vector<CoreValue>& flat) -> Result<void> {
+                        post_returned = flat.size() == 1 && flat[0].bits == 1900;
+                        return {};
+                      });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].ToString(), "{greeting: \"hi bob\", len: 3}");
+  EXPECT_TRUE(post_returned);
+
+  // canon_lower: core code calls a component function with (ptr, len, retptr).
+  EXPECT_EQ(CoreFuncTypeToString(flatten_functype(ft, FlattenContext::kLower)),
+            "(func (param i32 i32 i32))");
+  std::memcpy(env.bytes.data() + 100, "ann", 3);
+  ComponentCallee host = [](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+    std::string n = args[0].as_string();
+    return std::vector<Val>{Val::Record({{"greeting", Val::String("yo " + n)},
+                                         {"len", Val::U32(static_cast<uint32_t>(n.size()))}})};
+  };
+  auto flat =
+      canon_lower(env.cx, ft, host, {CoreValue::I32(100), CoreValue::I32(3), CoreValue::I32(3000)});
+  ASSERT_TRUE(flat.ok()) << flat.error().message;
+  EXPECT_TRUE(flat->empty());
+  auto back = load(env.cx, 3000, ft.result);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->ToString(), "{greeting: \"yo ann\", len: 3}");
+
+  // A host result of the wrong shape is a trap, not a corrupt store.
+  ComponentCallee bad = [](const std::vector<Val>&) -> Result<std::vector<Val>> {
+    return std::vector<Val>{Val::U32(1)};
+  };
+  EXPECT_FALSE(
+      canon_lower(env.cx, ft, bad, {CoreValue::I32(100), CoreValue::I32(3), CoreValue::I32(3000)})
+          .ok());
+}
+
+}  // namespace
+}  // namespace lokust::component

@@ -27,10 +27,13 @@ TEST(DecoderTest, EmptyModule) {
 }
 
 TEST(DecoderTest, BadMagicAndVersion) {
-  auto m = Compile({0x00, 0x61, 0x73});
+  auto m = Compile({0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00});
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().kind, Error::Kind::kMalformed);
   EXPECT_EQ(m.error().message, "magic header not detected");
+  m = Compile({0x00, 0x61, 0x73});  // a truncated but correct prefix
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "unexpected end");
   m = Compile({0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00});
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().message, "unknown binary version");

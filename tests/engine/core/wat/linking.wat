@@ -1,0 +1,15 @@
+;; Imports of every kind, satisfied by host-created objects.
+(module
+  (import "host" "mem" (memory 1))
+  (import "host" "tab" (table 2 funcref))
+  (import "host" "g" (global i32))
+  (import "host" "gm" (global (mut i64)))
+  (func $seven (result i32) (i32.const 7))
+  (elem (i32.const 0) $seven)
+  (data (i32.const 16) "hi")
+  (func (export "get_g") (result i32) (global.get 0))
+  (func (export "bump") (global.set 1 (i64.add (global.get 1) (i64.const 1))))
+  (func (export "call0") (result i32) (call_indirect (result i32) (i32.const 0)))
+  (func (export "call1") (result i32) (call_indirect (result i32) (i32.const 1)))
+  (func (export "id_ref") (param externref) (result externref) (local.get 0))
+)
