@@ -31,4 +31,8 @@ class [[nodiscard]] Result {
   std::variant<T, std::string> v_;
 };
 
+// For operations with nothing to return: Status::ok({}) or Status::err(message).
+struct Done {};
+using Status = Result<Done>;
+
 }  // namespace lokust::host

@@ -1,0 +1,41 @@
+// Durable session storage in the host's data directory: one file per session holding the
+// guest's full-fidelity export (session-admin.export-session). Writes are atomic (temp file,
+// fsync, rename, fsync of the directory), so a host killed at any moment leaves either the
+// previous or the new export of a session on disk, never a torn one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/result.h"
+
+namespace lokust::host::store {
+
+class SessionStore {
+ public:
+  // Opens (creating if needed) <data_dir>/sessions and removes temp files that a killed
+  // writer left behind.
+  static Result<SessionStore> open(const std::filesystem::path& data_dir);
+
+  // Session ids become file names, so only [A-Za-z0-9_-], 1..128 bytes, are accepted.
+  static bool valid_id(std::string_view id);
+
+  Status save(std::string_view id, std::span<const uint8_t> bytes) const;
+  Result<std::vector<uint8_t>> load(std::string_view id) const;
+  Status remove(std::string_view id) const;
+  bool contains(std::string_view id) const;
+  std::vector<std::string> list() const;  // sorted ids
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  explicit SessionStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::filesystem::path file_of(std::string_view id) const;
+  std::filesystem::path dir_;
+};
+
+}  // namespace lokust::host::store
