@@ -465,16 +465,16 @@ bool needs_memory(const ValTypePtr& t) {
 
 namespace {
 
-size_t MemSize(CallContext& cx) { return cx.opts.memory ? cx.opts.memory->size : 0; }
+size_t MemSize(CallContext& cx) { return cx.opts.memory ? cx.opts.memory->size() : 0; }
 
 uint64_t load_int(CallContext& cx, uint32_t ptr, uint32_t nbytes) {
   uint64_t v = 0;
-  std::memcpy(&v, cx.opts.memory->data + ptr, nbytes);  // little-endian host
+  std::memcpy(&v, cx.opts.memory->data() + ptr, nbytes);  // little-endian host
   return v;
 }
 
 void store_int(CallContext& cx, uint64_t v, uint32_t ptr, uint32_t nbytes) {
-  std::memcpy(cx.opts.memory->data + ptr, &v, nbytes);
+  std::memcpy(cx.opts.memory->data() + ptr, &v, nbytes);
 }
 
 int64_t SignExtend(uint64_t v, uint32_t nbytes) {
@@ -679,7 +679,7 @@ Result<Val> load_string_from_range(CallContext& cx, uint32_t ptr, uint32_t tagge
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
   if (ptr + byte_length > MemSize(cx))
     return TrapMsg("string content out-of-bounds: string pointer/length out of bounds of memory");
-  const uint8_t* p = cx.opts.memory->data + ptr;
+  const uint8_t* p = cx.opts.memory->data() + ptr;
   std::string out;
   if (encoding == kUtf8) {
     int bad = detail::CheckUtf8(p, byte_length);
@@ -897,7 +897,7 @@ Result<StoredString> store_string_copy(CallContext& cx, const std::string& src,
   auto ptr = CallRealloc(cx, 0, 0, dst_alignment, static_cast<uint32_t>(dst_byte_length));
   if (!ptr) return ptr.error();
   LOKUST_CM_TRY(CheckDst(cx, *ptr, dst_alignment, dst_byte_length));
-  if (dst_byte_length) std::memcpy(cx.opts.memory->data + *ptr, src.data(), dst_byte_length);
+  if (dst_byte_length) std::memcpy(cx.opts.memory->data() + *ptr, src.data(), dst_byte_length);
   return StoredString{*ptr, src_code_units};
 }
 
@@ -910,7 +910,7 @@ Result<StoredString> store_utf8_to_utf16(CallContext& cx, const std::string& src
   LOKUST_CM_TRY(CheckDst(cx, *ptr, 2, worst_case_size));
   auto encoded = EncodeUtf16(CodePoints(src));
   uint32_t p = *ptr;
-  if (!encoded.empty()) std::memcpy(cx.opts.memory->data + p, encoded.data(), encoded.size() * 2);
+  if (!encoded.empty()) std::memcpy(cx.opts.memory->data() + p, encoded.data(), encoded.size() * 2);
   if (encoded.size() * 2 < worst_case_size) {
     auto np = CallRealloc(cx, p, static_cast<uint32_t>(worst_case_size), 2,
                           static_cast<uint32_t>(encoded.size() * 2));
@@ -927,7 +927,7 @@ Result<StoredString> store_string_to_latin1_or_utf16(CallContext& cx, const std:
   if (!ptr) return ptr.error();
   LOKUST_CM_TRY(CheckDst(cx, *ptr, 2, src_code_units));
   uint32_t p = *ptr;
-  uint8_t* mem = cx.opts.memory->data;
+  uint8_t* mem = cx.opts.memory->data();
   uint32_t dst_byte_length = 0;
   auto cps = CodePoints(src);
   for (char32_t usv : cps) {
@@ -941,7 +941,7 @@ Result<StoredString> store_string_to_latin1_or_utf16(CallContext& cx, const std:
       if (!np) return np.error();
       LOKUST_CM_TRY(CheckDst(cx, *np, 2, worst_case_size));
       p = *np;
-      mem = cx.opts.memory->data;
+      mem = cx.opts.memory->data();
       for (int64_t j = static_cast<int64_t>(dst_byte_length) - 1; j >= 0; --j) {
         mem[p + 2 * j] = mem[p + j];
         mem[p + 2 * j + 1] = 0;

@@ -158,8 +158,10 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
   Instance* inst;
   Global* const* globals;
   Memory* memobj;
-  uint8_t* mem;
-  uint64_t memsize;
+  // Memory 0 is read through memobj on each access (two loads that hit L1) rather than
+  // cached in locals: that leaves the registers to sp, pc and fp (measured: faster).
+#define mem (memobj->data())
+#define memsize (memobj->size_bytes())
   Func* f = func;
 
 #ifdef LOKUST_PROFILE_OPS
@@ -176,15 +178,8 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
     trap_msg = (msg); \
     goto trap;        \
   } while (0)
-#define RELOAD_MEM()                  \
-  do {                                \
-    if (memobj) {                     \
-      mem = memobj->data();           \
-      memsize = memobj->size_bytes(); \
-    } else {                          \
-      mem = nullptr;                  \
-      memsize = 0;                    \
-    }                                 \
+#define RELOAD_MEM() \
+  do {               \
   } while (0)
 #define LOAD_INST()                                                \
   do {                                                             \
@@ -1241,6 +1236,8 @@ L_Shuffle : {
   NEXT();
 }
 
+#undef mem
+#undef memsize
 done:
   ex.depth = entry_depth;
   return {};

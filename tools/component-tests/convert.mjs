@@ -393,7 +393,7 @@ async function convertFile(file, testsDir, outDir, nyi) {
       }
       commands.push(cmd);
     } else if (head === 'invoke' || head === 'get') {
-      commands.push({ type: 'action', line, action: actionOf(text, node) });
+      commands.push({ type: head, line, action: actionOf(text, node) });
     } else if (head === 'register') {
       commands.push({
         type: 'register',

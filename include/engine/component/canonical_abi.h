@@ -4,9 +4,10 @@
 // mirror definitions.py so each can be read side by side with the spec; traps are returned as
 // Error{kTrap} values.
 //
-// Memory is a MemoryView (pointer + size) so this code can later sit on the core engine's
-// linear memory unchanged; `realloc` is a callback the embedder supplies (a core function call
-// once instantiation exists).
+// Memory is a LinearMemory (data() + size(), re-read after every call into core code) so this
+// code can sit on the core engine's linear memory unchanged; MemoryView adapts a plain buffer.
+// `realloc`, the lifted callee and post-return are callbacks the embedder supplies (core
+// function calls once instantiation exists).
 #pragma once
 
 #include <cstdint>
@@ -64,16 +65,34 @@ bool needs_memory(const ValTypePtr& t);
 
 enum class StringEncoding { kUtf8, kUtf16, kLatin1Utf16 };
 
-struct MemoryView {
-  uint8_t* data = nullptr;
-  size_t size = 0;
+// A linear memory as the Canonical ABI sees it. data() and size() are read afresh after every
+// call back into core code (realloc, the lifted callee, post-return), since memory.grow may
+// move or extend it; an adapter over engine/core's Memory implements this interface.
+class LinearMemory {
+ public:
+  virtual ~LinearMemory() = default;
+  virtual uint8_t* data() = 0;
+  virtual size_t size() const = 0;
+};
+
+// A fixed byte buffer as a LinearMemory (tests, host-side scratch memories).
+class MemoryView : public LinearMemory {
+ public:
+  MemoryView() = default;
+  MemoryView(uint8_t* data, size_t size) : data_(data), size_(size) {}
+  uint8_t* data() override { return data_; }
+  size_t size() const override { return size_; }
+
+ private:
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
 };
 
 // realloc(original_ptr, original_size, alignment, new_size) -> ptr, or a trap.
 using ReallocFn = std::function<Result<uint32_t>(uint32_t, uint32_t, uint32_t, uint32_t)>;
 
 struct CanonicalOptions {
-  MemoryView* memory = nullptr;
+  LinearMemory* memory = nullptr;
   StringEncoding string_encoding = StringEncoding::kUtf8;
   ReallocFn realloc;
 };

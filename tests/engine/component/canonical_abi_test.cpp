@@ -374,3 +374,43 @@ TEST(CanonicalAbi, CanonLiftAndLowerRoundTrip) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+// realloc may grow (and move) the memory; the ABI code re-reads data()/size() after it.
+class GrowableMemory : public LinearMemory {
+ public:
+  std::vector<uint8_t> bytes = std::vector<uint8_t>(64, 0);
+  uint8_t* data() override { return bytes.data(); }
+  size_t size() const override { return bytes.size(); }
+};
+
+TEST(CanonicalAbi, ReallocThatGrowsMemory) {
+  GrowableMemory mem;
+  CallContext cx;
+  cx.opts.memory = &mem;
+  for (auto enc : {StringEncoding::kUtf8, StringEncoding::kUtf16, StringEncoding::kLatin1Utf16}) {
+    cx.opts.string_encoding = enc;
+    cx.opts.realloc = [&mem](uint32_t old_ptr, uint32_t old_size, uint32_t align,
+                             uint32_t new_size) -> Result<uint32_t> {
+      uint32_t p = static_cast<uint32_t>(align_to(mem.bytes.size(), align));
+      mem.bytes.resize(p + new_size + 4096);  // moves the buffer
+      if (old_ptr)
+        std::memmove(mem.bytes.data() + p, mem.bytes.data() + old_ptr,
+                     std::min(old_size, new_size));
+      return p;
+    };
+    std::string s(3000, 'x');
+    s += "☃ and é";
+    Val v = Val::List({Val::String(s), Val::String("short")});
+    auto t = ValType::List(ValType::Prim(ValKind::kString));
+    ASSERT_TRUE(store(cx, v, t, 8).ok());
+    auto back = load(cx, 8, t);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(*back, v);
+  }
+}
+
+}  // namespace
+}  // namespace lokust::component

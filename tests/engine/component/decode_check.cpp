@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/component/printer.h"
 #include "engine/component/validator.h"
 
 namespace fs = std::filesystem;
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
       }
       auto r = DecodeAndValidate(bytes);
       bool ok = expect_valid ? r.ok() : !r.ok();
+      if (r.ok()) (void)lokust::component::PrintComponentWit(**r);  // the printer must cope too
       if (ok) {
         ++pass;
         if (!expect_valid) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "engine/component/decoder.h"
 #include "test_util.h"
 
@@ -147,6 +149,51 @@ TEST(ComponentValidator, DeepInstanceChainsAreRejectedNotACrash) {
   Bytes b = Preamble();
   AppendSection(b, 5, insts);
   EXPECT_NE(ErrorOf(b).find("nesting is too deep"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+// Many exports and many aliases of them: lookups are indexed, so this stays linear.
+TEST(ComponentValidator, ManyExportsAndAliasesStayFast) {
+  constexpr uint32_t kN = 20000;
+  Bytes types;
+  testing::AppendU32(types, 2);
+  types.push_back(0x79);  // type 0: u32
+  types.push_back(0x42);  // type 1: instance type with kN exports (type (eq 0))
+  testing::AppendU32(types, kN + 1);
+  types.insert(types.end(), {0x02, 0x03, 0x02, 0x01, 0x00});  // alias outer 1 0 (type)
+  for (uint32_t i = 0; i < kN; ++i) {
+    types.push_back(0x04);
+    Bytes n = ExternName("t" + std::to_string(i));
+    types.insert(types.end(), n.begin(), n.end());
+    types.insert(types.end(), {0x03, 0x00, 0x00});
+  }
+  Bytes imports{0x01};
+  Bytes n = ExternName("i");
+  imports.insert(imports.end(), n.begin(), n.end());
+  imports.insert(imports.end(), {0x05, 0x01});
+  Bytes aliases;
+  testing::AppendU32(aliases, kN);
+  for (uint32_t i = 0; i < kN; ++i) {
+    aliases.insert(aliases.end(), {0x03, 0x00, 0x00});
+    AppendName(aliases, "t" + std::to_string(kN - 1 - i));
+  }
+  Bytes b = Preamble();
+  AppendSection(b, 7, types);
+  AppendSection(b, 10, imports);
+  AppendSection(b, 6, aliases);
+  auto start = std::chrono::steady_clock::now();
+  auto r = DecodeAndValidate(b);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->types.size(), 2u + kN);
+  EXPECT_LT(ms, 2000);
 }
 
 }  // namespace
