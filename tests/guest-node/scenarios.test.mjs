@@ -2,15 +2,18 @@
 // Node.js (jco transpile). The same data files are meant for the C++ host's replay.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { root, loadSessionVm } from "../../tools/node-host/session-vm.mjs";
-import { runScenario } from "./scenario-runner.mjs";
+import { normalise, runScenario } from "./scenario-runner.mjs";
 
 const dir = join(root, "tests", "scenarios");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
 assert.ok(files.length > 0, "no scenarios found");
 
+const jcoLogs = new Map();  // file -> agent tasks per variant, scenario-valued
 for (const file of files) {
   const scenario = JSON.parse(readFileSync(join(dir, file), "utf8"));
   const variants = scenario.variants ?? [scenario.host ?? {}];
@@ -21,6 +24,7 @@ for (const file of files) {
       assert.deepEqual(failures, [], `host ${JSON.stringify(host)}`);
       logs.push(log);
     }
+    jcoLogs.set(file, logs.map((l) => normalise(l.tasks)));
     for (const what of scenario["same-across-variants"] ?? []) {
       const key = { "agent-tasks": "tasks" }[what];
       for (let i = 1; i < logs.length; i++) {
@@ -47,4 +51,21 @@ test("instances are independent: sessions of one instance are unknown to another
   const id = a.ops.createSession([{ agentId: "x", name: "X", role: "planner", phaseIndex: 0 }]);
   assert.ok(a.ops.getSnapshot(id));
   assert.equal(b.ops.getSnapshot(id), undefined);
+});
+
+// Differential: the component on jco and the session library built natively (with the C++
+// heuristic agent and embed-v1 backend) give the agents byte-identical tasks in every scenario.
+test("the component on jco and the native library send identical agent tasks", () => {
+  const out = mkdtempSync(join(tmpdir(), "lokust-scenarios-"));
+  try {
+    execFileSync(join(root, "build", "bin", "session_scenarios_native"), ["--gtest_filter=Scenarios/*"],
+      { env: { ...process.env, LOKUST_SCENARIO_LOG_DIR: out }, stdio: "pipe" });
+    assert.equal(jcoLogs.size, files.length, "the scenario tests must run first");
+    for (const file of files) {
+      const native = JSON.parse(readFileSync(join(out, file), "utf8"));
+      assert.deepEqual(native, jcoLogs.get(file), file);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

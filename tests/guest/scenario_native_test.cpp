@@ -4,6 +4,9 @@
 // for embed-v1. Both replays must pass every scenario, and later the one on our engine.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "guest/session.h"
 #include "host/agents/agent_runtime.h"
 #include "host/agents/decorators.h"
@@ -197,6 +200,12 @@ TEST_P(NativeScenario, Passes) {
   auto outcome = lokust::testing::run_scenario(
       scenario, [](const json& host) { return std::make_unique<NativeTarget>(host); });
   for (const auto& f : outcome.failures) ADD_FAILURE() << f;
+  // For the differential check in tests/guest-node/scenarios.test.mjs: the agent tasks of
+  // every variant, to compare with the component's on jco.
+  if (const char* dir = std::getenv("LOKUST_SCENARIO_LOG_DIR")) {
+    std::ofstream(std::filesystem::path(dir) / (GetParam().stem().string() + ".json"))
+        << json(outcome.logs).dump(1);
+  }
 }
 
 // The replayer itself must notice a behaviour that differs from a scenario's expectations.
