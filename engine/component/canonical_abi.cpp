@@ -1060,6 +1060,9 @@ Result<void> store_variant(CallContext& cx, const Val& v, uint32_t ptr, const Va
 }  // namespace
 
 Result<void> store(CallContext& cx, const Val& v, const ValTypePtr& t, uint32_t ptr) {
+  if (v.kind() != t->kind && !(t->kind == ValKind::kMap && v.kind() == ValKind::kList))
+    return TrapMsg(std::string("a ") + ValKindName(v.kind()) + " value cannot be stored as " +
+                   ValTypeToString(t));
   if (ptr != align_to(ptr, alignment(t))) return TrapMsg("unaligned pointer");
   LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(t)));
   switch (t->kind) {
@@ -1371,6 +1374,9 @@ Result<Val> lift_flat(CallContext& cx, CoreValueIter& vi, const ValTypePtr& t) {
 
 Result<void> lower_flat(CallContext& cx, const Val& v, const ValTypePtr& t,
                         std::vector<CoreValue>& out) {
+  if (v.kind() != t->kind && !(t->kind == ValKind::kMap && v.kind() == ValKind::kList))
+    return TrapMsg(std::string("a ") + ValKindName(v.kind()) + " value cannot be lowered as " +
+                   ValTypeToString(t));
   switch (t->kind) {
     case ValKind::kBool:
       out.push_back(CoreValue::I32(v.as_bool() ? 1 : 0));
@@ -1514,6 +1520,7 @@ Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_f
       auto p = CallRealloc(cx, 0, 0, alignment(tuple), elem_size(tuple));
       if (!p) return p.error();
       ptr = *p;
+      LOKUST_CM_TRY(CheckDst(cx, ptr, alignment(tuple), elem_size(tuple)));
       flat.push_back(CoreValue::I32(ptr));
     } else {
       ptr = *out_param;

@@ -1,6 +1,11 @@
 // See printer.h.
 #include "engine/component/printer.h"
 
+#include <map>
+#include <set>
+
+#include "engine/component/names.h"
+
 namespace lokust::component {
 namespace {
 
@@ -29,6 +34,64 @@ std::string NameText(const ExternName& n) {
 }
 
 std::string ComponentBody(const ComponentType& ct, int indent);
+std::string ExternText(const ExternDecl& d, int indent);
+
+// A function without its `self` parameter, as WIT writes methods: `func(x: u32) -> r`.
+std::string MethodText(const FuncType& ft, bool drop_self) {
+  if (!drop_self || ft.params.empty()) return FuncTypeToString(ft);
+  FuncType m = ft;
+  m.params.erase(m.params.begin());
+  return FuncTypeToString(m);
+}
+
+// The exports of an interface, with `[constructor]r`, `[method]r.m` and `[static]r.m`
+// functions grouped under `resource r { ... }` as WIT writes them.
+std::string InterfaceBody(const std::vector<ExternDecl>& items, int indent) {
+  std::map<std::string, std::vector<std::pair<ParsedName, const ExternDecl*>>> members;
+  std::set<std::string> resources;
+  for (auto& x : items)
+    if (x.type.kind == ExternKind::kType && x.type.type.kind == TypeEntry::Kind::kResource)
+      resources.insert(x.name.name);
+  std::set<const ExternDecl*> grouped;
+  for (auto& x : items) {
+    if (x.type.kind != ExternKind::kFunc) continue;
+    auto pn = ParseExternName(x.name.name, true);
+    if (!pn.ok()) continue;
+    bool member = pn->kind == ParsedName::Kind::kConstructor ||
+                  pn->kind == ParsedName::Kind::kMethod || pn->kind == ParsedName::Kind::kStatic;
+    if (member && resources.count(pn->resource)) {
+      members[pn->resource].emplace_back(*pn, &x);
+      grouped.insert(&x);
+    }
+  }
+  std::string s;
+  for (auto& x : items) {
+    if (grouped.count(&x)) continue;
+    bool is_resource =
+        x.type.kind == ExternKind::kType && x.type.type.kind == TypeEntry::Kind::kResource;
+    auto it = members.find(x.name.name);
+    if (!is_resource || it == members.end()) {
+      s += ExternText(x, indent) + "\n";
+      continue;
+    }
+    s += Pad(indent) + "resource " + NameText(x.name) + " {\n";
+    for (auto& [pn, d] : it->second) {
+      const FuncType& ft = *d->type.func;
+      std::string async = pn.async ? "async " : "";
+      if (pn.kind == ParsedName::Kind::kConstructor) {
+        std::string f = FuncTypeToString(ft);  // "func(params) -> own"
+        size_t open = f.find('('), close = f.find(')');
+        s += Pad(indent + 1) + "constructor" + f.substr(open, close - open + 1) + ";\n";
+      } else if (pn.kind == ParsedName::Kind::kMethod) {
+        s += Pad(indent + 1) + pn.label + ": " + async + MethodText(ft, true) + ";\n";
+      } else {
+        s += Pad(indent + 1) + pn.label + ": static " + async + MethodText(ft, false) + ";\n";
+      }
+    }
+    s += Pad(indent) + "}\n";
+  }
+  return s;
+}
 
 std::string ExternText(const ExternDecl& d, int indent) {
   const ExternType& e = d.type;
@@ -58,9 +121,8 @@ std::string ExternText(const ExternDecl& d, int indent) {
     }
     case ExternKind::kInstance: {
       if (e.instance->exports.empty()) return head + "interface {}";
-      std::string s = head + "interface {\n";
-      for (auto& x : e.instance->exports) s += ExternText(x, indent + 1) + "\n";
-      return s + Pad(indent) + "}";
+      return head + "interface {\n" + InterfaceBody(e.instance->exports, indent + 1) + Pad(indent) +
+             "}";
     }
     case ExternKind::kComponent:
       return head + "component {\n" + ComponentBody(*e.component, indent + 1) + Pad(indent) + "}";

@@ -245,6 +245,16 @@ std::string Val::ToString() const {
 bool ValMatchesType(const Val& v, const ValTypePtr& t) {
   if (!t) return false;
   ValKind k = t->kind;
+  if (k == ValKind::kMap) {  // a list of {key, value} records
+    if (v.kind() != ValKind::kList) return false;
+    for (auto& e : v.elements()) {
+      if (e.kind() != ValKind::kRecord || e.elements().size() != 2 || e.field_names()[0] != "key" ||
+          e.field_names()[1] != "value" || !ValMatchesType(e.elements()[0], t->elem) ||
+          !ValMatchesType(e.elements()[1], t->value))
+        return false;
+    }
+    return true;
+  }
   if (v.kind() != k) return false;
   switch (k) {
     case ValKind::kS8:

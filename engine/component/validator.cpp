@@ -1800,6 +1800,14 @@ class Validator {
     if (auto* m = std::get_if<CoreModuleDef>(&d.def)) {
       auto mt = ReadCoreModuleType(m->bytes, m->offset);
       if (!mt) return mt.error();
+      if (options_.validate_core_module) {
+        auto cv = options_.validate_core_module(m->bytes);
+        if (!cv) {
+          Error e = cv.error();
+          if (e.offset == 0) e.offset = m->offset;
+          return e;
+        }
+      }
       std::set<std::string> seen;
       for (auto& im : mt->imports) {
         std::string key = im.module + ":" + im.field;

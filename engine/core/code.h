@@ -87,6 +87,13 @@ namespace lokust::core::code {
   X(I32SubLC, 2)                                                                    \
   X(I32AddC, 1)       /* i32.const c; i32.add */                                    \
   X(I32LoadL, 2)      /* local.get a; i32.load offset */                            \
+  X(I64LoadL, 2)      /* local.get a; load offset */                                \
+  X(F64LoadL, 2)      /* local.get a; load offset */                                \
+  X(I32Load8UL, 2)    /* local.get a; load offset */                                \
+  X(F64AddL, 1)       /* local.get b; op (right operand from a local) */            \
+  X(F64MulL, 1)       /* local.get b; op (right operand from a local) */            \
+  X(F64SubL, 1)       /* local.get b; op (right operand from a local) */            \
+  X(LocalTeeAddC, 3)  /* local.get a; i32.const c; i32.add; local.tee d: d, a, c */ \
   X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */                      \
   X(LocalAddC, 3)     /* local.get a; i32.const c; i32.add; local.set d: d, a, c */ \
   X(LocalAddLL, 3)    /* local.get a; local.get b; i32.add; local.set d: d, a, b */ \

@@ -380,6 +380,62 @@ L_LocalTee:
   fp[pc[0]] = sp[-1];
   pc += 1;
   NEXT();
+L_I64LoadL : {
+  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
+  pc += 2;
+  if (__builtin_expect(ea + sizeof(uint64_t) > memsize, 0)) TRAP(kMemOob);
+  uint64_t v;
+  std::memcpy(&v, mem + ea, sizeof(v));
+  *sp++ = v;
+  NEXT();
+}
+L_F64LoadL : {
+  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
+  pc += 2;
+  if (__builtin_expect(ea + sizeof(uint64_t) > memsize, 0)) TRAP(kMemOob);
+  uint64_t v;
+  std::memcpy(&v, mem + ea, sizeof(v));
+  *sp++ = v;
+  NEXT();
+}
+L_I32Load8UL : {
+  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
+  pc += 2;
+  if (__builtin_expect(ea + sizeof(uint8_t) > memsize, 0)) TRAP(kMemOob);
+  uint8_t v;
+  std::memcpy(&v, mem + ea, sizeof(v));
+  *sp++ = v;
+  NEXT();
+}
+L_F64AddL : {
+  double a = F64(sp[-1]);
+  double b = F64(fp[pc[0]]);
+  sp[-1] = Slot(static_cast<double>(a + b));
+  pc += 1;
+  NEXT();
+}
+L_F64MulL : {
+  double a = F64(sp[-1]);
+  double b = F64(fp[pc[0]]);
+  sp[-1] = Slot(static_cast<double>(a * b));
+  pc += 1;
+  NEXT();
+}
+L_F64SubL : {
+  double a = F64(sp[-1]);
+  double b = F64(fp[pc[0]]);
+  sp[-1] = Slot(static_cast<double>(a - b));
+  pc += 1;
+  NEXT();
+}
+L_LocalTeeAddC : {
+  uint64_t v =
+      static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[1]]) + static_cast<uint32_t>(pc[2]));
+  fp[pc[0]] = v;
+  *sp++ = v;
+  pc += 3;
+  NEXT();
+}
 L_LocalAddC:
   fp[pc[0]] =
       static_cast<uint32_t>(static_cast<uint32_t>(fp[pc[1]]) + static_cast<uint32_t>(pc[2]));

@@ -87,15 +87,19 @@ Memory* Caller::memory() const {
 
 // ---- Table
 
-Table::Table(TableType type, uint32_t limit, uint64_t init) : type_(type) {
+Table::Table(TableType type, uint32_t limit, uint64_t init, uint64_t* total, uint64_t total_limit)
+    : type_(type), total_(total), total_limit_(total_limit) {
   limit_ = std::min(limit, type.limits.max.value_or(UINT32_MAX));
   elems_.assign(type.limits.min, init);
+  if (total_) *total_ += type.limits.min;
 }
 
 int64_t Table::Grow(uint32_t delta, uint64_t init) {
   uint64_t old = elems_.size();
   if (old + delta > limit_) return -1;
+  if (total_ && *total_ + delta > total_limit_) return -1;
   elems_.resize(old + delta, init);
+  if (total_) *total_ += delta;
   return static_cast<int64_t>(old);
 }
 
@@ -176,8 +180,11 @@ Memory* Store::CreateMemory(MemoryType type) {
 }
 
 Table* Store::CreateTable(TableType type, Value init) {
-  if (type.limits.min > limits_.max_table_elements) return nullptr;
-  tables_.push_back(std::make_unique<Table>(type, limits_.max_table_elements, init.bits));
+  if (type.limits.min > limits_.max_table_elements ||
+      table_elements_ + type.limits.min > limits_.max_total_table_elements)
+    return nullptr;
+  tables_.push_back(std::make_unique<Table>(type, limits_.max_table_elements, init.bits,
+                                            &table_elements_, limits_.max_total_table_elements));
   return tables_.back().get();
 }
 

@@ -323,10 +323,15 @@ bool Translator::Load(Reader& r, Op op, uint32_t align, VT type) {
   if (!MemArg(r, align, &offset)) return false;
   if (!Pop(I32)) return false;
   Push(type);
-  if (op == Op::I32Load && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == code_.size()) {
+  Op lop = op == Op::I32Load     ? Op::I32LoadL
+           : op == Op::I64Load   ? Op::I64LoadL
+           : op == Op::F64Load   ? Op::F64LoadL
+           : op == Op::I32Load8U ? Op::I32Load8UL
+                                 : Op::kCount;
+  if (lop != Op::kCount && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == code_.size()) {
     uint64_t local = code_[ops_[0] + 1];
     Rewind(ops_[0]);
-    Emit(Op::I32LoadL);
+    Emit(lop);
     Imm(local);
     Imm(offset);
     return true;
@@ -462,6 +467,27 @@ void Translator::EmitBinary(Op op) {
       break;
     default:
       break;
+  }
+  Op l_op = Op::kCount;
+  switch (op) {
+    case Op::F64Add:
+      l_op = Op::F64AddL;
+      break;
+    case Op::F64Mul:
+      l_op = Op::F64MulL;
+      break;
+    case Op::F64Sub:
+      l_op = Op::F64SubL;
+      break;
+    default:
+      break;
+  }
+  if (l_op != Op::kCount && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == n) {
+    uint64_t b = code_[ops_[0] + 1];
+    Rewind(ops_[0]);
+    Emit(l_op);
+    Imm(b);
+    return;
   }
   if (c_op != Op::kCount && Is(ops_[0], Op::Const) && ops_[0] + 2 == n) {
     uint64_t c = code_[ops_[0] + 1];
@@ -807,6 +833,16 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       }
       if (!Pop(t)) return false;
       if (opcode == 0x22) Push(t);
+      if (opcode == 0x22 && live() && ops_[0] != SIZE_MAX && ops_[0] + 3 == code_.size() &&
+          (Is(ops_[0], Op::I32AddLC) || Is(ops_[0], Op::I32SubLC))) {
+        uint64_t a = code_[ops_[0] + 1], c = code_[ops_[0] + 2];
+        Rewind(ops_[0]);
+        Emit(Op::LocalTeeAddC);
+        Imm(slot);
+        Imm(a);
+        Imm(c);
+        return true;
+      }
       if (opcode == 0x21 && live() && ops_[0] != SIZE_MAX && ops_[0] + 3 == code_.size() &&
           (Is(ops_[0], Op::I32AddLC) || Is(ops_[0], Op::I32SubLC) || Is(ops_[0], Op::I32AddLL))) {
         bool ll = Is(ops_[0], Op::I32AddLL);

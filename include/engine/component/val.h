@@ -1,5 +1,6 @@
 // Val: a dynamic component value of any component value type (the vocabulary of wasmtime's
-// component::Val). Strings are UTF-8; own/borrow carry a handle or representation as u32.
+// component::Val). Strings are UTF-8; own/borrow carry a handle or representation as u32; a
+// map<K, V> value is a List of Records {key, value}.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 // component's type (its imports and exports).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -46,6 +47,9 @@ struct ValidateOptions {
   // Extern names are checked against the Explainer.md grammar (kebab case, interface names,
   // semver); set false to accept any UTF-8 name.
   bool check_names = true;
+  // Full validation of each embedded core module (function bodies included), e.g. engine/core's
+  // CompileModule. Without it only the module's sections, imports and exports are checked.
+  std::function<Result<void>(std::span<const uint8_t> module_bytes)> validate_core_module;
 };
 
 Result<std::shared_ptr<ComponentInfo>> ValidateComponent(const ComponentAst& ast,

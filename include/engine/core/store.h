@@ -90,7 +90,9 @@ class Memory {
 
 class Table {
  public:
-  Table(TableType type, uint32_t limit, uint64_t init);
+  // `total`, when given, counts the elements of all tables sharing a budget of `total_limit`.
+  Table(TableType type, uint32_t limit, uint64_t init, uint64_t* total = nullptr,
+        uint64_t total_limit = UINT64_MAX);
   const TableType& type() const { return type_; }
   uint32_t size() const { return static_cast<uint32_t>(elems_.size()); }
   // Returns the old size, or -1.
@@ -102,6 +104,8 @@ class Table {
  private:
   TableType type_;
   uint32_t limit_;
+  uint64_t* total_;
+  uint64_t total_limit_;
   std::vector<uint64_t> elems_;  // 0 = null, else Func* or externref word
 };
 
@@ -200,6 +204,7 @@ class Store {
   std::deque<std::unique_ptr<Global>> globals_;
   std::deque<std::unique_ptr<Instance>> instances_;
   std::vector<FuncType> type_ids_;
+  uint64_t table_elements_ = 0;
   std::unique_ptr<Exec> exec_;
 
  public:

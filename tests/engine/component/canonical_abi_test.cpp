@@ -414,3 +414,23 @@ TEST(CanonicalAbi, ReallocThatGrowsMemory) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+TEST(CanonicalAbi, MapsAreListsOfKeyValueRecords) {
+  auto t = std::make_shared<ValType>();
+  t->kind = ValKind::kMap;
+  t->elem = ValType::Prim(ValKind::kString);
+  t->value = ValType::Prim(ValKind::kU32);
+  ValTypePtr map = t;
+  Val v = Val::List({Val::Record({{"key", Val::String("a")}, {"value", Val::U32(1)}}),
+                     Val::Record({{"key", Val::String("b")}, {"value", Val::U32(2)}})});
+  EXPECT_TRUE(ValMatchesType(v, map));
+  EXPECT_EQ(elem_size(map), 8u);
+  RoundTrip(v, map);
+  EXPECT_FALSE(ValMatchesType(Val::List({Val::U32(1)}), map));
+}
+
+}  // namespace
+}  // namespace lokust::component

@@ -4,7 +4,10 @@
 // must decode and validate; every assert_invalid/assert_malformed component must be rejected.
 // Prints one line per .wast file and `N passed, M failed`.
 //
-//   component-decode-check [-v] [--known-failures FILE] [MANIFEST_DIR]
+//   component-decode-check [-v] [--no-core] [--known-failures FILE] [MANIFEST_DIR]
+//
+// When built with engine/core, embedded core modules are also validated by it (function
+// bodies included); --no-core checks only what engine/component checks itself.
 //
 // MANIFEST_DIR defaults to build/component-tests. A known-failures file lists
 // `<wast file>:<line>` entries (with a reason after whitespace; `#` comments) that are expected
@@ -22,10 +25,14 @@
 #include <vector>
 
 #include "engine/component/printer.h"
+#if LOKUST_HAVE_ENGINE_CORE
+#include "engine/core/module.h"
+#endif
 #include "engine/component/validator.h"
 
 namespace fs = std::filesystem;
 using lokust::component::DecodeAndValidate;
+using lokust::component::ValidateOptions;
 
 namespace {
 
@@ -40,12 +47,15 @@ bool ReadFile(const fs::path& p, std::vector<uint8_t>& out) {
 
 int main(int argc, char** argv) {
   bool verbose = false;
+  bool use_core = true;
   fs::path dir = "build/component-tests";
   std::set<std::string> known;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-v" || a == "--verbose") {
       verbose = true;
+    } else if (a == "--no-core") {
+      use_core = false;
     } else if (a == "--known-failures" && i + 1 < argc) {
       std::ifstream kf(argv[++i]);
       std::string line;
@@ -59,6 +69,17 @@ int main(int argc, char** argv) {
     }
   }
   int total_known = 0;
+  ValidateOptions options;
+#if LOKUST_HAVE_ENGINE_CORE
+  // Core modules are validated by engine/core (function bodies included).
+  if (use_core)
+    options.validate_core_module =
+        [](std::span<const uint8_t> m) -> lokust::component::Result<void> {
+      auto r = lokust::core::Module::Compile(m);
+      if (!r.ok()) return lokust::component::Invalid(r.error().message);
+      return {};
+    };
+#endif
   std::ifstream mf(dir / "manifest.json");
   if (!mf) {
     std::fprintf(stderr, "cannot read %s; run `node tools/component-tests/convert.mjs` first\n",
@@ -104,7 +125,7 @@ int main(int argc, char** argv) {
                     cmd["filename"].get<std::string>().c_str());
         continue;
       }
-      auto r = DecodeAndValidate(bytes);
+      auto r = DecodeAndValidate(bytes, options);
       bool ok = expect_valid ? r.ok() : !r.ok();
       if (r.ok()) (void)lokust::component::PrintComponentWit(**r);  // the printer must cope too
       if (ok) {

@@ -60,9 +60,12 @@ TEST(ComponentPrinter, ReactorAdaptedComponent) {
   EXPECT_FALSE(info.core_instances.empty());
   std::string text = PrintComponentWit(info);
   EXPECT_NE(text.find("import wasi:io/streams@0.2.12: interface {"), std::string::npos) << text;
-  EXPECT_NE(text.find("resource output-stream;"), std::string::npos) << text;
-  EXPECT_NE(text.find("[method]output-stream.blocking-write-and-flush: func(self: "
-                      "borrow<output-stream>, contents: list<u8>) -> result<_, stream-error>;"),
+  EXPECT_NE(text.find("  resource output-stream {\n"
+                      "    check-write: func() -> result<u64, stream-error>;\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    blocking-write-and-flush: func(contents: list<u8>) -> "
+                      "result<_, stream-error>;\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("export run: func(s: string) -> string;"), std::string::npos) << text;

@@ -198,3 +198,26 @@ TEST(ComponentValidator, ManyExportsAndAliasesStayFast) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+TEST(ComponentValidator, CoreModuleValidationHook) {
+  Bytes b = Preamble();
+  AppendSection(b, 1, {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00});
+  ValidateOptions opts;
+  size_t seen = 0;
+  opts.validate_core_module = [&](std::span<const uint8_t> m) -> Result<void> {
+    seen = m.size();
+    return Invalid("type mismatch (from the core validator)");
+  };
+  auto r = DecodeAndValidate(b, opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(seen, 8u);
+  EXPECT_NE(r.error().message.find("type mismatch"), std::string::npos);
+  EXPECT_EQ(r.error().offset, 10u);
+  EXPECT_TRUE(DecodeAndValidate(b).ok());
+}
+
+}  // namespace
+}  // namespace lokust::component

@@ -180,6 +180,20 @@ TEST_F(EmbedTest, TableGrowthIsLimited) {
   EXPECT_EQ((*Call("table_grow", {Value::I32(1)}))[0].i32(), 0xffffffffu);
 }
 
+TEST(StoreLimitsTest, TableElementsAreBudgetedAcrossTables) {
+  Limits limits;
+  limits.max_total_table_elements = 100;
+  Store store(limits);
+  Table* a = store.CreateTable(TableType{ValType::kFuncRef, {60, std::nullopt}});
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(store.CreateTable(TableType{ValType::kFuncRef, {50, std::nullopt}}), nullptr);
+  Table* b = store.CreateTable(TableType{ValType::kExternRef, {30, std::nullopt}});
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->Grow(20, 0), -1);
+  EXPECT_EQ(b->Grow(10, 0), 30);
+  EXPECT_EQ(a->Grow(1, 0), -1);
+}
+
 TEST_F(EmbedTest, CallDepthTrapsCleanly) {
   Limits limits;
   limits.max_call_depth = 100;
