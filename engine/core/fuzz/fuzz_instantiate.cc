@@ -20,6 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Limits limits;
   limits.max_memory_pages = 64;
   limits.max_table_elements = 10000;
+  limits.max_total_table_elements = 100000;
   limits.max_call_depth = 500;
   limits.value_stack_slots = 1 << 16;
   Store store(limits);
