@@ -98,7 +98,6 @@ const Export* Module::find_export(std::string_view name) const {
 namespace {
 
 constexpr uint32_t kMaxPages = 65536;
-constexpr uint32_t kMaxFunctionLocals = 50000;  // implementation limit (spec: < 2^32)
 
 class Decoder {
  public:
