@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/component/printer.h"
 #include "engine/core/module.h"
 #include "engine/core/store.h"
 
@@ -38,6 +39,7 @@ struct Options {
   uint32_t max_call_depth = 10000;
   bool typed_output = false;
   bool disassemble = false;
+  bool inspect = false;
 };
 
 enum class BinaryKind { kCoreModule, kComponent, kUnknown };
@@ -197,9 +199,19 @@ int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
   return 0;
 }
 
-int RunComponent(const Options& opt, const std::vector<uint8_t>&) {
+int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
+  if (opt.inspect) {
+    auto wit = lokust::component::InspectComponent(bytes);
+    if (!wit) {
+      std::cerr << "wasm-run: " << opt.file << ": " << wit.error().ToString() << "\n";
+      return 2;
+    }
+    std::cout << *wit;
+    return 0;
+  }
   std::cerr << "wasm-run: " << opt.file
-            << ": is a component; component support is not built into wasm-run yet\n";
+            << ": is a component; running components is not built into wasm-run yet (--inspect "
+               "prints its imports and exports)\n";
   return 2;
 }
 
@@ -207,7 +219,7 @@ int RunComponent(const Options& opt, const std::vector<uint8_t>&) {
 
 int main(int argc, char** argv) {
   Options opt;
-  CLI::App app{"Run a WebAssembly core module (components: later)"};
+  CLI::App app{"Run a WebAssembly core module, or inspect a component"};
   app.add_option("--invoke", opt.invoke, "Exported function to call (default: _start if any)");
   app.add_option("file", opt.file, "The .wasm binary")->required();
   app.add_option("args", opt.args, "Arguments for the function, parsed by its parameter types");
@@ -217,6 +229,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-call-depth", opt.max_call_depth, "Call depth limit");
   app.add_flag("--typed", opt.typed_output, "Print results as type:value");
   app.add_flag("--disassemble", opt.disassemble, "Print the internal code of every function");
+  app.add_flag("--inspect", opt.inspect,
+               "Components: print the imports and exports in WIT-like text and exit");
   app.positionals_at_end();
   CLI11_PARSE(app, argc, argv);
 

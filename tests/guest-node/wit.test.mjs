@@ -68,3 +68,15 @@ test("each seed interface has the seed's types in the component", async () => {
     assert.equal(text(ours[name]), text(ref[name]), name);
   }
 });
+
+test("our engine's `wasm-run --inspect` names the same imports and exports as jco", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const text = execFileSync(join(root, "build", "bin", "wasm-run"),
+    ["--inspect", join(root, "build", "guest", "session_guest.wasm")], { encoding: "utf8" });
+  const names = (kind) => [...text.matchAll(new RegExp(`^${kind} ([^:]+:[^:]+): `, "gm"))].map((m) => m[1]).sort();
+  const wit = await componentWit(component);
+  const jco = (kind) => [...wit.matchAll(new RegExp(`^\\s*${kind} ([^;]+);`, "gm"))].map((m) => m[1]).sort();
+  assert.deepEqual(names("import"), jco("import"));
+  assert.deepEqual(names("export"), jco("export"));
+  assert.match(text, /create-session: func\(agents: list<agent-config>\) -> session-id;/);
+});
