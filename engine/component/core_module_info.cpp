@@ -12,44 +12,6 @@ namespace {
 
 using detail::Reader;
 
-CoreValType ReadValType(Reader& r) {
-  CoreValType t;
-  size_t at = r.offset();
-  uint8_t b = r.U8();
-  if (r.failed()) return t;
-  t.code = b;
-  switch (b) {
-    case 0x7f:
-    case 0x7e:
-    case 0x7d:
-    case 0x7c:
-    case 0x7b:
-      t.nullable = false;
-      return t;
-    case 0x70:
-    case 0x6f:
-    case 0x6e:
-    case 0x6d:
-    case 0x6c:
-    case 0x6b:
-    case 0x6a:
-    case 0x69:
-    case 0x74:
-    case 0x73:
-    case 0x72:
-    case 0x71:
-      return t;
-    case 0x63:
-    case 0x64:
-      t.nullable = b == 0x63;
-      t.heap = r.Sleb(33);
-      return t;
-    default:
-      r.BadByte(at, b, "value type");
-      return t;
-  }
-}
-
 CoreLimits ReadLimits(Reader& r) {
   CoreLimits l;
   size_t at = r.offset();
@@ -72,7 +34,7 @@ void SkipStorageType(Reader& r) {
   if (b == 0x78 || b == 0x77) {
     r.U8();
   } else {
-    ReadValType(r);
+    detail::ReadCoreValType(r);
   }
   r.U8();  // mutability
 }
@@ -89,9 +51,9 @@ std::optional<CoreFuncType> ReadSubType(Reader& r) {
   if (b == 0x60) {
     CoreFuncType f;
     uint32_t n = r.Count();
-    for (uint32_t i = 0; i < n && !r.failed(); ++i) f.params.push_back(ReadValType(r));
+    for (uint32_t i = 0; i < n && !r.failed(); ++i) f.params.push_back(detail::ReadCoreValType(r));
     n = r.Count();
-    for (uint32_t i = 0; i < n && !r.failed(); ++i) f.results.push_back(ReadValType(r));
+    for (uint32_t i = 0; i < n && !r.failed(); ++i) f.results.push_back(detail::ReadCoreValType(r));
     return f;
   }
   if (b == 0x5f) {
@@ -212,7 +174,7 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
             }
             case 0x01:
               d.type.kind = CoreExternKind::kTable;
-              d.type.value = ReadValType(s);
+              d.type.value = detail::ReadCoreValType(s);
               d.type.limits = ReadLimits(s);
               tables.push_back(d.type);
               break;
@@ -223,7 +185,7 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
               break;
             case 0x03:
               d.type.kind = CoreExternKind::kGlobal;
-              d.type.value = ReadValType(s);
+              d.type.value = detail::ReadCoreValType(s);
               d.type.mut = s.U8() == 1;
               globals.push_back(d.type);
               break;
@@ -256,13 +218,13 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
           if (s.Peek() == 0x40) {  // table with initializer: 0x40 0x00 tabletype expr
             s.U8();
             s.U8();
-            t.value = ReadValType(s);
+            t.value = detail::ReadCoreValType(s);
             t.limits = ReadLimits(s);
             // Skip the constant expression up to its `end`.
             while (!s.failed() && s.U8() != 0x0b) {
             }
           } else {
-            t.value = ReadValType(s);
+            t.value = detail::ReadCoreValType(s);
             t.limits = ReadLimits(s);
           }
           tables.push_back(t);
@@ -299,7 +261,7 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
         for (uint32_t i = 0; i < n && !s.failed(); ++i) {
           CoreExternType t;
           t.kind = CoreExternKind::kGlobal;
-          t.value = ReadValType(s);
+          t.value = detail::ReadCoreValType(s);
           t.mut = s.U8() == 1;
           globals.push_back(t);
           // Skip a constant expression: opcodes with at most one immediate.
@@ -419,5 +381,48 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
   }
   return mt;
 }
+
+namespace detail {
+
+// A core value type (also used by the component decoder for core types it declares).
+CoreValType ReadCoreValType(Reader& r) {
+  CoreValType t;
+  size_t at = r.offset();
+  uint8_t b = r.U8();
+  if (r.failed()) return t;
+  t.code = b;
+  switch (b) {
+    case 0x7f:
+    case 0x7e:
+    case 0x7d:
+    case 0x7c:
+    case 0x7b:
+      t.nullable = false;
+      return t;
+    case 0x70:
+    case 0x6f:
+    case 0x6e:
+    case 0x6d:
+    case 0x6c:
+    case 0x6b:
+    case 0x6a:
+    case 0x69:
+    case 0x74:
+    case 0x73:
+    case 0x72:
+    case 0x71:
+      return t;
+    case 0x63:
+    case 0x64:
+      t.nullable = b == 0x63;
+      t.heap = r.Sleb(33);
+      return t;
+    default:
+      r.BadByte(at, b, "value type");
+      return t;
+  }
+}
+
+}  // namespace detail
 
 }  // namespace lokust::component

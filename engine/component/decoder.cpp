@@ -274,43 +274,7 @@ class Decoder {
 
   // ---- core types ----
 
-  static CoreValType ReadCoreValType(Reader& r) {
-    CoreValType t;
-    size_t at = r.offset();
-    uint8_t b = r.U8();
-    if (r.failed()) return t;
-    t.code = b;
-    switch (b) {
-      case 0x7f:
-      case 0x7e:
-      case 0x7d:
-      case 0x7c:
-      case 0x7b:
-        t.nullable = false;
-        return t;
-      case 0x70:
-      case 0x6f:
-      case 0x6e:
-      case 0x6d:
-      case 0x6c:
-      case 0x6b:
-      case 0x6a:
-      case 0x69:
-      case 0x74:
-      case 0x73:
-      case 0x72:
-      case 0x71:
-        return t;
-      case 0x63:
-      case 0x64:
-        t.nullable = b == 0x63;
-        t.heap = r.Sleb(33);
-        return t;
-      default:
-        r.BadByte(at, b, "value type");
-        return t;
-    }
-  }
+  static CoreValType ReadCoreValType(Reader& r) { return detail::ReadCoreValType(r); }
 
   static CoreLimits ReadLimits(Reader& r) {
     CoreLimits l;

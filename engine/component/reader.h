@@ -10,6 +10,10 @@
 
 #include "engine/component/result.h"
 
+namespace lokust::component {
+struct CoreValType;
+}  // namespace lokust::component
+
 namespace lokust::component::detail {
 
 bool IsValidUtf8(const uint8_t* p, size_t n);
@@ -160,5 +164,8 @@ class Reader {
   bool failed_ = false;
   Error error_;
 };
+
+// Reads a core value type (numeric, vector or reference); core_module_info.cpp.
+CoreValType ReadCoreValType(Reader& r);
 
 }  // namespace lokust::component::detail
