@@ -1,0 +1,662 @@
+// Component instantiation on engine/core: see include/engine/component/instance.h.
+#include "engine/component/instance.h"
+
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "engine/component/canonical_abi.h"
+#include "engine/core/module.h"
+
+namespace lokust::component {
+
+namespace {
+
+// engine/core's Memory as the Canonical ABI's LinearMemory.
+class CoreMemory : public LinearMemory {
+ public:
+  explicit CoreMemory(core::Memory* m) : m_(m) {}
+  uint8_t* data() override { return m_->data(); }
+  size_t size() const override { return static_cast<size_t>(m_->size_bytes()); }
+
+ private:
+  core::Memory* m_;
+};
+
+Error FromCore(const core::Error& e) {
+  if (e.kind == core::Error::Kind::kLink) return LinkError(e.message);
+  if (e.kind == core::Error::Kind::kMalformed || e.kind == core::Error::Kind::kInvalid)
+    return Invalid(e.message);
+  return Trap(e.message);
+}
+
+Result<core::ValType> ToCoreType(CoreValType t) {
+  switch (t.code) {
+    case 0x7f:
+      return core::ValType::kI32;
+    case 0x7e:
+      return core::ValType::kI64;
+    case 0x7d:
+      return core::ValType::kF32;
+    case 0x7c:
+      return core::ValType::kF64;
+    default:
+      return Invalid("not supported yet: non-numeric core type in a flattened signature");
+  }
+}
+
+CoreValType FromCoreType(core::ValType t) {
+  switch (t) {
+    case core::ValType::kI64:
+      return kI64;
+    case core::ValType::kF32:
+      return kF32;
+    case core::ValType::kF64:
+      return kF64;
+    default:
+      return kI32;
+  }
+}
+
+std::vector<core::Value> ToCoreValues(const std::vector<CoreValue>& vs) {
+  std::vector<core::Value> out;
+  out.reserve(vs.size());
+  for (const auto& v : vs) {
+    core::Value cv;
+    if (v.type == kI64)
+      cv = core::Value::I64(v.bits);
+    else if (v.type == kF32)
+      cv = core::Value{core::ValType::kF32, v.bits & 0xffffffffu};
+    else if (v.type == kF64)
+      cv = core::Value{core::ValType::kF64, v.bits};
+    else
+      cv = core::Value::I32(static_cast<uint32_t>(v.bits));
+    out.push_back(cv);
+  }
+  return out;
+}
+
+std::vector<CoreValue> FromCoreValues(std::span<const core::Value> vs) {
+  std::vector<CoreValue> out;
+  out.reserve(vs.size());
+  for (const auto& v : vs) {
+    CoreValType t = FromCoreType(v.type);
+    uint64_t bits = v.bits;
+    if (v.type == core::ValType::kI32 || v.type == core::ValType::kF32) bits &= 0xffffffffu;
+    out.push_back(CoreValue{t, bits});
+  }
+  return out;
+}
+
+// A core instance at runtime: an instantiated module or an inline bag of exports.
+struct CoreInst {
+  core::Instance* inst = nullptr;
+  std::map<std::string, core::Extern, std::less<>> bag;
+  std::optional<core::Extern> Get(std::string_view name) const {
+    if (inst) return inst->GetExport(name);
+    auto it = bag.find(name);
+    if (it == bag.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+// One argument of a component instantiation (or a resolved import).
+struct Arg {
+  enum class Kind { kFunc, kInstance, kType } kind = Kind::kType;
+  ComponentFuncPtr func;
+  InstanceExportsPtr instance;
+};
+
+std::string DefName(const Definition& d) {
+  static const char* const kNames[] = {"core module", "core instance", "core type", "component",
+                                       "instance",    "alias",         "type",      "canon",
+                                       "start",       "import",        "export",    "value"};
+  return std::string(kNames[d.def.index()]) + " definition";
+}
+
+Error NotSupported(const Definition& d, const std::string& what) {
+  Error e = Invalid("not supported yet: " + what + " in " + DefName(d), d.offset);
+  return e;
+}
+
+}  // namespace
+
+struct Instance::State {
+  core::Store* store = nullptr;
+  std::vector<std::shared_ptr<CoreMemory>> memories;  // adapters, shared with the closures
+};
+
+namespace {
+
+class Walker {
+ public:
+  Walker(core::Store& store, Instance::State& state) : store_(store), state_(state) {}
+
+  // Instantiates one component; `args` by import name (nested components) or, for the root,
+  // `resolution` from the Linker.
+  Result<InstanceExportsPtr> Run(const ComponentAst& ast, const ComponentInfo& info,
+                                 const std::map<std::string, Arg, std::less<>>* args,
+                                 const Resolution* resolution) {
+    Frame f;
+    auto exports = std::make_shared<InstanceExports>();
+    size_t import_i = 0, nested_i = 0;
+    for (const Definition& d : ast.definitions) {
+      Result<void> r = Step(f, ast, info, d, args, resolution, import_i, nested_i, *exports);
+      if (!r) {
+        Error e = r.error();
+        if (e.message.find(" definition") == std::string::npos) e.message += " in " + DefName(d);
+        if (e.offset == 0) e.offset = d.offset;
+        return e;
+      }
+    }
+    return exports;
+  }
+
+ private:
+  struct Frame {
+    std::vector<std::shared_ptr<const core::Module>> core_modules;
+    std::vector<CoreInst> core_instances;
+    std::vector<core::Func*> core_funcs;
+    std::vector<core::Table*> core_tables;
+    std::vector<core::Memory*> core_memories;
+    std::vector<core::Global*> core_globals;
+    std::vector<ComponentFuncPtr> funcs;
+    std::vector<InstanceExportsPtr> instances;
+    std::vector<std::pair<const ComponentAst*, const ComponentInfo*>> components;
+  };
+
+  Result<FuncTypePtr> FuncTypeAt(const ComponentInfo& info, size_t i) {
+    if (i >= info.funcs.size() || !info.funcs[i])
+      return Invalid("function index " + std::to_string(i) + " has no type in ComponentInfo");
+    return info.funcs[i];
+  }
+
+  Result<void> PushFunc(Frame& f, const ComponentInfo& info, ComponentFuncPtr fn) {
+    // The index space's type (names and resources as the validator resolved them).
+    auto t = FuncTypeAt(info, f.funcs.size());
+    if (!t) return t.error();
+    if (fn->type != *t) {
+      auto copy = std::make_shared<ComponentFunc>(*fn);
+      copy->type = *t;
+      fn = copy;
+    }
+    f.funcs.push_back(std::move(fn));
+    return {};
+  }
+
+  Result<core::Extern> CoreItem(const Frame& f, CoreSort sort, uint32_t idx) {
+    auto oob = [&] {
+      return Invalid(std::string("core ") + CoreSortName(sort) + " index " + std::to_string(idx) +
+                     " out of bounds");
+    };
+    switch (sort) {
+      case CoreSort::kFunc:
+        if (idx >= f.core_funcs.size()) return oob();
+        return core::Extern::Of(f.core_funcs[idx]);
+      case CoreSort::kTable:
+        if (idx >= f.core_tables.size()) return oob();
+        return core::Extern::Of(f.core_tables[idx]);
+      case CoreSort::kMemory:
+        if (idx >= f.core_memories.size()) return oob();
+        return core::Extern::Of(f.core_memories[idx]);
+      case CoreSort::kGlobal:
+        if (idx >= f.core_globals.size()) return oob();
+        return core::Extern::Of(f.core_globals[idx]);
+      default:
+        return Invalid(std::string("not supported yet: core ") + CoreSortName(sort) + " item");
+    }
+  }
+
+  Result<void> PushCore(Frame& f, const core::Extern& e) {
+    switch (e.kind) {
+      case core::ExternKind::kFunc:
+        f.core_funcs.push_back(e.func());
+        break;
+      case core::ExternKind::kTable:
+        f.core_tables.push_back(e.table());
+        break;
+      case core::ExternKind::kMemory:
+        f.core_memories.push_back(e.memory());
+        break;
+      case core::ExternKind::kGlobal:
+        f.core_globals.push_back(e.global());
+        break;
+    }
+    return {};
+  }
+
+  static bool SortMatches(CoreSort s, core::ExternKind k) {
+    return static_cast<uint8_t>(s) == static_cast<uint8_t>(k);
+  }
+
+  // The component function `fn` from a host definition.
+  ComponentFuncPtr HostFunction(const HostFuncDef& def, FuncTypePtr type) {
+    auto f = std::make_shared<ComponentFunc>();
+    f->type = std::move(type);
+    f->call = def.fn;
+    return f;
+  }
+
+  Result<void> CanonLift(Frame& f, const ComponentInfo& info, const CanonDef& c) {
+    if (c.func >= f.core_funcs.size()) return Invalid("canon lift: core function out of bounds");
+    core::Func* callee = f.core_funcs[c.func];
+    auto ft = FuncTypeAt(info, f.funcs.size());
+    if (!ft) return ft.error();
+    core::Memory* memory = nullptr;
+    core::Func* realloc = nullptr;
+    core::Func* post_return = nullptr;
+    StringEncoding enc = StringEncoding::kUtf8;
+    for (const auto& o : c.opts) {
+      switch (o.code) {
+        case 0:
+          enc = StringEncoding::kUtf8;
+          break;
+        case 1:
+          enc = StringEncoding::kUtf16;
+          break;
+        case 2:
+          enc = StringEncoding::kLatin1Utf16;
+          break;
+        case 3:
+          if (o.index >= f.core_memories.size()) return Invalid("canon: memory out of bounds");
+          memory = f.core_memories[o.index];
+          break;
+        case 4:
+          if (o.index >= f.core_funcs.size()) return Invalid("canon: realloc out of bounds");
+          realloc = f.core_funcs[o.index];
+          break;
+        case 5:
+          if (o.index >= f.core_funcs.size()) return Invalid("canon: post-return out of bounds");
+          post_return = f.core_funcs[o.index];
+          break;
+        default:
+          return Invalid("not supported yet: canon option " + std::to_string(o.code));
+      }
+    }
+    std::shared_ptr<CoreMemory> mem;
+    if (memory) {
+      mem = std::make_shared<CoreMemory>(memory);
+      state_.memories.push_back(mem);
+    }
+    core::Store* store = &store_;
+    auto fn = std::make_shared<ComponentFunc>();
+    fn->type = *ft;
+    FuncTypePtr type = *ft;
+    fn->call = [store, callee, mem, realloc, post_return, enc,
+                type](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+      CallContext cx;
+      cx.opts.memory = mem.get();
+      cx.opts.string_encoding = enc;
+      if (realloc) cx.opts.realloc = MakeRealloc(store, realloc);
+      CoreCallee core_callee =
+          [store, callee](const std::vector<CoreValue>& a) -> Result<std::vector<CoreValue>> {
+        auto cargs = ToCoreValues(a);
+        auto r = store->Call(callee, cargs);
+        if (!r) return FromCore(r.error());
+        return FromCoreValues(*r);
+      };
+      PostReturnFn post = nullptr;
+      if (post_return) {
+        post = [store, post_return](const std::vector<CoreValue>& a) -> Result<void> {
+          auto cargs = ToCoreValues(a);
+          auto r = store->Call(post_return, cargs);
+          if (!r) return FromCore(r.error());
+          return {};
+        };
+      }
+      return canon_lift(cx, *type, core_callee, args, post);
+    };
+    f.funcs.push_back(std::move(fn));
+    return {};
+  }
+
+  static ReallocFn MakeRealloc(core::Store* store, core::Func* realloc) {
+    return [store, realloc](uint32_t a, uint32_t b, uint32_t c, uint32_t d) -> Result<uint32_t> {
+      std::vector<core::Value> args = {core::Value::I32(a), core::Value::I32(b),
+                                       core::Value::I32(c), core::Value::I32(d)};
+      auto r = store->Call(realloc, args);
+      if (!r) return FromCore(r.error());
+      if (r->size() != 1 || (*r)[0].type != core::ValType::kI32)
+        return Trap("realloc: expected one i32 result");
+      return static_cast<uint32_t>((*r)[0].bits);
+    };
+  }
+
+  Result<void> CanonLower(Frame& f, const CanonDef& c) {
+    if (c.func >= f.funcs.size()) return Invalid("canon lower: function out of bounds");
+    ComponentFuncPtr target = f.funcs[c.func];
+    if (target->type->async) return Invalid("not supported yet: canon lower of an async function");
+    core::Memory* memory = nullptr;
+    core::Func* realloc = nullptr;
+    StringEncoding enc = StringEncoding::kUtf8;
+    for (const auto& o : c.opts) {
+      switch (o.code) {
+        case 0:
+          enc = StringEncoding::kUtf8;
+          break;
+        case 1:
+          enc = StringEncoding::kUtf16;
+          break;
+        case 2:
+          enc = StringEncoding::kLatin1Utf16;
+          break;
+        case 3:
+          if (o.index >= f.core_memories.size()) return Invalid("canon: memory out of bounds");
+          memory = f.core_memories[o.index];
+          break;
+        case 4:
+          if (o.index >= f.core_funcs.size()) return Invalid("canon: realloc out of bounds");
+          realloc = f.core_funcs[o.index];
+          break;
+        default:
+          return Invalid("not supported yet: canon lower option " + std::to_string(o.code));
+      }
+    }
+    CoreFuncType flat = flatten_functype(*target->type, FlattenContext::kLower);
+    core::FuncType ctype;
+    for (const auto& t : flat.params) {
+      auto ct = ToCoreType(t);
+      if (!ct) return ct.error();
+      ctype.params.push_back(*ct);
+    }
+    for (const auto& t : flat.results) {
+      auto ct = ToCoreType(t);
+      if (!ct) return ct.error();
+      ctype.results.push_back(*ct);
+    }
+    std::shared_ptr<CoreMemory> mem;
+    if (memory) {
+      mem = std::make_shared<CoreMemory>(memory);
+      state_.memories.push_back(mem);
+    }
+    core::Store* store = &store_;
+    core::Func* host = store_.CreateHostFunc(
+        ctype,
+        [store, target, mem, realloc, enc](core::Caller&, std::span<const core::Value> args,
+                                           std::span<core::Value> results) -> core::Result<void> {
+          CallContext cx;
+          cx.opts.memory = mem.get();
+          cx.opts.string_encoding = enc;
+          if (realloc) cx.opts.realloc = MakeRealloc(store, realloc);
+          ComponentCallee callee = [&target](const std::vector<Val>& a) { return target->Call(a); };
+          auto r = canon_lower(cx, *target->type, callee, FromCoreValues(args));
+          if (!r) return core::Trap(r.error().message);
+          if (r->size() != results.size())
+            return core::Trap("canon lower: wrong number of flat results");
+          auto out = ToCoreValues(*r);
+          for (size_t i = 0; i < out.size(); ++i) results[i] = out[i];
+          return {};
+        });
+    f.core_funcs.push_back(host);
+    return {};
+  }
+
+  Result<void> Step(Frame& f, const ComponentAst& ast, const ComponentInfo& info,
+                    const Definition& d, const std::map<std::string, Arg, std::less<>>* args,
+                    const Resolution* resolution, size_t& import_i, size_t& nested_i,
+                    InstanceExports& exports) {
+    (void)ast;
+    if (auto* m = std::get_if<CoreModuleDef>(&d.def)) {
+      auto r = core::Module::Compile(m->bytes);
+      if (!r) return FromCore(r.error());
+      f.core_modules.push_back(*r);
+      return {};
+    }
+    if (auto* ci = std::get_if<CoreInstanceDef>(&d.def)) {
+      CoreInst inst;
+      if (ci->instantiate) {
+        if (ci->module >= f.core_modules.size())
+          return Invalid("core instance: module index out of bounds");
+        const auto& module = f.core_modules[ci->module];
+        std::vector<core::Extern> imports;
+        for (const auto& im : module->imports) {
+          const CoreInst* from = nullptr;
+          for (const auto& [name, idx] : ci->args) {
+            if (name == im.module) {
+              if (idx >= f.core_instances.size())
+                return Invalid("core instance: argument instance out of bounds");
+              from = &f.core_instances[idx];
+            }
+          }
+          if (!from)
+            return LinkError("core instance: no argument for module \"" + im.module + "\"");
+          auto e = from->Get(im.name);
+          if (!e)
+            return LinkError("core instance: argument \"" + im.module + "\" has no export \"" +
+                             im.name + "\"");
+          if (e->kind != im.kind)
+            return LinkError("core instance: export \"" + im.module + "\" \"" + im.name +
+                             "\" is a " + core::ExternKindName(e->kind) + ", not a " +
+                             core::ExternKindName(im.kind));
+          imports.push_back(*e);
+        }
+        auto r = store_.Instantiate(module, imports);
+        if (!r) return FromCore(r.error());
+        inst.inst = *r;
+      } else {
+        for (const auto& [name, si] : ci->exports) {
+          auto e = CoreItem(f, si.first, si.second);
+          if (!e) return e.error();
+          inst.bag[name] = *e;
+        }
+      }
+      f.core_instances.push_back(std::move(inst));
+      return {};
+    }
+    if (std::get_if<std::shared_ptr<CoreTypeAst>>(&d.def)) return {};
+    if (auto* t = std::get_if<std::shared_ptr<TypeDefAst>>(&d.def)) {
+      if ((*t)->kind == TypeDefAst::Kind::kResource)
+        return NotSupported(d, "resource type definition");
+      return {};
+    }
+    if (auto* cd = std::get_if<ComponentDef>(&d.def)) {
+      if (nested_i >= info.nested.size()) return Invalid("nested component has no ComponentInfo");
+      f.components.emplace_back(cd->component.get(), info.nested[nested_i++].get());
+      return {};
+    }
+    if (auto* id = std::get_if<InstanceDef>(&d.def)) {
+      if (!id->instantiate) {
+        auto bag = std::make_shared<InstanceExports>();
+        for (const auto& [name, si] : id->exports) {
+          if (si.sort.kind == SortKind::kFunc) {
+            if (si.idx >= f.funcs.size()) return Invalid("instance export: function out of bounds");
+            bag->funcs[name.name] = f.funcs[si.idx];
+          } else if (si.sort.kind == SortKind::kInstance) {
+            if (si.idx >= f.instances.size())
+              return Invalid("instance export: instance out of bounds");
+            bag->instances[name.name] = f.instances[si.idx];
+          } else if (si.sort.kind != SortKind::kType) {
+            return NotSupported(d, "inline export of a " + SortName(si.sort));
+          }
+        }
+        f.instances.push_back(bag);
+        return {};
+      }
+      if (id->component >= f.components.size())
+        return Invalid("instance: component index out of bounds");
+      std::map<std::string, Arg, std::less<>> nargs;
+      for (const auto& [name, si] : id->args) {
+        Arg a;
+        if (si.sort.kind == SortKind::kFunc) {
+          if (si.idx >= f.funcs.size()) return Invalid("instance argument: function out of bounds");
+          a.kind = Arg::Kind::kFunc;
+          a.func = f.funcs[si.idx];
+        } else if (si.sort.kind == SortKind::kInstance) {
+          if (si.idx >= f.instances.size())
+            return Invalid("instance argument: instance out of bounds");
+          a.kind = Arg::Kind::kInstance;
+          a.instance = f.instances[si.idx];
+        } else if (si.sort.kind == SortKind::kType) {
+          a.kind = Arg::Kind::kType;
+        } else {
+          return NotSupported(d, "instantiation argument of sort " + SortName(si.sort));
+        }
+        nargs[name] = std::move(a);
+      }
+      auto [cast, cinfo] = f.components[id->component];
+      auto r = Run(*cast, *cinfo, &nargs, nullptr);
+      if (!r) return r.error();
+      f.instances.push_back(*r);
+      return {};
+    }
+    if (auto* al = std::get_if<AliasAst>(&d.def)) {
+      if (al->target == AliasAst::Target::kCoreExport) {
+        if (al->instance >= f.core_instances.size())
+          return Invalid("alias: core instance out of bounds");
+        auto e = f.core_instances[al->instance].Get(al->name);
+        if (!e) return LinkError("alias: core instance has no export \"" + al->name + "\"");
+        if (al->sort.kind != SortKind::kCore || !SortMatches(al->sort.core, e->kind))
+          return Invalid("alias: core export \"" + al->name + "\" has another sort");
+        return PushCore(f, *e);
+      }
+      if (al->target == AliasAst::Target::kOuter) {
+        if (al->sort.kind == SortKind::kType ||
+            (al->sort.kind == SortKind::kCore && al->sort.core == CoreSort::kType))
+          return {};
+        return NotSupported(d, "outer alias of a " + SortName(al->sort));
+      }
+      // export alias
+      if (al->sort.kind == SortKind::kType) return {};
+      if (al->instance >= f.instances.size()) return Invalid("alias: instance out of bounds");
+      const InstanceExports& src = *f.instances[al->instance];
+      if (al->sort.kind == SortKind::kFunc) {
+        if (src.host) {
+          const HostFuncDef* def = src.host->FindFunc(al->name);
+          if (!def) return LinkError("alias: host instance has no function \"" + al->name + "\"");
+          auto t = FuncTypeAt(info, f.funcs.size());
+          if (!t) return t.error();
+          f.funcs.push_back(HostFunction(*def, *t));
+          return {};
+        }
+        auto it = src.funcs.find(al->name);
+        if (it == src.funcs.end())
+          return LinkError("alias: instance has no function \"" + al->name + "\"");
+        return PushFunc(f, info, it->second);
+      }
+      if (al->sort.kind == SortKind::kInstance) {
+        if (src.host) {
+          const LinkerInstance* li = src.host->FindInstance(al->name);
+          if (!li) return LinkError("alias: host instance has no instance \"" + al->name + "\"");
+          auto ie = std::make_shared<InstanceExports>();
+          ie->host = li;
+          f.instances.push_back(ie);
+          return {};
+        }
+        auto it = src.instances.find(al->name);
+        if (it == src.instances.end())
+          return LinkError("alias: instance has no instance \"" + al->name + "\"");
+        f.instances.push_back(it->second);
+        return {};
+      }
+      return NotSupported(d, "export alias of a " + SortName(al->sort));
+    }
+    if (auto* c = std::get_if<CanonDef>(&d.def)) {
+      if (c->op == 0x00) return CanonLift(f, info, *c);
+      if (c->op == 0x01) return CanonLower(f, *c);
+      return NotSupported(d, std::string("canon ") + CanonOpName(c->op));
+    }
+    if (std::get_if<StartDef>(&d.def)) return NotSupported(d, "component start function");
+    if (auto* im = std::get_if<ImportDef>(&d.def)) {
+      const std::string& name = im->name.name;
+      if (im->desc.kind == ExternKind::kType) {
+        ++import_i;
+        return {};
+      }
+      Arg a;
+      if (resolution) {
+        if (import_i >= resolution->imports.size())
+          return Invalid("import \"" + name + "\" missing from the linker's resolution");
+        const ResolvedImport& ri = resolution->imports[import_i];
+        if (im->desc.kind == ExternKind::kFunc && ri.func) {
+          auto t = FuncTypeAt(info, f.funcs.size());
+          if (!t) return t.error();
+          a.kind = Arg::Kind::kFunc;
+          a.func = HostFunction(*ri.func, *t);
+        } else if (im->desc.kind == ExternKind::kInstance && ri.instance) {
+          a.kind = Arg::Kind::kInstance;
+          a.instance = std::make_shared<InstanceExports>();
+          a.instance->host = ri.instance;
+        } else {
+          return NotSupported(d, "import \"" + name + "\" of this kind");
+        }
+      } else {
+        if (!args || args->find(name) == args->end())
+          return LinkError("instantiation: missing argument \"" + name + "\"");
+        a = args->find(name)->second;
+      }
+      ++import_i;
+      if (im->desc.kind == ExternKind::kFunc) {
+        if (a.kind != Arg::Kind::kFunc)
+          return LinkError("import \"" + name + "\": expected a function");
+        return PushFunc(f, info, a.func);
+      }
+      if (im->desc.kind == ExternKind::kInstance) {
+        if (a.kind != Arg::Kind::kInstance)
+          return LinkError("import \"" + name + "\": expected an instance");
+        f.instances.push_back(a.instance);
+        return {};
+      }
+      return NotSupported(d, "import \"" + name + "\" of this kind");
+    }
+    if (auto* ex = std::get_if<ExportDef>(&d.def)) {
+      const std::string& name = ex->name.name;
+      if (ex->item.sort.kind == SortKind::kType) return {};
+      if (ex->item.sort.kind == SortKind::kFunc) {
+        if (ex->item.idx >= f.funcs.size()) return Invalid("export: function out of bounds");
+        ComponentFuncPtr fn = f.funcs[ex->item.idx];
+        LOKUST_CM_TRY(PushFunc(f, info, fn));
+        exports.funcs[name] = f.funcs.back();
+        return {};
+      }
+      if (ex->item.sort.kind == SortKind::kInstance) {
+        if (ex->item.idx >= f.instances.size()) return Invalid("export: instance out of bounds");
+        auto inst = f.instances[ex->item.idx];
+        f.instances.push_back(inst);
+        exports.instances[name] = inst;
+        return {};
+      }
+      return NotSupported(d, "export \"" + name + "\" of a " + SortName(ex->item.sort));
+    }
+    return NotSupported(d, "this definition");
+  }
+
+  core::Store& store_;
+  Instance::State& state_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store, const ComponentAst& ast,
+                                                        const ComponentInfo& info,
+                                                        const Linker& linker) {
+  auto resolution = linker.Resolve(info);
+  if (!resolution) return resolution.error();
+  auto inst = std::unique_ptr<Instance>(new Instance());
+  inst->state_ = std::make_shared<State>();
+  inst->state_->store = &store;
+  Walker w(store, *inst->state_);
+  auto r = w.Run(ast, info, nullptr, &*resolution);
+  if (!r) return r.error();
+  inst->exports_ = *r;
+  return inst;
+}
+
+Result<ComponentFuncPtr> Instance::GetFunc(std::string_view instance, std::string_view name) const {
+  auto it = exports_->instances.find(instance);
+  if (it == exports_->instances.end())
+    return LinkError("no exported instance \"" + std::string(instance) + "\"");
+  auto f = it->second->funcs.find(name);
+  if (f == it->second->funcs.end())
+    return LinkError("instance \"" + std::string(instance) + "\" exports no function \"" +
+                     std::string(name) + "\"");
+  return f->second;
+}
+
+Result<ComponentFuncPtr> Instance::GetFunc(std::string_view name) const {
+  auto f = exports_->funcs.find(name);
+  if (f == exports_->funcs.end())
+    return LinkError("no exported function \"" + std::string(name) + "\"");
+  return f->second;
+}
+
+}  // namespace lokust::component

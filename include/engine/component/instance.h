@@ -1,0 +1,73 @@
+// Component instantiation on engine/core (first step): walks a component's definitions in
+// order, keeping runtime index spaces parallel to the validator's ComponentInfo, and runs its
+// core modules in a core::Store.
+//
+//   component::Linker linker;  // host functions by interface and name
+//   auto inst = component::Instance::Instantiate(store, ast, *info, linker);
+//   auto f = (*inst)->GetFunc("lokust:session-vm/session-ops", "create-session");
+//   auto results = (*f)->Call({...});  // canon lift + post-return
+//
+// Supported: core modules, core instances (instantiate and inline exports), core aliases,
+// `canon lift`, `canon lower` (host functions from the Linker or lifted functions), imports of
+// functions and instances, export aliases, nested components instantiated with function,
+// instance and type arguments, inline instances, exports of functions and instances. Type
+// definitions need no runtime state. Everything else (resources and their built-ins, start,
+// values, outer aliases of modules/components, async) is an Error naming the definition.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/component/ast.h"
+#include "engine/component/linker.h"
+#include "engine/component/result.h"
+#include "engine/component/types.h"
+#include "engine/component/val.h"
+#include "engine/component/validator.h"
+#include "engine/core/store.h"
+
+namespace lokust::component {
+
+// A component-level function of an instance: a lifted core function or a host function.
+struct ComponentFunc {
+  FuncTypePtr type;
+  std::function<Result<std::vector<Val>>(const std::vector<Val>&)> call;
+
+  Result<std::vector<Val>> Call(const std::vector<Val>& args) const { return call(args); }
+};
+using ComponentFuncPtr = std::shared_ptr<const ComponentFunc>;
+
+// The exports of a component instance (or an imported host instance).
+struct InstanceExports {
+  std::map<std::string, ComponentFuncPtr, std::less<>> funcs;
+  std::map<std::string, std::shared_ptr<InstanceExports>, std::less<>> instances;
+  const LinkerInstance* host = nullptr;  // an imported host instance: its functions
+};
+using InstanceExportsPtr = std::shared_ptr<InstanceExports>;
+
+class Instance {
+ public:
+  // Instantiates `ast` (validated as `info`) in `store`, its imports from `linker`. `ast`,
+  // `info`, `linker` and `store` must outlive the instance and every function taken from it.
+  static Result<std::unique_ptr<Instance>> Instantiate(core::Store& store, const ComponentAst& ast,
+                                                       const ComponentInfo& info,
+                                                       const Linker& linker);
+
+  // An exported function: `GetFunc("ns:pkg/iface", "f")` for a function of an exported
+  // instance, `GetFunc("f")` for a function exported by the component itself.
+  Result<ComponentFuncPtr> GetFunc(std::string_view instance, std::string_view name) const;
+  Result<ComponentFuncPtr> GetFunc(std::string_view name) const;
+
+  const InstanceExports& exports() const { return *exports_; }
+
+  struct State;  // runtime state shared with the functions' closures
+
+ private:
+  std::shared_ptr<State> state_;
+  InstanceExportsPtr exports_;
+};
+
+}  // namespace lokust::component
