@@ -53,19 +53,26 @@ test("instances are independent: sessions of one instance are unknown to another
   assert.equal(b.ops.getSnapshot(id), undefined);
 });
 
-// Differential: the component on jco and the session library built natively (with the C++
-// heuristic agent and embed-v1 backend) give the agents byte-identical tasks in every scenario.
-test("the component on jco and the native library send identical agent tasks", () => {
-  const out = mkdtempSync(join(tmpdir(), "lokust-scenarios-"));
+// Differential: the component on jco, the session library built natively (with the C++
+// heuristic agent and embed-v1 backend) and the component on our engine (same C++ host) give
+// the agents byte-identical tasks in every scenario.
+test("the component on jco, the native library and the component on our engine send identical agent tasks", () => {
+  const native = mkdtempSync(join(tmpdir(), "lokust-scenarios-"));
+  const engine = mkdtempSync(join(tmpdir(), "lokust-scenarios-engine-"));
   try {
     execFileSync(join(root, "build", "bin", "session_scenarios_native"), ["--gtest_filter=Scenarios/*"],
-      { env: { ...process.env, LOKUST_SCENARIO_LOG_DIR: out }, stdio: "pipe" });
+      { env: { ...process.env, LOKUST_SCENARIO_LOG_DIR: native }, stdio: "pipe" });
+    execFileSync(join(root, "build", "bin", "session_scenarios_engine"), ["--gtest_filter=Scenarios/*"],
+      { env: { ...process.env, LOKUST_SCENARIO_LOG_DIR: engine }, stdio: "pipe" });
     assert.equal(jcoLogs.size, files.length, "the scenario tests must run first");
     for (const file of files) {
-      const native = JSON.parse(readFileSync(join(out, file), "utf8"));
-      assert.deepEqual(native, jcoLogs.get(file), file);
+      const nativeLogs = JSON.parse(readFileSync(join(native, file), "utf8"));
+      assert.deepEqual(nativeLogs, jcoLogs.get(file), `${file}: native`);
+      const engineLogs = JSON.parse(readFileSync(join(engine, file), "utf8"));
+      assert.deepEqual(engineLogs, jcoLogs.get(file), `${file}: engine`);
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    rmSync(native, { recursive: true, force: true });
+    rmSync(engine, { recursive: true, force: true });
   }
 });
