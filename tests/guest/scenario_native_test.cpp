@@ -8,16 +8,11 @@
 #include <fstream>
 
 #include "guest/session.h"
-#include "host/agents/agent_runtime.h"
-#include "host/agents/decorators.h"
-#include "host/gpu/gpu_backend.h"
-#include "scenario_replay.h"
+#include "scenario_host.h"
 
 namespace {
 
 namespace s = lokust::session;
-namespace agents = lokust::host::agents;
-namespace gpu = lokust::host::gpu;
 using lokust::testing::json;
 
 constexpr const char* kSessionStatus[] = {"idle", "running", "paused", "completed", "failed"};
@@ -31,64 +26,32 @@ uint8_t index_of(const char* const (&names)[N], const std::string& name) {
   throw std::runtime_error("unknown enum case " + name);
 }
 
+// The session library's Platform over the scenarios' shared fake host.
 class FakePlatform final : public s::Platform {
  public:
-  explicit FakePlatform(const json& host) : gpu_mode_(host.value("gpu", "unavailable")) {
-    agents::RuntimeConfig config;
-    if (host.contains("agent"))
-      config.heuristic_output_bytes = host["agent"].value("outputBytes", 0);
-    auto heuristic = agents::make_agent_runtime(config);
-    std::vector<agents::InjectedFailure> failures;
-    if (host.contains("agent") && host["agent"].contains("fail")) {
-      for (const auto& f : host["agent"]["fail"]) {
-        failures.push_back(
-            {f["agent-id"], f.value("times", 1u), f.value("message", "agent failed")});
-      }
-    }
-    auto failing = std::make_unique<agents::FailureInjectingRuntime>(std::move(heuristic).value(),
-                                                                     std::move(failures));
-    recorder_ = std::make_unique<agents::RecordingRuntime>(std::move(failing));
-    embed_ = std::move(gpu::make_gpu_backend(gpu::BackendKind::kCpu, {})).value();
-  }
+  explicit FakePlatform(const json& host) : host_(host) {}
 
-  uint64_t monotonic_now_ns() override { return clock_.now_ns(); }
-  std::vector<uint8_t> random_bytes(uint64_t n) override { return random_.bytes(n); }
-  bool gpu_available() override { return gpu_mode_ != "unavailable"; }
-  std::string gpu_device_info() override { return "cpu reference"; }
+  uint64_t monotonic_now_ns() override { return host_.now_ns(); }
+  std::vector<uint8_t> random_bytes(uint64_t n) override { return host_.random_bytes(n); }
+  bool gpu_available() override { return host_.gpu_available(); }
+  std::string gpu_device_info() override { return host_.device_info(); }
   s::Result<s::Tensor> gpu_infer(std::string_view model, const s::Tensor& in) override {
-    infer_log_.push_back({{"model-id", std::string(model)}, {"shape", in.shape}});
-    if (gpu_mode_ == "broken") return s::Result<s::Tensor>::err("device lost");
-    auto out = embed_->infer(model, {in.shape, in.data});
+    auto out = host_.infer(model, {in.shape, in.data});
     if (!out) return s::Result<s::Tensor>::err(out.error());
-    if (gpu_mode_ == "bad-shape") return s::Result<s::Tensor>::ok({{1}, {0.0f}});
     return s::Result<s::Tensor>::ok({out.value().shape, out.value().data});
   }
   s::Result<s::AgentResult> execute(const s::AgentTask& t) override {
-    auto r = recorder_->execute({t.agent_id, t.system_prompt, t.user_prompt, t.prior_context});
+    auto r = host_.execute({t.agent_id, t.system_prompt, t.user_prompt, t.prior_context});
     if (!r) return s::Result<s::AgentResult>::err(r.error());
-    return s::Result<s::AgentResult>::ok({r.value().output, r.value().tokens_used, 3});
+    return s::Result<s::AgentResult>::ok(
+        {r.value().output, r.value().tokens_used, r.value().duration_ms});
   }
 
-  json tasks() const {
-    json out = json::array();
-    for (const auto& t : recorder_->tasks()) {
-      out.push_back(
-          {{"agent-id", t.agent_id},
-           {"system-prompt", t.system_prompt},
-           {"user-prompt", t.user_prompt},
-           {"prior-context", std::string(t.prior_context.begin(), t.prior_context.end())}});
-    }
-    return out;
-  }
-  const json& infer_log() const { return infer_log_; }
+  json tasks() const { return host_.tasks(); }
+  const json& infer_log() const { return host_.infer_log(); }
 
  private:
-  std::string gpu_mode_;
-  lokust::testing::FakeClock clock_;
-  lokust::testing::FakeRandom random_;
-  std::unique_ptr<agents::RecordingRuntime> recorder_;
-  std::unique_ptr<gpu::GpuBackend> embed_;
-  json infer_log_ = json::array();
+  lokust::testing::ScenarioHost host_;
 };
 
 json id_value(const std::string& id) { return {{"inner", id}}; }

@@ -16,10 +16,7 @@
 #include "engine/component/decoder.h"
 #include "engine/component/instance.h"
 #include "engine/core/store.h"
-#include "host/agents/agent_runtime.h"
-#include "host/agents/decorators.h"
-#include "host/gpu/gpu_backend.h"
-#include "scenario_replay.h"
+#include "scenario_host.h"
 
 #ifndef LOKUST_SESSION_GUEST_WASM
 #error "LOKUST_SESSION_GUEST_WASM must name build/guest/session_guest.wasm"
@@ -28,7 +25,6 @@
 namespace {
 
 namespace c = lokust::component;
-namespace agents = lokust::host::agents;
 namespace gpu = lokust::host::gpu;
 using lokust::testing::json;
 
@@ -243,22 +239,7 @@ const Component& SessionGuest() {
 
 class EngineTarget final : public lokust::testing::ScenarioTarget {
  public:
-  explicit EngineTarget(const json& host) : gpu_mode_(host.value("gpu", "unavailable")) {
-    agents::RuntimeConfig config;
-    if (host.contains("agent"))
-      config.heuristic_output_bytes = host["agent"].value("outputBytes", 0);
-    auto heuristic = agents::make_agent_runtime(config);
-    std::vector<agents::InjectedFailure> failures;
-    if (host.contains("agent") && host["agent"].contains("fail")) {
-      for (const auto& f : host["agent"]["fail"]) {
-        failures.push_back(
-            {f["agent-id"], f.value("times", 1u), f.value("message", "agent failed")});
-      }
-    }
-    auto failing = std::make_unique<agents::FailureInjectingRuntime>(std::move(heuristic).value(),
-                                                                     std::move(failures));
-    recorder_ = std::make_unique<agents::RecordingRuntime>(std::move(failing));
-    embed_ = std::move(gpu::make_gpu_backend(gpu::BackendKind::kCpu, {})).value();
+  explicit EngineTarget(const json& host) : host_(host) {
     DefineHost();
     const Component& g = SessionGuest();
     auto inst = c::Instance::Instantiate(store_, *g.ast, *g.info, linker_);
@@ -290,18 +271,8 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
     return out;
   }
 
-  json agent_tasks() override {
-    json out = json::array();
-    for (const auto& t : recorder_->tasks()) {
-      out.push_back(
-          {{"agent-id", t.agent_id},
-           {"system-prompt", t.system_prompt},
-           {"user-prompt", t.user_prompt},
-           {"prior-context", std::string(t.prior_context.begin(), t.prior_context.end())}});
-    }
-    return out;
-  }
-  json infer_calls() override { return infer_log_; }
+  json agent_tasks() override { return host_.tasks(); }
+  json infer_calls() override { return host_.infer_log(); }
 
  private:
   void Define(const char* iface, const char* name,
@@ -313,16 +284,16 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
 
   void DefineHost() {
     Define("wasi:clocks/monotonic-clock@0.2.11", "now", [this](const std::vector<c::Val>&) {
-      return HostResult(std::vector<c::Val>{c::Val::U64(clock_.now_ns())});
+      return HostResult(std::vector<c::Val>{c::Val::U64(host_.now_ns())});
     });
     Define("wasi:random/random@0.2.11", "get-random-bytes", [this](const std::vector<c::Val>& a) {
-      return HostResult(std::vector<c::Val>{ByteList(random_.bytes(a.at(0).as_u64()))});
+      return HostResult(std::vector<c::Val>{ByteList(host_.random_bytes(a.at(0).as_u64()))});
     });
     Define("lokust:session-vm/gpu", "available", [this](const std::vector<c::Val>&) {
-      return HostResult(std::vector<c::Val>{c::Val::Bool(gpu_mode_ != "unavailable")});
+      return HostResult(std::vector<c::Val>{c::Val::Bool(host_.gpu_available())});
     });
-    Define("lokust:session-vm/gpu", "device-info", [](const std::vector<c::Val>&) {
-      return HostResult(std::vector<c::Val>{c::Val::String("cpu reference")});
+    Define("lokust:session-vm/gpu", "device-info", [this](const std::vector<c::Val>&) {
+      return HostResult(std::vector<c::Val>{c::Val::String(host_.device_info())});
     });
     Define("lokust:session-vm/gpu", "infer", [this](const std::vector<c::Val>& a) -> HostResult {
       std::string model = StringOf(a.at(0));
@@ -330,15 +301,9 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
       for (const auto& x : FieldOf(a.at(1), "shape").elements())
         in.shape.push_back(static_cast<uint32_t>(x.as_u64()));
       for (const auto& x : FieldOf(a.at(1), "data").elements()) in.data.push_back(x.as_f32());
-      infer_log_.push_back({{"model-id", model}, {"shape", in.shape}});
-      auto err = [](std::string m) {
-        return HostResult(std::vector<c::Val>{c::Val::Result(false, c::Val::String(std::move(m)))});
-      };
-      if (gpu_mode_ == "broken") return err("device lost");
-      auto out = embed_->infer(model, in);
-      if (!out) return err(out.error());
-      if (gpu_mode_ == "bad-shape")
-        return HostResult(std::vector<c::Val>{c::Val::Result(true, TensorVal({1}, {0.0f}))});
+      auto out = host_.infer(model, in);
+      if (!out)
+        return HostResult(std::vector<c::Val>{c::Val::Result(false, c::Val::String(out.error()))});
       return HostResult(std::vector<c::Val>{
           c::Val::Result(true, TensorVal(out.value().shape, out.value().data))});
     });
@@ -346,7 +311,7 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
     Define("lokust:session-vm/agent-runtime", "execute",
            [this](const std::vector<c::Val>& a) -> HostResult {
              const c::Val& t = a.at(0);
-             auto r = recorder_->execute(
+             auto r = host_.execute(
                  {StringOf(FieldOf(t, "agent-id")), StringOf(FieldOf(t, "system-prompt")),
                   StringOf(FieldOf(t, "user-prompt")), BytesOf(FieldOf(t, "prior-context"))});
              if (!r)
@@ -355,16 +320,11 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
              return HostResult(std::vector<c::Val>{c::Val::Result(
                  true, c::Val::Record({{"output", ByteList(r.value().output)},
                                        {"tokens-used", c::Val::U64(r.value().tokens_used)},
-                                       {"duration-ms", c::Val::U64(3)}}))});
+                                       {"duration-ms", c::Val::U64(r.value().duration_ms)}}))});
            });
   }
 
-  std::string gpu_mode_;
-  lokust::testing::FakeClock clock_;
-  lokust::testing::FakeRandom random_;
-  std::unique_ptr<agents::RecordingRuntime> recorder_;
-  std::unique_ptr<gpu::GpuBackend> embed_;
-  json infer_log_ = json::array();
+  lokust::testing::ScenarioHost host_;
   // The instance last: its functions need the linker and the store above.
   c::Linker linker_;
   lokust::core::Store store_;
