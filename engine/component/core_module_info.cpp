@@ -12,23 +12,6 @@ namespace {
 
 using detail::Reader;
 
-CoreLimits ReadLimits(Reader& r) {
-  CoreLimits l;
-  size_t at = r.offset();
-  uint8_t flags = r.U8();
-  if (r.failed()) return l;
-  if (flags > 0x0f) {
-    r.BadByte(at, flags, "limits");
-    return l;
-  }
-  l.shared = flags & 0x02;
-  l.is64 = flags & 0x04;
-  l.min = l.is64 ? r.U64() : r.U32();
-  if (flags & 0x01) l.max = l.is64 ? r.U64() : r.U32();
-  if (flags & 0x08) l.page_size_log2 = r.U32();
-  return l;
-}
-
 void SkipStorageType(Reader& r) {
   uint8_t b = r.Peek();
   if (b == 0x78 || b == 0x77) {
@@ -175,12 +158,12 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
             case 0x01:
               d.type.kind = CoreExternKind::kTable;
               d.type.value = detail::ReadCoreValType(s);
-              d.type.limits = ReadLimits(s);
+              d.type.limits = detail::ReadCoreLimits(s);
               tables.push_back(d.type);
               break;
             case 0x02:
               d.type.kind = CoreExternKind::kMemory;
-              d.type.limits = ReadLimits(s);
+              d.type.limits = detail::ReadCoreLimits(s);
               memories.push_back(d.type);
               break;
             case 0x03:
@@ -219,13 +202,13 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
             s.U8();
             s.U8();
             t.value = detail::ReadCoreValType(s);
-            t.limits = ReadLimits(s);
+            t.limits = detail::ReadCoreLimits(s);
             // Skip the constant expression up to its `end`.
             while (!s.failed() && s.U8() != 0x0b) {
             }
           } else {
             t.value = detail::ReadCoreValType(s);
-            t.limits = ReadLimits(s);
+            t.limits = detail::ReadCoreLimits(s);
           }
           tables.push_back(t);
         }
@@ -236,7 +219,7 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
         for (uint32_t i = 0; i < n && !s.failed(); ++i) {
           CoreExternType t;
           t.kind = CoreExternKind::kMemory;
-          t.limits = ReadLimits(s);
+          t.limits = detail::ReadCoreLimits(s);
           memories.push_back(t);
         }
         break;
@@ -383,6 +366,24 @@ Result<ModuleType> ReadCoreModuleType(std::span<const uint8_t> bytes, size_t bas
 }
 
 namespace detail {
+
+// Memory and table limits (also used by the component decoder).
+CoreLimits ReadCoreLimits(Reader& r) {
+  CoreLimits l;
+  size_t at = r.offset();
+  uint8_t flags = r.U8();
+  if (r.failed()) return l;
+  if (flags > 0x0f) {
+    r.BadByte(at, flags, "limits");
+    return l;
+  }
+  l.shared = flags & 0x02;
+  l.is64 = flags & 0x04;
+  l.min = l.is64 ? r.U64() : r.U32();
+  if (flags & 0x01) l.max = l.is64 ? r.U64() : r.U32();
+  if (flags & 0x08) l.page_size_log2 = r.U32();
+  return l;
+}
 
 // A core value type (also used by the component decoder for core types it declares).
 CoreValType ReadCoreValType(Reader& r) {

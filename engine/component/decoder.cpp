@@ -276,22 +276,7 @@ class Decoder {
 
   static CoreValType ReadCoreValType(Reader& r) { return detail::ReadCoreValType(r); }
 
-  static CoreLimits ReadLimits(Reader& r) {
-    CoreLimits l;
-    size_t at = r.offset();
-    uint8_t flags = r.U8();
-    if (r.failed()) return l;
-    if (flags > 0x0f) {
-      r.BadByte(at, flags, "limits");
-      return l;
-    }
-    l.shared = flags & 0x02;
-    l.is64 = flags & 0x04;
-    l.min = l.is64 ? r.U64() : r.U32();
-    if (flags & 0x01) l.max = l.is64 ? r.U64() : r.U32();
-    if (flags & 0x08) l.page_size_log2 = r.U32();
-    return l;
-  }
+  static CoreLimits ReadLimits(Reader& r) { return detail::ReadCoreLimits(r); }
 
   static CoreImportDescAst ReadCoreImportDesc(Reader& r) {
     CoreImportDescAst d;

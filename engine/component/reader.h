@@ -12,6 +12,7 @@
 
 namespace lokust::component {
 struct CoreValType;
+struct CoreLimits;
 }  // namespace lokust::component
 
 namespace lokust::component::detail {
@@ -167,5 +168,7 @@ class Reader {
 
 // Reads a core value type (numeric, vector or reference); core_module_info.cpp.
 CoreValType ReadCoreValType(Reader& r);
+// Reads memory or table limits; core_module_info.cpp.
+CoreLimits ReadCoreLimits(Reader& r);
 
 }  // namespace lokust::component::detail
