@@ -237,42 +237,56 @@ class Walker {
     return f;
   }
 
+  // The canonopts of a canon lift or lower, resolved to the core items they name.
+  struct CanonOptions {
+    core::Memory* memory = nullptr;
+    core::Func* realloc = nullptr;
+    core::Func* post_return = nullptr;  // lift only
+    StringEncoding enc = StringEncoding::kUtf8;
+  };
+  static Result<CanonOptions> ParseCanonOptions(Frame& f, const CanonDef& c, bool lift) {
+    CanonOptions o;
+    for (const auto& opt : c.opts) {
+      switch (opt.code) {
+        case 0:
+          o.enc = StringEncoding::kUtf8;
+          break;
+        case 1:
+          o.enc = StringEncoding::kUtf16;
+          break;
+        case 2:
+          o.enc = StringEncoding::kLatin1Utf16;
+          break;
+        case 3:
+          if (opt.index >= f.core_memories.size()) return Invalid("canon: memory out of bounds");
+          o.memory = f.core_memories[opt.index];
+          break;
+        case 4:
+          if (opt.index >= f.core_funcs.size()) return Invalid("canon: realloc out of bounds");
+          o.realloc = f.core_funcs[opt.index];
+          break;
+        case 5:
+          if (!lift) return Invalid("not supported yet: canon lower option 5");
+          if (opt.index >= f.core_funcs.size()) return Invalid("canon: post-return out of bounds");
+          o.post_return = f.core_funcs[opt.index];
+          break;
+        default:
+          return Invalid(std::string(lift ? "not supported yet: canon option "
+                                          : "not supported yet: canon lower option ") +
+                         std::to_string(opt.code));
+      }
+    }
+    return o;
+  }
+
   Result<void> CanonLift(Frame& f, const ComponentInfo& info, const CanonDef& c) {
     if (c.func >= f.core_funcs.size()) return Invalid("canon lift: core function out of bounds");
     core::Func* callee = f.core_funcs[c.func];
     auto ft = FuncTypeAt(info, f.funcs.size());
     if (!ft) return ft.error();
-    core::Memory* memory = nullptr;
-    core::Func* realloc = nullptr;
-    core::Func* post_return = nullptr;
-    StringEncoding enc = StringEncoding::kUtf8;
-    for (const auto& o : c.opts) {
-      switch (o.code) {
-        case 0:
-          enc = StringEncoding::kUtf8;
-          break;
-        case 1:
-          enc = StringEncoding::kUtf16;
-          break;
-        case 2:
-          enc = StringEncoding::kLatin1Utf16;
-          break;
-        case 3:
-          if (o.index >= f.core_memories.size()) return Invalid("canon: memory out of bounds");
-          memory = f.core_memories[o.index];
-          break;
-        case 4:
-          if (o.index >= f.core_funcs.size()) return Invalid("canon: realloc out of bounds");
-          realloc = f.core_funcs[o.index];
-          break;
-        case 5:
-          if (o.index >= f.core_funcs.size()) return Invalid("canon: post-return out of bounds");
-          post_return = f.core_funcs[o.index];
-          break;
-        default:
-          return Invalid("not supported yet: canon option " + std::to_string(o.code));
-      }
-    }
+    auto opts = ParseCanonOptions(f, c, /*lift=*/true);
+    if (!opts) return opts.error();
+    auto [memory, realloc, post_return, enc] = *opts;
     std::shared_ptr<CoreMemory> mem;
     if (memory) {
       mem = std::make_shared<CoreMemory>(memory);
@@ -326,32 +340,9 @@ class Walker {
     if (c.func >= f.funcs.size()) return Invalid("canon lower: function out of bounds");
     ComponentFuncPtr target = f.funcs[c.func];
     if (target->type->async) return Invalid("not supported yet: canon lower of an async function");
-    core::Memory* memory = nullptr;
-    core::Func* realloc = nullptr;
-    StringEncoding enc = StringEncoding::kUtf8;
-    for (const auto& o : c.opts) {
-      switch (o.code) {
-        case 0:
-          enc = StringEncoding::kUtf8;
-          break;
-        case 1:
-          enc = StringEncoding::kUtf16;
-          break;
-        case 2:
-          enc = StringEncoding::kLatin1Utf16;
-          break;
-        case 3:
-          if (o.index >= f.core_memories.size()) return Invalid("canon: memory out of bounds");
-          memory = f.core_memories[o.index];
-          break;
-        case 4:
-          if (o.index >= f.core_funcs.size()) return Invalid("canon: realloc out of bounds");
-          realloc = f.core_funcs[o.index];
-          break;
-        default:
-          return Invalid("not supported yet: canon lower option " + std::to_string(o.code));
-      }
-    }
+    auto opts = ParseCanonOptions(f, c, /*lift=*/false);
+    if (!opts) return opts.error();
+    [[maybe_unused]] auto [memory, realloc, post_return, enc] = *opts;  // no post-return here
     CoreFuncType flat = flatten_functype(*target->type, FlattenContext::kLower);
     core::FuncType ctype;
     for (const auto& t : flat.params) {
