@@ -1,0 +1,380 @@
+// The session-vm world on the project's engine: see include/host/session_vm/session_vm.h.
+// The host functions mirror tests/engine/component/scenario_engine_test.cpp's, backed by the
+// real clock, random source, GpuBackend and AgentRuntime.
+#include "host/session_vm/session_vm.h"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+#include "engine/component/decoder.h"
+#include "engine/component/instance.h"
+#include "engine/component/validator.h"
+#include "engine/core/store.h"
+
+namespace lokust::host::session_vm {
+
+namespace c = lokust::component;
+using HostResult = c::Result<std::vector<c::Val>>;
+
+namespace {
+
+constexpr const char* kOps = "lokust:session-vm/session-ops";
+constexpr const char* kAdmin = "lokust:session-vm/session-admin";
+
+const char* const kSessionStatus[] = {"idle", "running", "paused", "completed", "failed"};
+const char* const kAgentStatus[] = {"queued", "running", "paused", "completed", "failed"};
+
+// A guest value that is not what the WIT says: only a broken component gets here.
+struct Mismatch : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const c::Val& FieldOf(const c::Val& record, const std::string& name) {
+  if (record.kind() != c::ValKind::kRecord) throw Mismatch("expected a record for " + name);
+  for (size_t i = 0; i < record.field_names().size(); ++i)
+    if (record.field_names()[i] == name) return record.elements()[i];
+  throw Mismatch("no field " + name + " in " + record.ToString());
+}
+
+std::vector<uint8_t> BytesOf(const c::Val& list) {
+  std::vector<uint8_t> out;
+  out.reserve(list.elements().size());
+  for (const auto& e : list.elements()) out.push_back(static_cast<uint8_t>(e.as_u64()));
+  return out;
+}
+
+c::Val ByteList(const std::vector<uint8_t>& bytes) {
+  std::vector<c::Val> out;
+  out.reserve(bytes.size());
+  for (uint8_t b : bytes) out.push_back(c::Val::U8(b));
+  return c::Val::List(std::move(out));
+}
+
+c::Val TensorVal(const gpu::Tensor& t) {
+  std::vector<c::Val> s, d;
+  for (uint32_t x : t.shape) s.push_back(c::Val::U32(x));
+  d.reserve(t.data.size());
+  for (float x : t.data) d.push_back(c::Val::F32(x));
+  return c::Val::Record(
+      {{"shape", c::Val::List(std::move(s))}, {"data", c::Val::List(std::move(d))}});
+}
+
+c::Val IdVal(const std::string& id) { return c::Val::Record({{"inner", c::Val::String(id)}}); }
+std::string IdOf(const c::Val& v) { return FieldOf(v, "inner").as_string(); }
+
+template <size_t N>
+int LabelIndex(const c::Val& v, const char* const (&labels)[N]) {
+  for (size_t i = 0; i < N; ++i)
+    if (v.label() == labels[i]) return static_cast<int>(i);
+  throw Mismatch("unknown enum case " + v.label());
+}
+
+SessionStatus SessionStatusOf(const c::Val& v) {
+  return static_cast<SessionStatus>(LabelIndex(v, kSessionStatus));
+}
+AgentStatus AgentStatusOf(const c::Val& v) {
+  return static_cast<AgentStatus>(LabelIndex(v, kAgentStatus));
+}
+
+c::Val AgentsVal(const std::vector<AgentConfig>& agents) {
+  std::vector<c::Val> out;
+  for (const auto& a : agents)
+    out.push_back(c::Val::Record({{"agent-id", c::Val::String(a.agent_id)},
+                                  {"name", c::Val::String(a.name)},
+                                  {"role", c::Val::String(a.role)},
+                                  {"phase-index", c::Val::U32(a.phase_index)}}));
+  return c::Val::List(std::move(out));
+}
+
+PhaseSnapshot PhaseOf(const c::Val& v) {
+  PhaseSnapshot p;
+  p.agent_id = FieldOf(v, "agent-id").as_string();
+  p.status = AgentStatusOf(FieldOf(v, "status"));
+  p.output = BytesOf(FieldOf(v, "output"));
+  p.duration_ms = FieldOf(v, "duration-ms").as_u64();
+  p.tokens_used = FieldOf(v, "tokens-used").as_u64();
+  return p;
+}
+
+SessionSnapshot SnapshotOf(const c::Val& v) {
+  SessionSnapshot s;
+  s.id = IdOf(FieldOf(v, "id"));
+  s.status = SessionStatusOf(FieldOf(v, "status"));
+  for (const auto& p : FieldOf(v, "phases").elements()) s.phases.push_back(PhaseOf(p));
+  s.current_phase_index = static_cast<uint32_t>(FieldOf(v, "current-phase-index").as_u64());
+  s.total_duration_ms = FieldOf(v, "total-duration-ms").as_u64();
+  s.total_tokens = FieldOf(v, "total-tokens").as_u64();
+  s.created_at_ms = FieldOf(v, "created-at-ms").as_u64();
+  return s;
+}
+
+CoordinationMetrics MetricsOf(const c::Val& v) {
+  CoordinationMetrics m;
+  m.phases_completed = static_cast<uint32_t>(FieldOf(v, "phases-completed").as_u64());
+  m.phases_total = static_cast<uint32_t>(FieldOf(v, "phases-total").as_u64());
+  m.total_duration_ms = FieldOf(v, "total-duration-ms").as_u64();
+  m.total_tokens = FieldOf(v, "total-tokens").as_u64();
+  m.compression_ratio = FieldOf(v, "compression-ratio").as_f64();
+  return m;
+}
+
+std::string ErrorText(const c::Error& e) {
+  switch (e.kind) {
+    case c::Error::Kind::kTrap:
+      return "trap: " + e.message;
+    case c::Error::Kind::kLink:
+      return "link: " + e.message;
+    case c::Error::Kind::kMalformed:
+      return "malformed: " + e.ToString();
+    case c::Error::Kind::kInvalid:
+      return "invalid: " + e.ToString();
+  }
+  return e.ToString();
+}
+
+// A result<T, string> from the guest: ok(convert(payload)) or err(the guest's string).
+template <class T, class F>
+Result<T> FromGuestResult(const c::Val& v, F convert) {
+  if (v.kind() != c::ValKind::kResult) throw Mismatch("expected a result: " + v.ToString());
+  if (!v.is_ok()) return Result<T>::err(v.payload() ? v.payload()->as_string() : "error");
+  if (!v.payload()) throw Mismatch("result without a payload");
+  return Result<T>::ok(convert(*v.payload()));
+}
+
+}  // namespace
+
+const char* session_status_name(SessionStatus s) { return kSessionStatus[static_cast<int>(s)]; }
+const char* agent_status_name(AgentStatus s) { return kAgentStatus[static_cast<int>(s)]; }
+
+struct SessionVm::Impl {
+  Impl(agents::AgentRuntime& r, gpu::GpuBackend& b) : runtime(r), backend(b) {}
+
+  agents::AgentRuntime& runtime;
+  gpu::GpuBackend& backend;
+  std::random_device random;
+  std::vector<uint8_t> bytes;  // the AST points into these
+  std::shared_ptr<c::ComponentAst> ast;
+  std::shared_ptr<c::ComponentInfo> info;
+  c::Linker linker;
+  core::Store store;
+  // Last: its functions need everything above.
+  std::unique_ptr<c::Instance> instance;
+
+  Status Define(const char* iface, const char* name,
+                std::function<HostResult(const std::vector<c::Val>&)> fn) {
+    auto defined = linker.Instance(iface).DefineFunc(name, std::move(fn));
+    if (!defined)
+      return Status::err(std::string("define ") + iface + "#" + name + ": " +
+                         defined.error().ToString());
+    return Status::ok({});
+  }
+
+  Status DefineHost();
+
+  // Calls iface#fn; the single result (or none).
+  Result<c::Val> Call(const char* iface, const char* fn, const std::vector<c::Val>& args) {
+    auto f = instance->GetFunc(iface, fn);
+    if (!f) return Result<c::Val>::err(ErrorText(f.error()));
+    auto results = (*f)->Call(args);
+    if (!results) return Result<c::Val>::err(ErrorText(results.error()));
+    if (results->empty()) return Result<c::Val>::ok(c::Val());
+    return Result<c::Val>::ok(std::move((*results)[0]));
+  }
+
+  // Call + convert, a malformed guest value an err too.
+  template <class T, class F>
+  Result<T> Typed(const char* iface, const char* fn, const std::vector<c::Val>& args, F convert) {
+    auto v = Call(iface, fn, args);
+    if (!v) return Result<T>::err(v.error());
+    try {
+      return convert(v.value());
+    } catch (const std::exception& e) {
+      return Result<T>::err(std::string(fn) + ": unexpected value from the guest: " + e.what());
+    }
+  }
+};
+
+Status SessionVm::Impl::DefineHost() {
+  struct Def {
+    const char* iface;
+    const char* name;
+    std::function<HostResult(const std::vector<c::Val>&)> fn;
+  };
+  std::vector<Def> defs;
+  defs.push_back({"wasi:clocks/monotonic-clock@0.2.11", "now", [](const std::vector<c::Val>&) {
+                    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+                    return HostResult(std::vector<c::Val>{c::Val::U64(static_cast<uint64_t>(ns))});
+                  }});
+  defs.push_back({"wasi:random/random@0.2.11", "get-random-bytes",
+                  [this](const std::vector<c::Val>& a) -> HostResult {
+                    uint64_t n = a.at(0).as_u64();
+                    if (n > (64u << 20))
+                      return c::Error{c::Error::Kind::kTrap, "get-random-bytes: too many bytes"};
+                    std::vector<uint8_t> out(n);
+                    for (size_t i = 0; i < n; i += 4) {
+                      uint32_t r = random();
+                      for (size_t k = 0; k < 4 && i + k < n; ++k)
+                        out[i + k] = static_cast<uint8_t>(r >> (8 * k));
+                    }
+                    return std::vector<c::Val>{ByteList(out)};
+                  }});
+  defs.push_back({"lokust:session-vm/gpu", "available", [this](const std::vector<c::Val>&) {
+                    return HostResult(std::vector<c::Val>{c::Val::Bool(backend.available())});
+                  }});
+  defs.push_back({"lokust:session-vm/gpu", "device-info", [this](const std::vector<c::Val>&) {
+                    return HostResult(std::vector<c::Val>{c::Val::String(backend.device_info())});
+                  }});
+  defs.push_back(
+      {"lokust:session-vm/gpu", "infer", [this](const std::vector<c::Val>& a) -> HostResult {
+         gpu::Tensor in;
+         try {
+           for (const auto& x : FieldOf(a.at(1), "shape").elements())
+             in.shape.push_back(static_cast<uint32_t>(x.as_u64()));
+           for (const auto& x : FieldOf(a.at(1), "data").elements()) in.data.push_back(x.as_f32());
+         } catch (const std::exception& e) {
+           return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer: ") + e.what()};
+         }
+         auto out = backend.infer(a.at(0).as_string(), in);
+         if (!out) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(out.error()))};
+         return std::vector<c::Val>{c::Val::Result(true, TensorVal(out.value()))};
+       }});
+  linker.Instance("lokust:session-vm/types");  // types only: nothing to define
+  defs.push_back(
+      {"lokust:session-vm/agent-runtime", "execute",
+       [this](const std::vector<c::Val>& a) -> HostResult {
+         agents::AgentTask task;
+         try {
+           const c::Val& t = a.at(0);
+           task.agent_id = FieldOf(t, "agent-id").as_string();
+           task.system_prompt = FieldOf(t, "system-prompt").as_string();
+           task.user_prompt = FieldOf(t, "user-prompt").as_string();
+           task.prior_context = BytesOf(FieldOf(t, "prior-context"));
+         } catch (const std::exception& e) {
+           return c::Error{c::Error::Kind::kTrap,
+                           std::string("agent-runtime.execute: ") + e.what()};
+         }
+         auto r = runtime.execute(task);
+         if (!r) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(r.error()))};
+         return std::vector<c::Val>{c::Val::Result(
+             true, c::Val::Record({{"output", ByteList(r.value().output)},
+                                   {"tokens-used", c::Val::U64(r.value().tokens_used)},
+                                   {"duration-ms", c::Val::U64(r.value().duration_ms)}}))};
+       }});
+  for (auto& d : defs) {
+    auto s = Define(d.iface, d.name, std::move(d.fn));
+    if (!s) return s;
+  }
+  return Status::ok({});
+}
+
+SessionVm::SessionVm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SessionVm::~SessionVm() = default;
+
+Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& component_path,
+                                                   agents::AgentRuntime& runtime,
+                                                   gpu::GpuBackend& backend) {
+  using R = Result<std::unique_ptr<SessionVm>>;
+  auto impl = std::make_unique<Impl>(runtime, backend);
+  std::ifstream in(component_path, std::ios::binary);
+  if (!in) return R::err("cannot open " + component_path.string());
+  impl->bytes.assign(std::istreambuf_iterator<char>(in), {});
+  if (impl->bytes.empty()) return R::err("cannot read " + component_path.string() + " (empty)");
+  auto ast = c::DecodeComponent(impl->bytes);
+  if (!ast) return R::err("decode " + component_path.string() + ": " + ast.error().ToString());
+  impl->ast = *ast;
+  auto info = c::ValidateComponent(*impl->ast);
+  if (!info) return R::err("validate " + component_path.string() + ": " + info.error().ToString());
+  impl->info = *info;
+  if (auto s = impl->DefineHost(); !s) return R::err(s.error());
+  auto inst = c::Instance::Instantiate(impl->store, *impl->ast, *impl->info, impl->linker);
+  if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
+  impl->instance = std::move(*inst);
+  return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
+}
+
+Result<std::string> SessionVm::create_session(const std::vector<AgentConfig>& agents) {
+  return impl_->Typed<std::string>(
+      kOps, "create-session", {AgentsVal(agents)},
+      [](const c::Val& v) { return Result<std::string>::ok(IdOf(v)); });
+}
+
+Result<PhaseSnapshot> SessionVm::run_next_phase(const std::string& id) {
+  return impl_->Typed<PhaseSnapshot>(kOps, "run-next-phase", {IdVal(id)}, [](const c::Val& v) {
+    return FromGuestResult<PhaseSnapshot>(v, PhaseOf);
+  });
+}
+
+Result<SessionStatus> SessionVm::pause_session(const std::string& id) {
+  return impl_->Typed<SessionStatus>(kOps, "pause-session", {IdVal(id)}, [](const c::Val& v) {
+    return FromGuestResult<SessionStatus>(v, SessionStatusOf);
+  });
+}
+
+Result<SessionStatus> SessionVm::resume_session(const std::string& id) {
+  return impl_->Typed<SessionStatus>(kOps, "resume-session", {IdVal(id)}, [](const c::Val& v) {
+    return FromGuestResult<SessionStatus>(v, SessionStatusOf);
+  });
+}
+
+Result<std::optional<SessionSnapshot>> SessionVm::get_snapshot(const std::string& id) {
+  using R = Result<std::optional<SessionSnapshot>>;
+  return impl_->Typed<std::optional<SessionSnapshot>>(kOps, "get-snapshot", {IdVal(id)},
+                                                      [](const c::Val& v) {
+                                                        if (!v.is_some() || !v.payload())
+                                                          return R::ok(std::nullopt);
+                                                        return R::ok(SnapshotOf(*v.payload()));
+                                                      });
+}
+
+Result<std::optional<CoordinationMetrics>> SessionVm::get_metrics(const std::string& id) {
+  using R = Result<std::optional<CoordinationMetrics>>;
+  return impl_->Typed<std::optional<CoordinationMetrics>>(kOps, "get-metrics", {IdVal(id)},
+                                                          [](const c::Val& v) {
+                                                            if (!v.is_some() || !v.payload())
+                                                              return R::ok(std::nullopt);
+                                                            return R::ok(MetricsOf(*v.payload()));
+                                                          });
+}
+
+Result<std::string> SessionVm::create_session_checked(const std::vector<AgentConfig>& agents,
+                                                      const std::string& objective,
+                                                      uint32_t context_budget) {
+  c::Val options = c::Val::Record(
+      {{"objective", c::Val::String(objective)}, {"context-budget", c::Val::U32(context_budget)}});
+  return impl_->Typed<std::string>(
+      kAdmin, "create-session-checked", {AgentsVal(agents), options},
+      [](const c::Val& v) { return FromGuestResult<std::string>(v, IdOf); });
+}
+
+Result<std::vector<uint8_t>> SessionVm::export_session(const std::string& id) {
+  return impl_->Typed<std::vector<uint8_t>>(
+      kAdmin, "export-session", {IdVal(id)},
+      [](const c::Val& v) { return FromGuestResult<std::vector<uint8_t>>(v, BytesOf); });
+}
+
+Result<std::string> SessionVm::import_session(const std::vector<uint8_t>& bytes) {
+  return impl_->Typed<std::string>(
+      kAdmin, "import-session", {ByteList(bytes)},
+      [](const c::Val& v) { return FromGuestResult<std::string>(v, IdOf); });
+}
+
+Result<bool> SessionVm::drop_session(const std::string& id) {
+  return impl_->Typed<bool>(kAdmin, "drop-session", {IdVal(id)},
+                            [](const c::Val& v) { return Result<bool>::ok(v.as_bool()); });
+}
+
+Result<std::vector<std::string>> SessionVm::list_sessions() {
+  return impl_->Typed<std::vector<std::string>>(kAdmin, "list-sessions", {}, [](const c::Val& v) {
+    std::vector<std::string> out;
+    for (const auto& e : v.elements()) out.push_back(IdOf(e));
+    return Result<std::vector<std::string>>::ok(std::move(out));
+  });
+}
+
+}  // namespace lokust::host::session_vm

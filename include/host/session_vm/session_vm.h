@@ -1,0 +1,106 @@
+// A typed C++ layer for the session-vm world (wit/session-vm.wit, wit/session-vm-ext.wit) on
+// the project's own engine: loads the session VM component (build/guest/session_guest.wasm),
+// wires its imports to the host (monotonic clock, random bytes, a GpuBackend, an
+// AgentRuntime) and exposes session-ops and session-admin as typed methods.
+//
+//   auto runtime = agents::make_agent_runtime({});
+//   auto backend = gpu::make_gpu_backend(gpu::BackendKind::kCpu, {});
+//   auto vm = SessionVm::Load("build/guest/session_guest.wasm", *runtime.value(),
+//                             *backend.value());
+//   auto id = vm.value()->create_session_checked(agents, "objective", 16384);
+//   auto phase = vm.value()->run_next_phase(id.value());
+//
+// Every failure is an err: the guest's own err strings as they are, a trap or engine error
+// as "trap: <message>" / "<kind>: <message>". Not thread-safe: one SessionVm per thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/agents/agent_runtime.h"
+#include "host/gpu/gpu_backend.h"
+#include "host/result.h"
+
+namespace lokust::host::session_vm {
+
+// The WIT records of lokust:session-vm/types, field order as in the WIT.
+enum class SessionStatus { kIdle, kRunning, kPaused, kCompleted, kFailed };
+enum class AgentStatus { kQueued, kRunning, kPaused, kCompleted, kFailed };
+
+// The WIT labels: "idle", "running", ...
+const char* session_status_name(SessionStatus s);
+const char* agent_status_name(AgentStatus s);
+
+struct AgentConfig {
+  std::string agent_id;
+  std::string name;
+  std::string role;
+  uint32_t phase_index = 0;
+};
+
+struct PhaseSnapshot {
+  std::string agent_id;
+  AgentStatus status = AgentStatus::kQueued;
+  std::vector<uint8_t> output;
+  uint64_t duration_ms = 0;
+  uint64_t tokens_used = 0;
+};
+
+struct SessionSnapshot {
+  std::string id;  // session-id.inner
+  SessionStatus status = SessionStatus::kIdle;
+  std::vector<PhaseSnapshot> phases;
+  uint32_t current_phase_index = 0;
+  uint64_t total_duration_ms = 0;
+  uint64_t total_tokens = 0;
+  uint64_t created_at_ms = 0;
+};
+
+struct CoordinationMetrics {
+  uint32_t phases_completed = 0;
+  uint32_t phases_total = 0;
+  uint64_t total_duration_ms = 0;
+  uint64_t total_tokens = 0;
+  double compression_ratio = 0;
+};
+
+class SessionVm {
+ public:
+  // Reads, decodes, validates and instantiates the component. `runtime` and `backend` must
+  // outlive the SessionVm.
+  static Result<std::unique_ptr<SessionVm>> Load(const std::filesystem::path& component_path,
+                                                 agents::AgentRuntime& runtime,
+                                                 gpu::GpuBackend& backend);
+  ~SessionVm();
+  SessionVm(const SessionVm&) = delete;
+  SessionVm& operator=(const SessionVm&) = delete;
+
+  // session-ops. Session ids are session-id.inner.
+  Result<std::string> create_session(const std::vector<AgentConfig>& agents);
+  Result<PhaseSnapshot> run_next_phase(const std::string& id);
+  Result<SessionStatus> pause_session(const std::string& id);
+  Result<SessionStatus> resume_session(const std::string& id);
+  // ok(nullopt): no such session.
+  Result<std::optional<SessionSnapshot>> get_snapshot(const std::string& id);
+  Result<std::optional<CoordinationMetrics>> get_metrics(const std::string& id);
+
+  // session-admin.
+  Result<std::string> create_session_checked(const std::vector<AgentConfig>& agents,
+                                             const std::string& objective, uint32_t context_budget);
+  Result<std::vector<uint8_t>> export_session(const std::string& id);
+  Result<std::string> import_session(const std::vector<uint8_t>& bytes);
+  Result<bool> drop_session(const std::string& id);
+  Result<std::vector<std::string>> list_sessions();
+
+  struct Impl;
+
+ private:
+  explicit SessionVm(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lokust::host::session_vm
