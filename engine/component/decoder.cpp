@@ -809,125 +809,129 @@ class Decoder {
 
   // ---- sections ----
 
+  static CoreInstanceDef ReadCoreInstance(Reader& r) {
+    CoreInstanceDef ci;
+    size_t at = r.offset();
+    uint8_t b = r.U8();
+    if (b == 0x00) {
+      ci.instantiate = true;
+      ci.module = r.U32();
+      uint32_t na = r.Count();
+      for (uint32_t j = 0; j < na && !r.failed(); ++j) {
+        std::string name = r.Name();
+        size_t kat = r.offset();
+        uint8_t k = r.U8();
+        if (k != 0x12 && !r.failed()) {
+          r.BadByte(kat, k, "instantiation arg kind");
+          break;
+        }
+        ci.args.emplace_back(std::move(name), r.U32());
+      }
+    } else if (b == 0x01) {
+      ci.instantiate = false;
+      uint32_t ne = r.Count();
+      for (uint32_t j = 0; j < ne && !r.failed(); ++j) {
+        std::string name = r.Name();
+        CoreSort s;
+        if (!ReadCoreSort(r, &s, "core external kind")) break;
+        ci.exports.emplace_back(std::move(name), std::make_pair(s, r.U32()));
+      }
+    } else if (!r.failed()) {
+      r.BadByte(at, b, "core instance");
+    }
+    return ci;
+  }
+
+  static InstanceDef ReadInstance(Reader& r) {
+    InstanceDef inst;
+    size_t at = r.offset();
+    uint8_t b = r.U8();
+    if (b == 0x00) {
+      inst.instantiate = true;
+      inst.component = r.U32();
+      uint32_t na = r.Count();
+      for (uint32_t j = 0; j < na && !r.failed(); ++j) {
+        std::string name = r.Name();
+        SortIdx si;
+        if (!ReadSort(r, &si.sort)) break;
+        si.idx = r.U32();
+        inst.args.emplace_back(std::move(name), si);
+      }
+    } else if (b == 0x01) {
+      inst.instantiate = false;
+      uint32_t ne = r.Count();
+      for (uint32_t j = 0; j < ne && !r.failed(); ++j) {
+        ExternName name = ReadExternName(r);
+        SortIdx si;
+        if (!ReadSort(r, &si.sort)) break;
+        si.idx = r.U32();
+        inst.exports.emplace_back(std::move(name), si);
+      }
+    } else if (!r.failed()) {
+      r.BadByte(at, b, "instance");
+    }
+    return inst;
+  }
+
+  static ImportDef ReadImport(Reader& r) {
+    ImportDef im;
+    im.name = ReadExternName(r);
+    im.desc = ReadExternDesc(r);
+    return im;
+  }
+
+  // A failed read leaves r failed: the section loop stops and the decode returns the error.
+  static ExportDef ReadExport(Reader& r) {
+    ExportDef ex;
+    ex.name = ReadExternName(r);
+    if (!ReadSort(r, &ex.item.sort)) return ex;
+    ex.item.idx = r.U32();
+    size_t at = r.offset();
+    uint8_t has = r.U8();
+    if (has == 0x01) {
+      ex.desc = ReadExternDesc(r);
+    } else if (has != 0x00 && !r.failed()) {
+      r.BadByte(at, has, "optional component export type");
+    }
+    return ex;
+  }
+
+  static ValueDef ReadValue(Reader& r) {
+    ValueDef v;
+    v.type = ReadValType(r);
+    uint32_t len = r.U32();
+    v.bytes = r.Bytes(len);
+    return v;
+  }
+
+  // A section that is a vector of definitions, each read by read_one and recorded with its
+  // offset.
+  template <class ReadOne>
+  static void ReadDefinitions(Reader& r, ComponentAst& out, ReadOne read_one) {
+    uint32_t n = r.Count();
+    for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+      Definition def;
+      def.offset = r.offset();
+      def.def = read_one(r);
+      out.definitions.push_back(std::move(def));
+    }
+  }
+
   void ReadSection(Reader& r, uint8_t id, ComponentAst& out) {
     switch (id) {
-      case 2: {  // core instances
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          CoreInstanceDef ci;
-          size_t at = r.offset();
-          uint8_t b = r.U8();
-          if (b == 0x00) {
-            ci.instantiate = true;
-            ci.module = r.U32();
-            uint32_t na = r.Count();
-            for (uint32_t j = 0; j < na && !r.failed(); ++j) {
-              std::string name = r.Name();
-              size_t kat = r.offset();
-              uint8_t k = r.U8();
-              if (k != 0x12 && !r.failed()) {
-                r.BadByte(kat, k, "instantiation arg kind");
-                break;
-              }
-              ci.args.emplace_back(std::move(name), r.U32());
-            }
-          } else if (b == 0x01) {
-            ci.instantiate = false;
-            uint32_t ne = r.Count();
-            for (uint32_t j = 0; j < ne && !r.failed(); ++j) {
-              std::string name = r.Name();
-              CoreSort s;
-              if (!ReadCoreSort(r, &s, "core external kind")) break;
-              ci.exports.emplace_back(std::move(name), std::make_pair(s, r.U32()));
-            }
-          } else if (!r.failed()) {
-            r.BadByte(at, b, "core instance");
-          }
-          def.def = std::move(ci);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 3: {  // core types
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          def.def = ReadCoreType(r, false);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 5: {  // instances
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          InstanceDef inst;
-          size_t at = r.offset();
-          uint8_t b = r.U8();
-          if (b == 0x00) {
-            inst.instantiate = true;
-            inst.component = r.U32();
-            uint32_t na = r.Count();
-            for (uint32_t j = 0; j < na && !r.failed(); ++j) {
-              std::string name = r.Name();
-              SortIdx si;
-              if (!ReadSort(r, &si.sort)) break;
-              si.idx = r.U32();
-              inst.args.emplace_back(std::move(name), si);
-            }
-          } else if (b == 0x01) {
-            inst.instantiate = false;
-            uint32_t ne = r.Count();
-            for (uint32_t j = 0; j < ne && !r.failed(); ++j) {
-              ExternName name = ReadExternName(r);
-              SortIdx si;
-              if (!ReadSort(r, &si.sort)) break;
-              si.idx = r.U32();
-              inst.exports.emplace_back(std::move(name), si);
-            }
-          } else if (!r.failed()) {
-            r.BadByte(at, b, "instance");
-          }
-          def.def = std::move(inst);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 6: {  // aliases
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          def.def = ReadAlias(r);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 7: {  // types
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          def.def = ReadType(r);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 8: {  // canons
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          def.def = ReadCanon(r);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 9: {  // start
+      case 2:  // core instances
+        return ReadDefinitions(r, out, ReadCoreInstance);
+      case 3:  // core types
+        return ReadDefinitions(r, out, [this](Reader& in) { return ReadCoreType(in, false); });
+      case 5:  // instances
+        return ReadDefinitions(r, out, ReadInstance);
+      case 6:  // aliases
+        return ReadDefinitions(r, out, ReadAlias);
+      case 7:  // types
+        return ReadDefinitions(r, out, [this](Reader& in) { return ReadType(in); });
+      case 8:  // canons
+        return ReadDefinitions(r, out, ReadCanon);
+      case 9: {  // start: a single definition, not a vector
         Definition def;
         def.offset = r.offset();
         StartDef s;
@@ -939,54 +943,12 @@ class Decoder {
         out.definitions.push_back(std::move(def));
         return;
       }
-      case 10: {  // imports
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          ImportDef im;
-          im.name = ReadExternName(r);
-          im.desc = ReadExternDesc(r);
-          def.def = std::move(im);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 11: {  // exports
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          ExportDef ex;
-          ex.name = ReadExternName(r);
-          if (!ReadSort(r, &ex.item.sort)) break;
-          ex.item.idx = r.U32();
-          size_t at = r.offset();
-          uint8_t has = r.U8();
-          if (has == 0x01) {
-            ex.desc = ReadExternDesc(r);
-          } else if (has != 0x00 && !r.failed()) {
-            r.BadByte(at, has, "optional component export type");
-          }
-          def.def = std::move(ex);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
-      case 12: {  // values
-        uint32_t n = r.Count();
-        for (uint32_t i = 0; i < n && !r.failed(); ++i) {
-          Definition def;
-          def.offset = r.offset();
-          ValueDef v;
-          v.type = ReadValType(r);
-          uint32_t len = r.U32();
-          v.bytes = r.Bytes(len);
-          def.def = std::move(v);
-          out.definitions.push_back(std::move(def));
-        }
-        return;
-      }
+      case 10:  // imports
+        return ReadDefinitions(r, out, ReadImport);
+      case 11:  // exports
+        return ReadDefinitions(r, out, ReadExport);
+      case 12:  // values
+        return ReadDefinitions(r, out, ReadValue);
       default:
         r.Fail("malformed section id: " + std::to_string(id));
     }
