@@ -106,6 +106,25 @@ Val Val::List(std::vector<Val> elems) {
   r.elems_ = std::move(elems);
   return r;
 }
+Val Val::Bytes(std::span<const uint8_t> bytes) {
+  std::vector<Val> elems;
+  elems.reserve(bytes.size());
+  for (uint8_t b : bytes) elems.push_back(U8(b));
+  return List(std::move(elems));
+}
+const Val* Val::field(std::string_view name) const {
+  if (kind_ != ValKind::kRecord) return nullptr;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return &elems_[i];
+  }
+  return nullptr;
+}
+std::vector<uint8_t> Val::as_bytes() const {
+  std::vector<uint8_t> out;
+  out.reserve(elems_.size());
+  for (const auto& e : elems_) out.push_back(static_cast<uint8_t>(e.as_u64()));
+  return out;
+}
 Val Val::Record(std::vector<std::pair<std::string, Val>> fields) {
   Val r;
   r.kind_ = ValKind::kRecord;

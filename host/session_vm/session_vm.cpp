@@ -35,23 +35,8 @@ struct Mismatch : std::runtime_error {
 
 const c::Val& FieldOf(const c::Val& record, const std::string& name) {
   if (record.kind() != c::ValKind::kRecord) throw Mismatch("expected a record for " + name);
-  for (size_t i = 0; i < record.field_names().size(); ++i)
-    if (record.field_names()[i] == name) return record.elements()[i];
+  if (const c::Val* v = record.field(name)) return *v;
   throw Mismatch("no field " + name + " in " + record.ToString());
-}
-
-std::vector<uint8_t> BytesOf(const c::Val& list) {
-  std::vector<uint8_t> out;
-  out.reserve(list.elements().size());
-  for (const auto& e : list.elements()) out.push_back(static_cast<uint8_t>(e.as_u64()));
-  return out;
-}
-
-c::Val ByteList(const std::vector<uint8_t>& bytes) {
-  std::vector<c::Val> out;
-  out.reserve(bytes.size());
-  for (uint8_t b : bytes) out.push_back(c::Val::U8(b));
-  return c::Val::List(std::move(out));
 }
 
 c::Val TensorVal(const gpu::Tensor& t) {
@@ -94,7 +79,7 @@ PhaseSnapshot PhaseOf(const c::Val& v) {
   PhaseSnapshot p;
   p.agent_id = FieldOf(v, "agent-id").as_string();
   p.status = AgentStatusOf(FieldOf(v, "status"));
-  p.output = BytesOf(FieldOf(v, "output"));
+  p.output = FieldOf(v, "output").as_bytes();
   p.duration_ms = FieldOf(v, "duration-ms").as_u64();
   p.tokens_used = FieldOf(v, "tokens-used").as_u64();
   return p;
@@ -222,7 +207,7 @@ Status SessionVm::Impl::DefineHost() {
                       for (size_t k = 0; k < 4 && i + k < n; ++k)
                         out[i + k] = static_cast<uint8_t>(r >> (8 * k));
                     }
-                    return std::vector<c::Val>{ByteList(out)};
+                    return std::vector<c::Val>{c::Val::Bytes(out)};
                   }});
   defs.push_back({"lokust:session-vm/gpu", "available", [this](const std::vector<c::Val>&) {
                     return HostResult(std::vector<c::Val>{c::Val::Bool(backend.available())});
@@ -254,7 +239,7 @@ Status SessionVm::Impl::DefineHost() {
            task.agent_id = FieldOf(t, "agent-id").as_string();
            task.system_prompt = FieldOf(t, "system-prompt").as_string();
            task.user_prompt = FieldOf(t, "user-prompt").as_string();
-           task.prior_context = BytesOf(FieldOf(t, "prior-context"));
+           task.prior_context = FieldOf(t, "prior-context").as_bytes();
          } catch (const std::exception& e) {
            return c::Error{c::Error::Kind::kTrap,
                            std::string("agent-runtime.execute: ") + e.what()};
@@ -262,7 +247,7 @@ Status SessionVm::Impl::DefineHost() {
          auto r = runtime.execute(task);
          if (!r) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(r.error()))};
          return std::vector<c::Val>{c::Val::Result(
-             true, c::Val::Record({{"output", ByteList(r.value().output)},
+             true, c::Val::Record({{"output", c::Val::Bytes(r.value().output)},
                                    {"tokens-used", c::Val::U64(r.value().tokens_used)},
                                    {"duration-ms", c::Val::U64(r.value().duration_ms)}}))};
        }});
@@ -353,14 +338,16 @@ Result<std::string> SessionVm::create_session_checked(const std::vector<AgentCon
 }
 
 Result<std::vector<uint8_t>> SessionVm::export_session(const std::string& id) {
-  return impl_->Typed<std::vector<uint8_t>>(
-      kAdmin, "export-session", {IdVal(id)},
-      [](const c::Val& v) { return FromGuestResult<std::vector<uint8_t>>(v, BytesOf); });
+  return impl_->Typed<std::vector<uint8_t>>(kAdmin, "export-session", {IdVal(id)},
+                                            [](const c::Val& v) {
+                                              return FromGuestResult<std::vector<uint8_t>>(
+                                                  v, [](const c::Val& b) { return b.as_bytes(); });
+                                            });
 }
 
 Result<std::string> SessionVm::import_session(const std::vector<uint8_t>& bytes) {
   return impl_->Typed<std::string>(
-      kAdmin, "import-session", {ByteList(bytes)},
+      kAdmin, "import-session", {c::Val::Bytes(bytes)},
       [](const c::Val& v) { return FromGuestResult<std::string>(v, IdOf); });
 }
 

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +33,7 @@ class Val {
   static Val Char(char32_t v);
   static Val String(std::string utf8);
   static Val List(std::vector<Val> elems);
+  static Val Bytes(std::span<const uint8_t> bytes);  // a list<u8>
   static Val Record(std::vector<std::pair<std::string, Val>> fields);
   static Val Tuple(std::vector<Val> elems);
   static Val Variant(std::string label, std::optional<Val> payload);
@@ -55,6 +58,10 @@ class Val {
   // list, tuple: the elements; record: the field values (names in field_names()).
   const std::vector<Val>& elements() const { return elems_; }
   const std::vector<std::string>& field_names() const { return names_; }
+  // record: the field of that name, or null.
+  const Val* field(std::string_view name) const;
+  // list<u8>: the bytes.
+  std::vector<uint8_t> as_bytes() const;
   // variant, enum: the case label.
   const std::string& label() const { return str_; }
   // variant, option, result: the payload, or null.

@@ -63,11 +63,7 @@ json ToJson(const c::Val& v, const c::ValTypePtr& t) {
     case K::kList: {
       bool bytes = t ? IsByteList(t) : false;
       if (!t && !v.elements().empty()) bytes = v.elements()[0].kind() == K::kU8;
-      if (bytes) {
-        std::vector<uint8_t> b;
-        for (const auto& e : v.elements()) b.push_back(static_cast<uint8_t>(e.as_u64()));
-        return lokust::testing::bytes_to_value(b);
-      }
+      if (bytes) return lokust::testing::bytes_to_value(v.as_bytes());
       json out = json::array();
       for (const auto& e : v.elements()) out.push_back(ToJson(e, t ? t->elem : nullptr));
       return out;
@@ -139,12 +135,9 @@ c::Val FromJson(const json& j, const c::ValTypePtr& t) {
     case K::kString:
       return c::Val::String(j.get<std::string>());
     case K::kList: {
+      if (IsByteList(t)) return c::Val::Bytes(lokust::testing::value_to_bytes(j));
       std::vector<c::Val> out;
-      if (IsByteList(t)) {
-        for (uint8_t b : lokust::testing::value_to_bytes(j)) out.push_back(c::Val::U8(b));
-      } else {
-        for (const auto& e : j) out.push_back(FromJson(e, t->elem));
-      }
+      for (const auto& e : j) out.push_back(FromJson(e, t->elem));
       return c::Val::List(std::move(out));
     }
     case K::kRecord: {
@@ -186,22 +179,11 @@ c::Val FromJson(const json& j, const c::ValTypePtr& t) {
 }
 
 const c::Val& FieldOf(const c::Val& record, const std::string& name) {
-  for (size_t i = 0; i < record.field_names().size(); ++i)
-    if (record.field_names()[i] == name) return record.elements()[i];
+  if (const c::Val* v = record.field(name)) return *v;
   throw std::runtime_error("no field " + name + " in " + record.ToString());
 }
 
 std::string StringOf(const c::Val& v) { return v.as_string(); }
-std::vector<uint8_t> BytesOf(const c::Val& list) {
-  std::vector<uint8_t> out;
-  for (const auto& e : list.elements()) out.push_back(static_cast<uint8_t>(e.as_u64()));
-  return out;
-}
-c::Val ByteList(const std::vector<uint8_t>& bytes) {
-  std::vector<c::Val> out;
-  for (uint8_t b : bytes) out.push_back(c::Val::U8(b));
-  return c::Val::List(std::move(out));
-}
 c::Val TensorVal(const std::vector<uint32_t>& shape, const std::vector<float>& data) {
   std::vector<c::Val> s, d;
   for (uint32_t x : shape) s.push_back(c::Val::U32(x));
@@ -287,7 +269,7 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
       return HostResult(std::vector<c::Val>{c::Val::U64(host_.now_ns())});
     });
     Define("wasi:random/random@0.2.11", "get-random-bytes", [this](const std::vector<c::Val>& a) {
-      return HostResult(std::vector<c::Val>{ByteList(host_.random_bytes(a.at(0).as_u64()))});
+      return HostResult(std::vector<c::Val>{c::Val::Bytes(host_.random_bytes(a.at(0).as_u64()))});
     });
     Define("lokust:session-vm/gpu", "available", [this](const std::vector<c::Val>&) {
       return HostResult(std::vector<c::Val>{c::Val::Bool(host_.gpu_available())});
@@ -313,12 +295,12 @@ class EngineTarget final : public lokust::testing::ScenarioTarget {
              const c::Val& t = a.at(0);
              auto r = host_.execute(
                  {StringOf(FieldOf(t, "agent-id")), StringOf(FieldOf(t, "system-prompt")),
-                  StringOf(FieldOf(t, "user-prompt")), BytesOf(FieldOf(t, "prior-context"))});
+                  StringOf(FieldOf(t, "user-prompt")), FieldOf(t, "prior-context").as_bytes()});
              if (!r)
                return HostResult(
                    std::vector<c::Val>{c::Val::Result(false, c::Val::String(r.error()))});
              return HostResult(std::vector<c::Val>{c::Val::Result(
-                 true, c::Val::Record({{"output", ByteList(r.value().output)},
+                 true, c::Val::Record({{"output", c::Val::Bytes(r.value().output)},
                                        {"tokens-used", c::Val::U64(r.value().tokens_used)},
                                        {"duration-ms", c::Val::U64(r.value().duration_ms)}}))});
            });
