@@ -1,0 +1,217 @@
+// WasiCtx and its builder: configuration, clocks, random, poll (see ctx.h).
+#include "engine/wasi/ctx.h"
+
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace lokust::wasi {
+
+namespace {
+
+uint64_t ToNs(const timespec& ts) {
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// splitmix64: a small, well-mixed generator for insecure-random (not for secrets).
+uint64_t SplitMix(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void FillRandom(uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t got = getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      // No entropy source at all is not something a guest can recover from; there is no
+      // error in wasi:random's signature, so fail loudly rather than return zeros.
+      std::abort();
+    }
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+}
+
+}  // namespace
+
+size_t WasiCtx::live_resources() const {
+  return descriptors.size() + directory_streams.size() + input_streams.size() +
+         output_streams.size() + pollables.size() + errors.size();
+}
+
+uint64_t WasiCtx::MonotonicNow() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ToNs(ts);
+}
+
+uint64_t WasiCtx::MonotonicResolution() {
+  timespec ts;
+  clock_getres(CLOCK_MONOTONIC, &ts);
+  return std::max<uint64_t>(ToNs(ts), 1);
+}
+
+Datetime WasiCtx::WallNow() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return Datetime{static_cast<uint64_t>(ts.tv_sec), static_cast<uint32_t>(ts.tv_nsec)};
+}
+
+Datetime WasiCtx::WallResolution() {
+  timespec ts;
+  clock_getres(CLOCK_REALTIME, &ts);
+  if (ts.tv_sec == 0 && ts.tv_nsec == 0) ts.tv_nsec = 1;
+  return Datetime{static_cast<uint64_t>(ts.tv_sec), static_cast<uint32_t>(ts.tv_nsec)};
+}
+
+std::vector<uint8_t> WasiCtx::RandomBytes(uint64_t len) {
+  std::vector<uint8_t> out(static_cast<size_t>(len));
+  FillRandom(out.data(), out.size());
+  return out;
+}
+
+uint64_t WasiCtx::RandomU64() {
+  uint64_t v;
+  FillRandom(reinterpret_cast<uint8_t*>(&v), sizeof v);
+  return v;
+}
+
+std::vector<uint8_t> WasiCtx::InsecureRandomBytes(uint64_t len) {
+  std::vector<uint8_t> out(static_cast<size_t>(len));
+  for (size_t i = 0; i < out.size(); i += 8) {
+    const uint64_t v = SplitMix(insecure_state_);
+    std::memcpy(out.data() + i, &v, std::min<size_t>(8, out.size() - i));
+  }
+  return out;
+}
+
+uint64_t WasiCtx::InsecureRandomU64() { return SplitMix(insecure_state_); }
+
+bool WasiCtx::PollableReady(const Pollable& p) const {
+  return !p.deadline_ns || MonotonicNow() >= *p.deadline_ns;
+}
+
+void WasiCtx::PollableBlock(const Pollable& p) const {
+  if (!p.deadline_ns) return;
+  for (uint64_t now = MonotonicNow(); now < *p.deadline_ns; now = MonotonicNow()) {
+    const uint64_t wait = *p.deadline_ns - now;
+    timespec ts{static_cast<time_t>(wait / 1000000000ull), static_cast<long>(wait % 1000000000ull)};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+std::optional<std::vector<uint32_t>> WasiCtx::Poll(std::span<const uint32_t> pollable_reps) {
+  std::vector<const Pollable*> ps;
+  for (uint32_t rep : pollable_reps) {
+    const Pollable* p = pollables.Get(rep);
+    if (p == nullptr) return std::nullopt;
+    ps.push_back(p);
+  }
+  std::vector<uint32_t> ready;
+  if (ps.empty()) return ready;
+  for (;;) {
+    for (size_t i = 0; i < ps.size(); ++i) {
+      if (PollableReady(*ps[i])) ready.push_back(static_cast<uint32_t>(i));
+    }
+    if (!ready.empty()) return ready;
+    // Nothing ready means every pollable is a timer: sleep until the earliest.
+    const Pollable* first = *std::min_element(
+        ps.begin(), ps.end(), [](auto* a, auto* b) { return *a->deadline_ns < *b->deadline_ns; });
+    PollableBlock(*first);
+  }
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Preopen(std::string host_path, std::string guest_path,
+                                        bool read_only) {
+  preopens_.push_back(PreopenSpec{std::move(host_path), std::move(guest_path), read_only});
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Env(std::string key, std::string value) {
+  // A later setting of the same key replaces the earlier one.
+  for (auto& kv : env_) {
+    if (kv.first == key) {
+      kv.second = std::move(value);
+      return *this;
+    }
+  }
+  env_.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::InheritEnv() {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv = *e;
+    const size_t eq = kv.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    Env(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Args(std::vector<std::string> args) {
+  args_ = std::move(args);
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Arg(std::string arg) {
+  args_.push_back(std::move(arg));
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Stdin(InputStreamPtr s) {
+  stdin_ = std::move(s);
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Stdout(OutputStreamPtr s) {
+  stdout_ = std::move(s);
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::Stderr(OutputStreamPtr s) {
+  stderr_ = std::move(s);
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::InheritStdio() {
+  stdin_ = HostFdInputStream(0);
+  stdout_ = HostFdOutputStream(1);
+  stderr_ = HostFdOutputStream(2);
+  return *this;
+}
+
+Expected<std::unique_ptr<WasiCtx>, std::string> WasiCtxBuilder::Build() const {
+  auto ctx = std::make_unique<WasiCtx>();
+  for (size_t i = 0; i < preopens_.size(); ++i) {
+    const PreopenSpec& p = preopens_[i];
+    if (p.guest_path.empty()) {
+      return "preopen " + std::to_string(i) + " (" + p.host_path + "): empty guest path";
+    }
+    auto d = Descriptor::OpenPreopen(p.host_path, !p.read_only);
+    if (!d) {
+      return "preopen " + std::to_string(i) + ": cannot open directory " + p.host_path + " (" +
+             std::string(ErrorCodeName(d.error())) + ")";
+    }
+    ctx->preopens_.emplace_back(std::move(*d), p.guest_path);
+  }
+  ctx->args_ = args_;
+  ctx->env_ = env_;
+  ctx->stdin_ = stdin_ ? stdin_ : ClosedInputStream();
+  ctx->stdout_ = stdout_ ? stdout_ : SinkOutputStream();
+  ctx->stderr_ = stderr_ ? stderr_ : SinkOutputStream();
+  ctx->insecure_state_ = WasiCtx::RandomU64();
+  ctx->insecure_seed_ = {WasiCtx::RandomU64(), WasiCtx::RandomU64()};
+  return ctx;
+}
+
+}  // namespace lokust::wasi

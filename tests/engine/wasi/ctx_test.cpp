@@ -1,0 +1,190 @@
+// WasiCtx: configuration, resource tables, streams, clocks, random and poll.
+#include "engine/wasi/ctx.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "fs_fixture.h"
+
+namespace lokust::wasi {
+namespace {
+
+using testing::Bytes;
+using testing::FsFixture;
+using testing::Str;
+
+TEST(ResourceSlabTest, RepsStartAtOneAndAreReused) {
+  ResourceSlab<std::string> slab;
+  const uint32_t a = slab.Insert("a");
+  const uint32_t b = slab.Insert("b");
+  EXPECT_EQ(a, 1u);
+  EXPECT_EQ(b, 2u);
+  EXPECT_EQ(slab.Get(0), nullptr);
+  EXPECT_EQ(slab.Get(3), nullptr);
+  EXPECT_EQ(*slab.Get(b), "b");
+  auto gone = slab.Remove(a);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(*gone, "a");
+  EXPECT_EQ(slab.Get(a), nullptr);
+  EXPECT_FALSE(slab.Remove(a).has_value());  // a second drop finds nothing
+  EXPECT_EQ(slab.size(), 1u);
+  EXPECT_EQ(slab.Insert("c"), a);
+}
+
+TEST(WasiCtxTest, BuilderCollectsArgsEnvAndStdio) {
+  std::string out;
+  auto ctx = WasiCtxBuilder()
+                 .Args({"prog", "x"})
+                 .Arg("y")
+                 .Env("A", "1")
+                 .Env("B", "2")
+                 .Env("A", "3")
+                 .Stdin(MemoryInputStream({'h', 'i'}))
+                 .Stdout(CallbackOutputStream(
+                     [&](std::span<const uint8_t> d) { out.append(d.begin(), d.end()); }))
+                 .Build();
+  ASSERT_TRUE(ctx.ok()) << ctx.error();
+  EXPECT_EQ((*ctx)->args(), (std::vector<std::string>{"prog", "x", "y"}));
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ((*ctx)->env(), (Env{{"A", "3"}, {"B", "2"}}));
+  auto in = (*ctx)->stdin_stream()->Read(10, true);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(Str(*in), "hi");
+  auto eof = (*ctx)->stdin_stream()->Read(10, true);
+  ASSERT_FALSE(eof.ok());
+  EXPECT_TRUE(eof.error().closed);
+  ASSERT_TRUE((*ctx)->stdout_stream()->Write(Bytes("out")).ok());
+  EXPECT_EQ(out, "out");
+  // Defaults: no input, output discarded.
+  auto plain = WasiCtxBuilder().Build();
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE((*plain)->stdin_stream()->Read(1, true).error().closed);
+  EXPECT_TRUE((*plain)->stderr_stream()->Write(Bytes("x")).ok());
+}
+
+TEST(WasiCtxTest, InheritEnvSeesTheHostEnvironment) {
+  setenv("LOKUST_WASI_TEST_VAR", "v=1", 1);
+  auto ctx = WasiCtxBuilder().InheritEnv().Build();
+  ASSERT_TRUE(ctx.ok());
+  bool found = false;
+  for (auto& [k, v] : (*ctx)->env()) found |= k == "LOKUST_WASI_TEST_VAR" && v == "v=1";
+  EXPECT_TRUE(found);
+}
+
+TEST(WasiCtxTest, MissingPreopenIsAnErrorNamingIt) {
+  auto ctx = WasiCtxBuilder().Preopen("/nonexistent/lokust-dir", "/data").Build();
+  ASSERT_FALSE(ctx.ok());
+  EXPECT_NE(ctx.error().find("/nonexistent/lokust-dir"), std::string::npos) << ctx.error();
+  EXPECT_NE(ctx.error().find("no-entry"), std::string::npos) << ctx.error();
+}
+
+using WasiCtxFsTest = FsFixture;
+
+TEST_F(WasiCtxFsTest, PreopensAppearAtTheirGuestPaths) {
+  auto ctx = WasiCtxBuilder()
+                 .Preopen(sandbox_.string(), "/data")
+                 .Preopen(outside_.string(), "ro", true)
+                 .Build();
+  ASSERT_TRUE(ctx.ok()) << ctx.error();
+  const auto& pre = (*ctx)->preopens();
+  ASSERT_EQ(pre.size(), 2u);
+  EXPECT_EQ(pre[0].second, "/data");
+  EXPECT_TRUE(pre[0].first->writable());
+  EXPECT_EQ(pre[1].second, "ro");
+  EXPECT_FALSE(pre[1].first->writable());
+}
+
+TEST_F(WasiCtxFsTest, FileStreamsReadAndWriteAtOffsets) {
+  auto root = Preopen();
+  auto f = root->OpenAt(0, "file.txt", 0, kDescRead | kDescWrite);
+  ASSERT_TRUE(f.ok());
+  auto in = FileInputStream(*f, 1);
+  auto a = in->Read(2, true);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(Str(*a), "el");
+  auto b = in->Read(100, true);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(Str(*b), "lo");
+  auto c = in->Read(100, true);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.error().closed);
+
+  auto out = FileOutputStream(*f, 5, false);
+  ASSERT_TRUE(out->Write(Bytes(" world")).ok());
+  ASSERT_TRUE(out->WriteZeroes(2).ok());
+  EXPECT_EQ(ReadHost(sandbox_ / "file.txt"), std::string("hello world\0\0", 13));
+  auto app = FileOutputStream(*f, 0, true);
+  ASSERT_TRUE(app->Write(Bytes("!")).ok());
+  EXPECT_EQ(ReadHost(sandbox_ / "file.txt").size(), 14u);
+
+  // A stream over a read-only descriptor reports the filesystem error-code.
+  auto ro = root->OpenAt(0, "file.txt", 0, kDescRead);
+  ASSERT_TRUE(ro.ok());
+  auto bad = FileOutputStream(*ro, 0, false)->Write(Bytes("x"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_FALSE(bad.error().closed);
+  EXPECT_EQ(bad.error().error.code, ErrorCode::kBadDescriptor);
+}
+
+TEST(StreamsTest, SpliceMovesBytes) {
+  std::string out;
+  auto dst = CallbackOutputStream([&](auto d) { out.append(d.begin(), d.end()); });
+  auto src = MemoryInputStream({'a', 'b', 'c', 'd'});
+  auto n = Splice(*dst, *src, 3, true);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(out, "abc");
+  ASSERT_TRUE(Splice(*dst, *src, 10, true).ok());
+  EXPECT_EQ(out, "abcd");
+  auto end = Splice(*dst, *src, 10, true);
+  ASSERT_FALSE(end.ok());
+  EXPECT_TRUE(end.error().closed);
+  auto skip = MemoryInputStream({'x', 'y', 'z'});
+  EXPECT_EQ(*skip->Skip(2, true), 2u);
+  EXPECT_EQ(Str(*skip->Read(5, true)), "z");
+}
+
+TEST(WasiCtxTest, ClocksAndRandom) {
+  const uint64_t a = WasiCtx::MonotonicNow();
+  const uint64_t b = WasiCtx::MonotonicNow();
+  EXPECT_LE(a, b);
+  EXPECT_GE(WasiCtx::MonotonicResolution(), 1u);
+  const Datetime now = WasiCtx::WallNow();
+  EXPECT_GT(now.seconds, 1600000000u);  // after 2020: a real wall clock
+  EXPECT_LT(now.nanoseconds, 1000000000u);
+  EXPECT_EQ(WasiCtx::RandomBytes(33).size(), 33u);
+  // 32 random bytes all zero has probability 2^-256.
+  auto r = WasiCtx::RandomBytes(32);
+  EXPECT_NE(std::count(r.begin(), r.end(), 0), 32);
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ((*ctx)->InsecureRandomBytes(13).size(), 13u);
+  EXPECT_NE((*ctx)->InsecureRandomU64(), (*ctx)->InsecureRandomU64());
+  EXPECT_EQ((*ctx)->InsecureSeed(), (*ctx)->InsecureSeed());
+}
+
+TEST(WasiCtxTest, PollReturnsReadyPollables) {
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  WasiCtx& c = **ctx;
+  const uint32_t ready = c.pollables.Insert(Pollable{});
+  const uint32_t past = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow()});
+  const uint32_t far = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow() + 3600000000000ull});
+  auto r = c.Poll(std::vector<uint32_t>{far, ready, past});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, (std::vector<uint32_t>{1, 2}));
+  EXPECT_FALSE(c.PollableReady(*c.pollables.Get(far)));
+  // A timer alone: poll waits for it.
+  const uint32_t soon = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow() + 1000000});
+  auto s = c.Poll(std::vector<uint32_t>{soon});
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(*s, (std::vector<uint32_t>{0}));
+  EXPECT_TRUE(c.PollableReady(*c.pollables.Get(soon)));
+  // A rep that is not a pollable.
+  EXPECT_FALSE(c.Poll(std::vector<uint32_t>{99}).has_value());
+  EXPECT_EQ(c.live_resources(), 4u);
+}
+
+}  // namespace
+}  // namespace lokust::wasi
