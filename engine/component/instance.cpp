@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "engine/component/canonical_abi.h"
+#include "engine/component/resource_table.h"
 #include "engine/core/module.h"
 
 namespace lokust::component {
@@ -105,6 +106,73 @@ struct Arg {
   enum class Kind { kFunc, kInstance, kType } kind = Kind::kType;
   ComponentFuncPtr func;
   InstanceExportsPtr instance;
+  ResourceTypePtr resource;  // kType: the runtime resource type, when the type is a resource
+};
+
+// The runtime state of one component instance (the root or a nested one): its handle table
+// and the runtime resource type behind each of the validator's resource types it can name.
+// The validator's types are per component definition; the runtime ones are per instantiation
+// (generative) and carry the destructor (ResourceType::destroy) and the implementer (impl).
+struct ComponentInstanceRt {
+  HandleTable table;
+  std::unordered_map<const ResourceType*, ResourceTypePtr> resources;  // by validator root
+  std::shared_ptr<ComponentInstanceRt> parent;                         // outer aliases
+
+  void Bind(const ResourceType* static_rt, ResourceTypePtr rt) {
+    if (static_rt && rt) resources[ResourceRoot(static_rt)] = std::move(rt);
+  }
+  const ResourceType* Find(const ResourceType* static_rt) const {
+    const ResourceType* root = ResourceRoot(static_rt);
+    for (const ComponentInstanceRt* p = this; p; p = p->parent.get()) {
+      auto it = p->resources.find(root);
+      if (it != p->resources.end()) return it->second.get();
+    }
+    return nullptr;
+  }
+  Result<const ResourceType*> Runtime(const ResourceType& static_rt) const {
+    if (auto* rt = Find(&static_rt)) return rt;
+    return Trap("resource type `" + static_rt.name + "` is not bound to a runtime resource");
+  }
+  ResourceTypePtr RuntimePtr(const ResourceType* static_rt) const {
+    const ResourceType* root = ResourceRoot(static_rt);
+    for (const ComponentInstanceRt* p = this; p; p = p->parent.get()) {
+      auto it = p->resources.find(root);
+      if (it != p->resources.end()) return it->second;
+    }
+    return nullptr;
+  }
+};
+using InstanceRtPtr = std::shared_ptr<ComponentInstanceRt>;
+
+// Own/borrow handles of one call, in one instance's table: maps the validator's resource
+// types in the function type to the instance's runtime types.
+class RtHandles : public HandleTables {
+ public:
+  RtHandles(ComponentInstanceRt& inst, CallScope* scope) : inst_(inst), scope_(scope) {}
+  Result<uint32_t> lift_own(const ResourceType& rt, uint32_t i) override {
+    auto r = inst_.Runtime(rt);
+    if (!r) return r.error();
+    return component::lift_own(inst_.table, **r, i);
+  }
+  Result<uint32_t> lift_borrow(const ResourceType& rt, uint32_t i) override {
+    auto r = inst_.Runtime(rt);
+    if (!r) return r.error();
+    return component::lift_borrow(inst_.table, **r, i, scope_);
+  }
+  Result<uint32_t> lower_own(const ResourceType& rt, uint32_t rep) override {
+    auto r = inst_.Runtime(rt);
+    if (!r) return r.error();
+    return component::lower_own(inst_.table, **r, rep);
+  }
+  Result<uint32_t> lower_borrow(const ResourceType& rt, uint32_t rep) override {
+    auto r = inst_.Runtime(rt);
+    if (!r) return r.error();
+    return component::lower_borrow(inst_.table, **r, rep, scope_, (*r)->impl == &inst_);
+  }
+
+ private:
+  ComponentInstanceRt& inst_;
+  CallScope* scope_;
 };
 
 std::string DefName(const Definition& d) {
@@ -124,6 +192,7 @@ Error NotSupported(const Definition& d, const std::string& what) {
 struct Instance::State {
   core::Store* store = nullptr;
   std::vector<std::shared_ptr<CoreMemory>> memories;  // adapters, shared with the closures
+  std::vector<InstanceRtPtr> instances;               // the root's first, then nested ones
 };
 
 namespace {
@@ -136,8 +205,11 @@ class Walker {
   // `resolution` from the Linker.
   Result<InstanceExportsPtr> Run(const ComponentAst& ast, const ComponentInfo& info,
                                  const std::map<std::string, Arg, std::less<>>* args,
-                                 const Resolution* resolution) {
+                                 const Resolution* resolution, InstanceRtPtr parent) {
     Frame f;
+    f.rt = std::make_shared<ComponentInstanceRt>();
+    f.rt->parent = std::move(parent);
+    state_.instances.push_back(f.rt);
     auto exports = std::make_shared<InstanceExports>();
     size_t import_i = 0, nested_i = 0;
     for (const Definition& d : ast.definitions) {
@@ -163,7 +235,51 @@ class Walker {
     std::vector<ComponentFuncPtr> funcs;
     std::vector<InstanceExportsPtr> instances;
     std::vector<std::pair<const ComponentAst*, const ComponentInfo*>> components;
+    size_t types = 0;  // entries of the type index space seen so far
+    InstanceRtPtr rt;
   };
+
+  // The validator's resource type at type index `i`, or null when it is not a resource.
+  static const ResourceType* ResourceAt(const ComponentInfo& info, size_t i) {
+    if (i >= info.types.size() || info.types[i].kind != TypeEntry::Kind::kResource) return nullptr;
+    return info.types[i].resource.get();
+  }
+
+  // Binds the resource types an instance of type `it` exports (by name, deeply) to the
+  // runtime types `ex` carries.
+  static void BindInstance(ComponentInstanceRt& rt, const InstanceType& it,
+                           const InstanceExports& ex) {
+    for (const auto& e : it.exports) {
+      const std::string& n = e.name.name;
+      if (e.type.kind == ExternKind::kType && e.type.type.kind == TypeEntry::Kind::kResource) {
+        ResourceTypePtr r;
+        if (ex.host) {
+          r = ex.host->FindResource(n);
+        } else if (auto t = ex.types.find(n); t != ex.types.end()) {
+          r = t->second;
+        }
+        if (r && !rt.Find(e.type.type.resource.get())) rt.Bind(e.type.type.resource.get(), r);
+      } else if (e.type.kind == ExternKind::kInstance && e.type.instance) {
+        if (ex.host) {
+          if (const LinkerInstance* li = ex.host->FindInstance(n)) {
+            InstanceExports inner;
+            inner.host = li;
+            BindInstance(rt, *e.type.instance, inner);
+          }
+        } else if (auto t = ex.instances.find(n); t != ex.instances.end()) {
+          BindInstance(rt, *e.type.instance, *t->second);
+        }
+      }
+    }
+  }
+
+  // Pushes an instance onto the instance index space, binding the resources its type exports.
+  static void PushInstance(Frame& f, const ComponentInfo& info, InstanceExportsPtr inst) {
+    size_t i = f.instances.size();
+    if (i < info.instances.size() && info.instances[i])
+      BindInstance(*f.rt, *info.instances[i], *inst);
+    f.instances.push_back(std::move(inst));
+  }
 
   Result<FuncTypePtr> FuncTypeAt(const ComponentInfo& info, size_t i) {
     if (i >= info.funcs.size() || !info.funcs[i])
@@ -296,9 +412,15 @@ class Walker {
     auto fn = std::make_shared<ComponentFunc>();
     fn->type = *ft;
     FuncTypePtr type = *ft;
-    fn->call = [store, callee, mem, realloc, post_return, enc,
-                type](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+    InstanceRtPtr inst = f.rt;
+    fn->call = [store, callee, mem, realloc, post_return, enc, type,
+                inst](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+      // The call's borrow scope: borrows lowered into the callee must be dropped by the time
+      // it returns (CanonicalABI.md, Task.return / num_borrows).
+      CallScope scope;
+      RtHandles handles(*inst, &scope);
       CallContext cx;
+      cx.handles = &handles;
       cx.opts.memory = mem.get();
       cx.opts.string_encoding = enc;
       if (realloc) cx.opts.realloc = MakeRealloc(store, realloc);
@@ -309,16 +431,20 @@ class Walker {
         if (!r) return FromCore(r.error());
         return FromCoreValues(*r);
       };
-      PostReturnFn post = nullptr;
-      if (post_return) {
-        post = [store, post_return](const std::vector<CoreValue>& a) -> Result<void> {
-          auto cargs = ToCoreValues(a);
-          auto r = store->Call(post_return, cargs);
-          if (!r) return FromCore(r.error());
-          return {};
-        };
-      }
-      return canon_lift(cx, *type, core_callee, args, post);
+      PostReturnFn post = [store, post_return,
+                           &scope](const std::vector<CoreValue>& a) -> Result<void> {
+        if (scope.borrow_count != 0)
+          return Trap("borrow handles still remain at the end of the call (" +
+                      std::to_string(scope.borrow_count) + " not dropped)");
+        if (!post_return) return {};
+        auto cargs = ToCoreValues(a);
+        auto r = store->Call(post_return, cargs);
+        if (!r) return FromCore(r.error());
+        return {};
+      };
+      auto r = canon_lift(cx, *type, core_callee, args, post);
+      if (scope.borrow_count != 0) inst->table.ForgetScope(&scope);
+      return r;
     };
     f.funcs.push_back(std::move(fn));
     return {};
@@ -337,6 +463,7 @@ class Walker {
   }
 
   Result<void> CanonLower(Frame& f, const CanonDef& c) {
+    InstanceRtPtr inst = f.rt;
     if (c.func >= f.funcs.size()) return Invalid("canon lower: function out of bounds");
     ComponentFuncPtr target = f.funcs[c.func];
     if (target->type->async) return Invalid("not supported yet: canon lower of an async function");
@@ -363,15 +490,23 @@ class Walker {
     core::Store* store = &store_;
     core::Func* host = store_.CreateHostFunc(
         ctype,
-        [store, target, mem, realloc, enc](core::Caller&, std::span<const core::Value> args,
-                                           std::span<core::Value> results) -> core::Result<void> {
+        [store, target, mem, realloc, enc, inst](
+            core::Caller&, std::span<const core::Value> args,
+            std::span<core::Value> results) -> core::Result<void> {
+          // The subtask's scope: own handles lent as borrows cannot be dropped until the
+          // callee returns.
+          CallScope scope;
+          RtHandles handles(*inst, &scope);
           CallContext cx;
+          cx.handles = &handles;
           cx.opts.memory = mem.get();
           cx.opts.string_encoding = enc;
           if (realloc) cx.opts.realloc = MakeRealloc(store, realloc);
           ComponentCallee callee = [&target](const std::vector<Val>& a) { return target->Call(a); };
           auto r = canon_lower(cx, *target->type, callee, FromCoreValues(args));
+          auto exited = scope.exit();
           if (!r) return core::Trap(r.error().message);
+          if (!exited) return core::Trap(exited.error().message);
           if (r->size() != results.size())
             return core::Trap("canon lower: wrong number of flat results");
           auto out = ToCoreValues(*r);
@@ -379,6 +514,70 @@ class Walker {
           return {};
         });
     f.core_funcs.push_back(host);
+    return {};
+  }
+
+  // canon resource.new / resource.drop / resource.rep: core host functions over the
+  // instance's handle table; dropping an owned handle runs the resource's destructor.
+  Result<void> CanonResource(Frame& f, const ComponentInfo& info, const CanonDef& c) {
+    const ResourceType* srt = ResourceAt(info, c.type);
+    if (!srt)
+      return Invalid("canon resource built-in: type " + std::to_string(c.type) +
+                     " is not a resource type");
+    ResourceTypePtr keep = info.types[c.type].resource;
+    core::FuncType ctype;
+    ctype.params.push_back(core::ValType::kI32);
+    if (c.op != 0x03) ctype.results.push_back(core::ValType::kI32);
+    InstanceRtPtr inst = f.rt;
+    uint8_t op = c.op;
+    core::Func* host = store_.CreateHostFunc(
+        ctype,
+        [inst, keep, op](core::Caller&, std::span<const core::Value> args,
+                         std::span<core::Value> results) -> core::Result<void> {
+          auto rt = inst->Runtime(*keep);
+          if (!rt) return core::Trap(rt.error().message);
+          uint32_t a = static_cast<uint32_t>(args[0].bits);
+          if (op == 0x02 || op == 0x04) {
+            auto r = op == 0x02 ? canon_resource_new(inst->table, **rt, a)
+                                : canon_resource_rep(inst->table, **rt, a);
+            if (!r)
+              return core::Trap(std::string(op == 0x02 ? "resource.new: " : "resource.rep: ") +
+                                r.error().message);
+            results[0] = core::Value::I32(*r);
+            return {};
+          }
+          auto r = canon_resource_drop(inst->table, **rt, a);
+          if (!r) return core::Trap("resource.drop: " + r.error().message);
+          if (*r && (*rt)->destroy) {
+            auto d = (*rt)->destroy(**r);
+            if (!d) return core::Trap(d.error().message);
+          }
+          return {};
+        });
+    f.core_funcs.push_back(host);
+    return {};
+  }
+
+  // A `(type (resource (rep i32) (dtor ...)))` definition: a fresh runtime resource type of
+  // this instance.
+  Result<void> DefineResource(Frame& f, const ComponentInfo& info, const TypeDefAst& t) {
+    const ResourceType* srt = ResourceAt(info, f.types);
+    if (!srt) return Invalid("resource type definition has no resource type in ComponentInfo");
+    auto rt = NewResourceType(srt->name, true);
+    rt->impl = f.rt.get();
+    if (t.resource.dtor) {
+      if (*t.resource.dtor >= f.core_funcs.size())
+        return Invalid("resource destructor: core function out of bounds");
+      core::Func* dtor = f.core_funcs[*t.resource.dtor];
+      core::Store* store = &store_;
+      rt->destroy = [store, dtor](uint32_t rep) -> Result<void> {
+        std::vector<core::Value> a = {core::Value::I32(rep)};
+        auto r = store->Call(dtor, a);
+        if (!r) return FromCore(r.error());
+        return {};
+      };
+    }
+    f.rt->Bind(srt, rt);
     return {};
   }
 
@@ -436,9 +635,10 @@ class Walker {
     }
     if (std::get_if<std::shared_ptr<CoreTypeAst>>(&d.def)) return {};
     if (auto* t = std::get_if<std::shared_ptr<TypeDefAst>>(&d.def)) {
-      if ((*t)->kind == TypeDefAst::Kind::kResource)
-        return NotSupported(d, "resource type definition");
-      return {};
+      Result<void> r;
+      if ((*t)->kind == TypeDefAst::Kind::kResource) r = DefineResource(f, info, **t);
+      ++f.types;
+      return r;
     }
     if (auto* cd = std::get_if<ComponentDef>(&d.def)) {
       if (nested_i >= info.nested.size()) return Invalid("nested component has no ComponentInfo");
@@ -456,11 +656,14 @@ class Walker {
             if (si.idx >= f.instances.size())
               return Invalid("instance export: instance out of bounds");
             bag->instances[name.name] = f.instances[si.idx];
-          } else if (si.sort.kind != SortKind::kType) {
+          } else if (si.sort.kind == SortKind::kType) {
+            if (const ResourceType* srt = ResourceAt(info, si.idx))
+              if (auto rt = f.rt->RuntimePtr(srt)) bag->types[name.name] = rt;
+          } else {
             return NotSupported(d, "inline export of a " + SortName(si.sort));
           }
         }
-        f.instances.push_back(bag);
+        PushInstance(f, info, bag);
         return {};
       }
       if (id->component >= f.components.size())
@@ -479,15 +682,17 @@ class Walker {
           a.instance = f.instances[si.idx];
         } else if (si.sort.kind == SortKind::kType) {
           a.kind = Arg::Kind::kType;
+          if (const ResourceType* srt = ResourceAt(info, si.idx))
+            a.resource = f.rt->RuntimePtr(srt);
         } else {
           return NotSupported(d, "instantiation argument of sort " + SortName(si.sort));
         }
         nargs[name] = std::move(a);
       }
       auto [cast, cinfo] = f.components[id->component];
-      auto r = Run(*cast, *cinfo, &nargs, nullptr);
+      auto r = Run(*cast, *cinfo, &nargs, nullptr, f.rt);
       if (!r) return r.error();
-      f.instances.push_back(*r);
+      PushInstance(f, info, *r);
       return {};
     }
     if (auto* al = std::get_if<AliasAst>(&d.def)) {
@@ -501,15 +706,31 @@ class Walker {
         return PushCore(f, *e);
       }
       if (al->target == AliasAst::Target::kOuter) {
-        if (al->sort.kind == SortKind::kType ||
-            (al->sort.kind == SortKind::kCore && al->sort.core == CoreSort::kType))
+        // Outer type aliases share the enclosing component's type objects: the parent chain
+        // of ComponentInstanceRt resolves their resources.
+        if (al->sort.kind == SortKind::kType) {
+          ++f.types;
           return {};
+        }
+        if (al->sort.kind == SortKind::kCore && al->sort.core == CoreSort::kType) return {};
         return NotSupported(d, "outer alias of a " + SortName(al->sort));
       }
       // export alias
-      if (al->sort.kind == SortKind::kType) return {};
       if (al->instance >= f.instances.size()) return Invalid("alias: instance out of bounds");
       const InstanceExports& src = *f.instances[al->instance];
+      if (al->sort.kind == SortKind::kType) {
+        if (const ResourceType* srt = ResourceAt(info, f.types)) {
+          ResourceTypePtr rt;
+          if (src.host) {
+            rt = src.host->FindResource(al->name);
+          } else if (auto it = src.types.find(al->name); it != src.types.end()) {
+            rt = it->second;
+          }
+          if (rt && !f.rt->Find(srt)) f.rt->Bind(srt, rt);
+        }
+        ++f.types;
+        return {};
+      }
       if (al->sort.kind == SortKind::kFunc) {
         if (src.host) {
           const HostFuncDef* def = src.host->FindFunc(al->name);
@@ -530,13 +751,13 @@ class Walker {
           if (!li) return LinkError("alias: host instance has no instance \"" + al->name + "\"");
           auto ie = std::make_shared<InstanceExports>();
           ie->host = li;
-          f.instances.push_back(ie);
+          PushInstance(f, info, ie);
           return {};
         }
         auto it = src.instances.find(al->name);
         if (it == src.instances.end())
           return LinkError("alias: instance has no instance \"" + al->name + "\"");
-        f.instances.push_back(it->second);
+        PushInstance(f, info, it->second);
         return {};
       }
       return NotSupported(d, "export alias of a " + SortName(al->sort));
@@ -544,12 +765,24 @@ class Walker {
     if (auto* c = std::get_if<CanonDef>(&d.def)) {
       if (c->op == 0x00) return CanonLift(f, info, *c);
       if (c->op == 0x01) return CanonLower(f, *c);
+      if (c->op >= 0x02 && c->op <= 0x04) return CanonResource(f, info, *c);
       return NotSupported(d, std::string("canon ") + CanonOpName(c->op));
     }
     if (std::get_if<StartDef>(&d.def)) return NotSupported(d, "component start function");
     if (auto* im = std::get_if<ImportDef>(&d.def)) {
       const std::string& name = im->name.name;
       if (im->desc.kind == ExternKind::kType) {
+        // A resource import binds to the host's resource (root) or the argument's (nested).
+        if (const ResourceType* srt = ResourceAt(info, f.types); srt && !f.rt->Find(srt)) {
+          ResourceTypePtr rt;
+          if (resolution) {
+            if (import_i < resolution->imports.size()) rt = resolution->imports[import_i].resource;
+          } else if (args) {
+            if (auto it = args->find(name); it != args->end()) rt = it->second.resource;
+          }
+          if (rt) f.rt->Bind(srt, rt);
+        }
+        ++f.types;
         ++import_i;
         return {};
       }
@@ -564,6 +797,7 @@ class Walker {
           a.kind = Arg::Kind::kFunc;
           a.func = HostFunction(*ri.func, *t);
         } else if (im->desc.kind == ExternKind::kInstance && ri.instance) {
+          // (BindInstance below binds the resources the host instance defines.)
           a.kind = Arg::Kind::kInstance;
           a.instance = std::make_shared<InstanceExports>();
           a.instance->host = ri.instance;
@@ -584,14 +818,24 @@ class Walker {
       if (im->desc.kind == ExternKind::kInstance) {
         if (a.kind != Arg::Kind::kInstance)
           return LinkError("import \"" + name + "\": expected an instance");
-        f.instances.push_back(a.instance);
+        PushInstance(f, info, a.instance);
         return {};
       }
       return NotSupported(d, "import \"" + name + "\" of this kind");
     }
     if (auto* ex = std::get_if<ExportDef>(&d.def)) {
       const std::string& name = ex->name.name;
-      if (ex->item.sort.kind == SortKind::kType) return {};
+      if (ex->item.sort.kind == SortKind::kType) {
+        // A type export is a new index (and, for `(sub resource)` ascriptions, a new
+        // validator type) naming the same runtime resource.
+        if (const ResourceType* item = ResourceAt(info, ex->item.idx)) {
+          ResourceTypePtr rt = f.rt->RuntimePtr(item);
+          if (const ResourceType* srt = ResourceAt(info, f.types); srt && rt) f.rt->Bind(srt, rt);
+          if (rt) exports.types[name] = rt;
+        }
+        ++f.types;
+        return {};
+      }
       if (ex->item.sort.kind == SortKind::kFunc) {
         if (ex->item.idx >= f.funcs.size()) return Invalid("export: function out of bounds");
         ComponentFuncPtr fn = f.funcs[ex->item.idx];
@@ -602,7 +846,7 @@ class Walker {
       if (ex->item.sort.kind == SortKind::kInstance) {
         if (ex->item.idx >= f.instances.size()) return Invalid("export: instance out of bounds");
         auto inst = f.instances[ex->item.idx];
-        f.instances.push_back(inst);
+        PushInstance(f, info, inst);
         exports.instances[name] = inst;
         return {};
       }
@@ -626,7 +870,7 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store, cons
   inst->state_ = std::make_shared<State>();
   inst->state_->store = &store;
   Walker w(store, *inst->state_);
-  auto r = w.Run(ast, info, nullptr, &*resolution);
+  auto r = w.Run(ast, info, nullptr, &*resolution, nullptr);
   if (!r) return r.error();
   inst->exports_ = *r;
   return inst;

@@ -1,6 +1,8 @@
 // Linker: see linker.h.
 #include "engine/component/linker.h"
 
+#include <tuple>
+
 namespace lokust::component {
 namespace {
 
@@ -65,11 +67,23 @@ Result<void> LinkerInstance::DefineFunc(std::string_view name, HostFunc fn, Func
   return {};
 }
 
-Result<ResourceTypePtr> LinkerInstance::DefineResource(std::string_view name) {
-  if (funcs_.count(name) || resources_.count(name) || instances_.count(name))
-    return LinkError("the linker already defines " + Q(name));
-  auto rt = NewResourceType(std::string(name), false);
-  resources_.emplace(std::string(name), rt);
+ResourceTypePtr LinkerInstance::DefineResource(std::string_view name,
+                                               std::function<void(uint32_t rep)> dtor) {
+  if (funcs_.count(name) || instances_.count(name)) return nullptr;
+  ResourceTypePtr rt;
+  if (auto it = resources_.find(name); it != resources_.end()) {
+    rt = it->second;
+    if (!dtor) return rt;
+  } else {
+    rt = NewResourceType(std::string(name), false);
+    resources_.emplace(std::string(name), rt);
+  }
+  if (dtor) {
+    rt->destroy = [dtor = std::move(dtor)](uint32_t rep) -> Result<void> {
+      dtor(rep);
+      return {};
+    };
+  }
   return rt;
 }
 
@@ -94,6 +108,79 @@ const LinkerInstance* LinkerInstance::FindInstance(std::string_view name) const 
   return it == instances_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+
+// `ns:pkg/iface@x.y.z` -> (`ns:pkg/iface`, {x, y, z}); false for unversioned or other names.
+// Pre-release/build suffixes are kept in `rest` and must match exactly.
+struct Version {
+  uint64_t major = 0, minor = 0, patch = 0;
+  std::string rest;
+};
+bool SplitVersioned(std::string_view name, std::string_view& base, Version& v) {
+  size_t at = name.rfind('@');
+  if (at == std::string_view::npos || name.find('/') == std::string_view::npos) return false;
+  base = name.substr(0, at);
+  std::string_view ver = name.substr(at + 1);
+  uint64_t parts[3] = {0, 0, 0};
+  size_t i = 0;
+  for (int k = 0; k < 3; ++k) {
+    if (i >= ver.size() || ver[i] < '0' || ver[i] > '9') return false;
+    while (i < ver.size() && ver[i] >= '0' && ver[i] <= '9')
+      parts[k] = parts[k] * 10 + (ver[i++] - '0');
+    if (k < 2) {
+      if (i >= ver.size() || ver[i] != '.') return false;
+      ++i;
+    }
+  }
+  v.major = parts[0];
+  v.minor = parts[1];
+  v.patch = parts[2];
+  v.rest = std::string(ver.substr(i));
+  return true;
+}
+
+// wasmtime's rule: versions are interchangeable when they agree up to their first non-zero
+// component (1.x.y ~ 1.a.b, 0.2.x ~ 0.2.y, 0.0.x only itself) and carry no pre-release.
+bool Compatible(const Version& a, const Version& b) {
+  if (!a.rest.empty() || !b.rest.empty()) return false;
+  if (a.major != b.major) return false;
+  if (a.major != 0) return true;
+  if (a.minor != b.minor) return false;
+  if (a.minor != 0) return true;
+  return a.patch == b.patch;
+}
+
+template <typename Map>
+auto FindCompatible(const Map& m, std::string_view name) -> decltype(&m.begin()->second) {
+  if (auto it = m.find(name); it != m.end()) return &it->second;
+  std::string_view base;
+  Version want;
+  if (!SplitVersioned(name, base, want)) return nullptr;
+  decltype(&m.begin()->second) best = nullptr;
+  Version best_v;
+  for (auto& [k, v] : m) {
+    std::string_view kb;
+    Version kv;
+    if (!SplitVersioned(k, kb, kv) || kb != base || !Compatible(want, kv)) continue;
+    if (!best || std::tie(kv.minor, kv.patch) > std::tie(best_v.minor, best_v.patch)) {
+      best = &v;
+      best_v = kv;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+const HostFuncDef* LinkerInstance::FindFuncCompatible(std::string_view name) const {
+  return FindCompatible(funcs_, name);
+}
+
+const LinkerInstance* LinkerInstance::FindInstanceCompatible(std::string_view name) const {
+  auto p = FindCompatible(instances_, name);
+  return p ? p->get() : nullptr;
+}
+
 Result<Resolution> Linker::Resolve(const ComponentInfo& component) const {
   Resolution out;
   if (!component.type) return LinkError("component has no type (not validated)");
@@ -103,7 +190,7 @@ Result<Resolution> Linker::Resolve(const ComponentInfo& component) const {
     r.name = n;
     switch (im.type.kind) {
       case ExternKind::kFunc: {
-        r.func = root_.FindFunc(n);
+        r.func = root_.FindFuncCompatible(n);
         if (!r.func)
           return LinkError("component imports function " + Q(n) +
                            ", but the linker does not define it");
@@ -111,7 +198,7 @@ Result<Resolution> Linker::Resolve(const ComponentInfo& component) const {
         break;
       }
       case ExternKind::kInstance: {
-        r.instance = root_.FindInstance(n);
+        r.instance = root_.FindInstanceCompatible(n);
         if (!r.instance)
           return LinkError("component imports instance " + Q(n) +
                            ", but the linker does not define it");

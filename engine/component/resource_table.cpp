@@ -68,6 +68,11 @@ size_t HandleTable::live() const {
   return n;
 }
 
+void HandleTable::ForgetScope(const CallScope* scope) {
+  for (auto& e : array_)
+    if (e && e->borrow_scope == scope) e->borrow_scope = nullptr;
+}
+
 Result<uint32_t> lift_own(HandleTable& table, const ResourceType& rt, uint32_t i) {
   auto h = GetTyped(table, rt, i);
   if (!h) return h.error();

@@ -93,7 +93,104 @@ const adapterCoreWat = `
 const adapterWit = `package lokust:t;
 world w { export run: func(s: string) -> string; }`;
 
+// Resources at instantiation (tests/engine/component/resource_instance_test.cpp): a guest-defined
+// resource with a destructor, and a host resource imported from a versioned interface, used by
+// exports that move own handles to and from the host, lend borrows, and misuse handles.
+const resourcesWat = `
+(component
+  (import "test:host/things@0.2.3" (instance $host
+    (export "thing" (type $thing (sub resource)))
+    (export "[constructor]thing" (func (param "v" u32) (result (own $thing))))
+    (export "[method]thing.get" (func (param "self" (borrow $thing)) (result u32)))
+    (export "consume" (func (param "t" (own $thing)) (result u32)))
+  ))
+  (alias export $host "thing" (type $thing))
+  (core func $thing-new (canon lower (func $host "[constructor]thing")))
+  (core func $thing-get (canon lower (func $host "[method]thing.get")))
+  (core func $consume (canon lower (func $host "consume")))
+  (core func $thing-drop (canon resource.drop $thing))
+
+  (core module $impl
+    (global $last (mut i32) (i32.const -1))
+    (func (export "dtor") (param i32) local.get 0 global.set $last)
+    (func (export "last-dropped") (result i32) global.get $last))
+  (core instance $impl (instantiate $impl))
+  (type $r (resource (rep i32) (dtor (core func $impl "dtor"))))
+  (core func $r-new (canon resource.new $r))
+  (core func $r-rep (canon resource.rep $r))
+  (core func $r-drop (canon resource.drop $r))
+
+  (core module $m
+    (import "host" "thing-new" (func $thing-new (param i32) (result i32)))
+    (import "host" "thing-get" (func $thing-get (param i32) (result i32)))
+    (import "host" "consume" (func $consume (param i32) (result i32)))
+    (import "host" "thing-drop" (func $thing-drop (param i32)))
+    (import "r" "new" (func $r-new (param i32) (result i32)))
+    (import "r" "rep" (func $r-rep (param i32) (result i32)))
+    (import "r" "drop" (func $r-drop (param i32)))
+    ;; resource.new, resource.rep, resource.drop (which runs the dtor) in one call
+    (func (export "roundtrip") (param i32) (result i32) (local $h i32) (local $rep i32)
+      (local.set $h (call $r-new (local.get 0)))
+      (local.set $rep (call $r-rep (local.get $h)))
+      (call $r-drop (local.get $h))
+      (local.get $rep))
+    (func (export "make") (param i32) (result i32) (call $r-new (local.get 0)))
+    ;; a borrow of its own resource arrives as the rep itself
+    (func (export "peek") (param i32) (result i32) (local.get 0))
+    ;; own from the host, borrow to the host, own back to the host
+    (func (export "use-host") (param i32) (result i32) (local $h i32) (local $g i32)
+      (local.set $h (call $thing-new (local.get 0)))
+      (local.set $g (call $thing-get (local.get $h)))
+      (i32.add (local.get $g) (call $consume (local.get $h))))
+    (func (export "use-after-move") (param i32) (result i32) (local $h i32)
+      (local.set $h (call $thing-new (local.get 0)))
+      (drop (call $consume (local.get $h)))
+      (call $thing-get (local.get $h)))
+    (func (export "drop-host") (param i32)
+      (call $thing-drop (call $thing-new (local.get 0))))
+    (func (export "bad-drop") (call $thing-drop (i32.const 7)))
+    (func (export "take") (param i32) (result i32) (local $g i32)
+      (local.set $g (call $thing-get (local.get 0)))
+      (call $thing-drop (local.get 0))
+      (local.get $g))
+    (func (export "borrow-kept") (param i32) (result i32) (call $thing-get (local.get 0)))
+    (func (export "handles") (result i32) (local $a i32) (local $b i32)
+      ;; two handles, then drop both: the guest table hands out fresh indices
+      (local.set $a (call $thing-new (i32.const 1)))
+      (local.set $b (call $thing-new (i32.const 2)))
+      (call $thing-drop (local.get $a))
+      (call $thing-drop (local.get $b))
+      (i32.add (i32.mul (local.get $a) (i32.const 10)) (local.get $b)))
+  )
+  (core instance $m (instantiate $m
+    (with "host" (instance
+      (export "thing-new" (func $thing-new))
+      (export "thing-get" (func $thing-get))
+      (export "consume" (func $consume))
+      (export "thing-drop" (func $thing-drop))))
+    (with "r" (instance
+      (export "new" (func $r-new))
+      (export "rep" (func $r-rep))
+      (export "drop" (func $r-drop))))))
+  (export $rx "r" (type $r))
+  (func (export "roundtrip") (param "v" u32) (result u32) (canon lift (core func $m "roundtrip")))
+  (func (export "last-dropped") (result u32) (canon lift (core func $impl "last-dropped")))
+  (func (export "make") (param "v" u32) (result (own $rx)) (canon lift (core func $m "make")))
+  (func (export "peek") (param "b" (borrow $rx)) (result u32) (canon lift (core func $m "peek")))
+  (func (export "use-host") (param "v" u32) (result u32) (canon lift (core func $m "use-host")))
+  (func (export "use-after-move") (param "v" u32) (result u32)
+    (canon lift (core func $m "use-after-move")))
+  (func (export "drop-host") (param "v" u32) (canon lift (core func $m "drop-host")))
+  (func (export "bad-drop") (canon lift (core func $m "bad-drop")))
+  (func (export "take") (param "t" (own $thing)) (result u32) (canon lift (core func $m "take")))
+  (func (export "borrow-ok") (param "t" (borrow $thing)) (result u32) (canon lift (core func $m "take")))
+  (func (export "borrow-kept") (param "t" (borrow $thing)) (result u32)
+    (canon lift (core func $m "borrow-kept")))
+  (func (export "handles") (result u32) (canon lift (core func $m "handles")))
+)`;
+
 const interfaces = await parse(interfacesWat);
+const resources = await parse(resourcesWat);
 const coreBytes = await parse(coreWat);
 const embedded = await componentEmbed({ binary: coreBytes, witSource: wit, world: 'fixture' });
 const made = await componentNew(embedded);
@@ -111,6 +208,7 @@ text += 'namespace lokust::component::fixtures {\n\n';
 text += toHeader('kInterfacesComponent', interfaces);
 text += '\n' + toHeader('kComponentNewGreet', made);
 text += '\n' + toHeader('kReactorAdapted', adapted);
+text += '\n' + toHeader('kResourcesComponent', resources);
 text += '\n}  // namespace lokust::component::fixtures\n';
 fs.writeFileSync(out, text);
-console.log(`wrote ${out} (${interfaces.length} + ${made.length} + ${adapted.length} bytes)`);
+console.log(`wrote ${out} (${interfaces.length} + ${made.length} + ${adapted.length} + ${resources.length} bytes)`);

@@ -1,18 +1,27 @@
-// Component instantiation on engine/core (first step): walks a component's definitions in
-// order, keeping runtime index spaces parallel to the validator's ComponentInfo, and runs its
-// core modules in a core::Store.
+// Component instantiation on engine/core: walks a component's definitions in order, keeping
+// runtime index spaces parallel to the validator's ComponentInfo, and runs its core modules in
+// a core::Store.
 //
-//   component::Linker linker;  // host functions by interface and name
+//   component::Linker linker;  // host functions and resources by interface and name
 //   auto inst = component::Instance::Instantiate(store, ast, *info, linker);
 //   auto f = (*inst)->GetFunc("lokust:session-vm/session-ops", "create-session");
 //   auto results = (*f)->Call({...});  // canon lift + post-return
 //
 // Supported: core modules, core instances (instantiate and inline exports), core aliases,
-// `canon lift`, `canon lower` (host functions from the Linker or lifted functions), imports of
-// functions and instances, export aliases, nested components instantiated with function,
-// instance and type arguments, inline instances, exports of functions and instances. Type
-// definitions need no runtime state. Everything else (resources and their built-ins, start,
-// values, outer aliases of modules/components, async) is an Error naming the definition.
+// `canon lift`, `canon lower` (host functions from the Linker or lifted functions),
+// `canon resource.new/rep/drop`, resource type definitions (a fresh runtime resource per
+// instantiation; the dtor runs through Store::Call), imports of functions, instances and
+// resource types, export aliases, nested components instantiated with function, instance and
+// type arguments, inline instances, exports of functions, instances and types.
+//
+// Resources: each component instance (the root and every nested one) has its own HandleTable.
+// Own/borrow values cross to the host as the resource's rep (host resources: the rep the host
+// chose, see linker.h; guest resources: the guest's rep). Each lifted call has a CallScope:
+// borrows lowered into it must be dropped before it returns ("borrow handles still remain at
+// the end of the call" trap); each lowered call has one too: own handles lent as borrows
+// cannot be dropped or moved until the callee returns. Misused handles trap with the index
+// ("unknown handle index 7", wrong type). Everything else (start, values, outer aliases of
+// modules/components, async) is an Error naming the definition.
 #pragma once
 
 #include <map>
@@ -44,6 +53,9 @@ using ComponentFuncPtr = std::shared_ptr<const ComponentFunc>;
 struct InstanceExports {
   std::map<std::string, ComponentFuncPtr, std::less<>> funcs;
   std::map<std::string, std::shared_ptr<InstanceExports>, std::less<>> instances;
+  // Exported resource types: the runtime types (fresh per instantiation, resource types are
+  // generative), which carry the destructor and the implementing instance.
+  std::map<std::string, ResourceTypePtr, std::less<>> types;
   const LinkerInstance* host = nullptr;  // an imported host instance: its functions
 };
 using InstanceExportsPtr = std::shared_ptr<InstanceExports>;

@@ -48,6 +48,9 @@ class HandleTable {
   Result<ResourceHandle*> get(uint32_t i);
   Result<ResourceHandle> remove(uint32_t i);
   size_t live() const;
+  // Clears `scope` from the borrows that still name it (a call that trapped, or returned with
+  // borrows left, leaves them behind; the scope object is gone after the call).
+  void ForgetScope(const CallScope* scope);
 
  private:
   std::vector<std::optional<ResourceHandle>> array_;

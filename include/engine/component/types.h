@@ -8,11 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "engine/component/result.h"
 
 namespace lokust::component {
 
@@ -148,6 +151,13 @@ struct ResourceType {
   // Set when this object is a new name for an existing resource (a type export or an
   // `(eq ...)` import): the same resource, a different name for visibility purposes.
   std::shared_ptr<ResourceType> alias_of;
+
+  // Runtime only: set on host resources (LinkerInstance::DefineResource) and on the resource
+  // types instantiation creates for each `(type (resource ...))` it runs. What dropping an owned
+  // handle runs (the host dtor, or the guest's core dtor through Store::Call; empty: nothing),
+  // and the component instance implementing it (null for host resources).
+  std::function<Result<void>(uint32_t rep)> destroy;
+  const void* impl = nullptr;
 };
 using ResourceTypePtr = std::shared_ptr<ResourceType>;
 ResourceTypePtr NewResourceType(std::string name, bool local);
