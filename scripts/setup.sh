@@ -14,6 +14,8 @@ APT_PACKAGES=(
   wabt
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
+  # session-host spec files (TOML)
+  libtomlplusplus-dev
 )
 
 missing=()

@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::string_view kSuffix = ".lkss";
 constexpr std::string_view kTempMarker = ".tmp-";
+constexpr std::string_view kMetaSuffix = ".meta.json";
 
 std::string errno_text(const char* what, const fs::path& path) {
   return std::string(what) + " " + path.filename().string() + ": " + std::strerror(errno);
@@ -67,11 +68,23 @@ fs::path SessionStore::file_of(std::string_view id) const {
   return dir_ / (std::string(id) + std::string(kSuffix));
 }
 
+fs::path SessionStore::meta_of(std::string_view id) const {
+  return dir_ / (std::string(id) + std::string(kMetaSuffix));
+}
+
 Status SessionStore::save(std::string_view id, std::span<const uint8_t> bytes) const {
   if (!valid_id(id)) return Status::err("invalid session id for storage");
-  const fs::path target = file_of(id);
+  return write_atomic(file_of(id), bytes);
+}
+
+Status SessionStore::save_meta(std::string_view id, std::span<const uint8_t> bytes) const {
+  if (!valid_id(id)) return Status::err("invalid session id for storage");
+  return write_atomic(meta_of(id), bytes);
+}
+
+Status SessionStore::write_atomic(const fs::path& target, std::span<const uint8_t> bytes) const {
   const fs::path temp =
-      dir_ / (std::string(id) + std::string(kTempMarker) + std::to_string(::getpid()));
+      dir_ / (target.filename().string() + std::string(kTempMarker) + std::to_string(::getpid()));
   {
     Fd f{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
     if (f.fd < 0) return Status::err(errno_text("cannot create", temp));
@@ -93,14 +106,20 @@ Status SessionStore::save(std::string_view id, std::span<const uint8_t> bytes) c
 }
 
 Result<std::vector<uint8_t>> SessionStore::load(std::string_view id) const {
+  if (!valid_id(id)) return Result<std::vector<uint8_t>>::err("invalid session id for storage");
+  return read_all(file_of(id), "no stored session " + std::string(id));
+}
+
+Result<std::vector<uint8_t>> SessionStore::load_meta(std::string_view id) const {
+  if (!valid_id(id)) return Result<std::vector<uint8_t>>::err("invalid session id for storage");
+  return read_all(meta_of(id), "no stored metadata for session " + std::string(id));
+}
+
+Result<std::vector<uint8_t>> SessionStore::read_all(const fs::path& path,
+                                                    const std::string& missing) const {
   using R = Result<std::vector<uint8_t>>;
-  if (!valid_id(id)) return R::err("invalid session id for storage");
-  const fs::path path = file_of(id);
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) {
-    return R::err(errno == ENOENT ? "no stored session " + std::string(id)
-                                  : errno_text("cannot open", path));
-  }
+  if (f.fd < 0) return R::err(errno == ENOENT ? missing : errno_text("cannot open", path));
   std::vector<uint8_t> out;
   uint8_t buf[1 << 16];
   for (;;) {
@@ -116,6 +135,7 @@ Result<std::vector<uint8_t>> SessionStore::load(std::string_view id) const {
 Status SessionStore::remove(std::string_view id) const {
   if (!valid_id(id)) return Status::err("invalid session id for storage");
   std::error_code ec;
+  fs::remove(meta_of(id), ec);  // metadata is optional: a missing one is fine
   if (!fs::remove(file_of(id), ec)) {
     return Status::err(ec ? "cannot remove session " + std::string(id) + ": " + ec.message()
                           : "no stored session " + std::string(id));

@@ -2,6 +2,10 @@
 // guest's full-fidelity export (session-admin.export-session). Writes are atomic (temp file,
 // fsync, rename, fsync of the directory), so a host killed at any moment leaves either the
 // previous or the new export of a session on disk, never a torn one.
+//
+// Next to an export a host may keep its own metadata for the session (<id>.meta.json: the
+// session host records the agent runtime a session runs on there, never a key), written the
+// same way; remove() removes both, list() lists sessions that have an export.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +30,9 @@ class SessionStore {
 
   Status save(std::string_view id, std::span<const uint8_t> bytes) const;
   Result<std::vector<uint8_t>> load(std::string_view id) const;
+  // The host's metadata of a session (optional; see above).
+  Status save_meta(std::string_view id, std::span<const uint8_t> bytes) const;
+  Result<std::vector<uint8_t>> load_meta(std::string_view id) const;
   Status remove(std::string_view id) const;
   bool contains(std::string_view id) const;
   std::vector<std::string> list() const;  // sorted ids
@@ -35,6 +42,10 @@ class SessionStore {
  private:
   explicit SessionStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
   std::filesystem::path file_of(std::string_view id) const;
+  std::filesystem::path meta_of(std::string_view id) const;
+  Status write_atomic(const std::filesystem::path& target, std::span<const uint8_t> bytes) const;
+  Result<std::vector<uint8_t>> read_all(const std::filesystem::path& path,
+                                        const std::string& missing) const;
   std::filesystem::path dir_;
 };
 

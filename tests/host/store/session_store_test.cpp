@@ -129,3 +129,20 @@ TEST(SessionStore, KilledWriterNeverLeavesATornFile) {
     EXPECT_EQ(b, version(v)) << "torn export after kill in round " << round;
   }
 }
+
+TEST(SessionStore, MetadataLivesNextToTheExportAndGoesWithIt) {
+  TempDir tmp;
+  SessionStore store = open_store(tmp.path());
+  ASSERT_TRUE(store.save("ses_a", bytes("export")));
+  EXPECT_FALSE(store.load_meta("ses_a"));  // optional: none yet
+  ASSERT_TRUE(store.save_meta("ses_a", bytes("{\"runtime\":{}}")));
+  EXPECT_EQ(store.load_meta("ses_a").value(), bytes("{\"runtime\":{}}"));
+  EXPECT_EQ(store.load("ses_a").value(), bytes("export"));
+  // Metadata never shows up as a session of its own.
+  EXPECT_EQ(store.list(), (std::vector<std::string>{"ses_a"}));
+  EXPECT_FALSE(store.save_meta("../x", bytes("{}")));
+
+  ASSERT_TRUE(store.remove("ses_a"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "sessions" / "ses_a.meta.json"));
+  EXPECT_FALSE(store.load_meta("ses_a"));
+}

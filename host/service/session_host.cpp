@@ -1,0 +1,579 @@
+// The embeddable session host: see include/host/service/session_host.h.
+#include "host/service/session_host.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "host/store/session_store.h"
+
+namespace lokust::host::service {
+
+namespace fs = std::filesystem;
+namespace svm = session_vm;
+using json = nlohmann::json;
+
+namespace {
+
+std::string Unknown(const std::string& id) { return "unknown session \"" + id + "\""; }
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The fields of an export's header the host needs (format: docs/session-behaviour.md).
+struct ExportHeader {
+  std::string id;
+  std::string objective;
+};
+
+std::optional<ExportHeader> ReadHeader(const std::vector<uint8_t>& b) {
+  size_t pos = 0;
+  auto need = [&](size_t n) { return b.size() >= pos && b.size() - pos >= n; };
+  auto u32 = [&](uint32_t& v) {
+    if (!need(4)) return false;
+    v = uint32_t(b[pos]) | uint32_t(b[pos + 1]) << 8 | uint32_t(b[pos + 2]) << 16 |
+        uint32_t(b[pos + 3]) << 24;
+    pos += 4;
+    return true;
+  };
+  auto str = [&](std::string& s) {
+    uint32_t n;
+    if (!u32(n) || !need(n)) return false;
+    s.assign(b.begin() + static_cast<ptrdiff_t>(pos), b.begin() + static_cast<ptrdiff_t>(pos + n));
+    pos += n;
+    return true;
+  };
+  if (b.size() < 8 || std::memcmp(b.data(), "LKSS", 4) != 0 || b[4] != 1 || b[5] != 0)
+    return std::nullopt;
+  pos = 8;
+  ExportHeader h;
+  if (!str(h.id)) return std::nullopt;
+  pos += 1 + 4 + 8 + 8 + 8;  // status, current-index, total-duration, total-tokens, created-at
+  if (!str(h.objective)) return std::nullopt;
+  return h;
+}
+
+// The guest's agent-runtime import for one instance: forwards each task to the runtime of the
+// session whose phase is running (set before run-next-phase), after the session's delay.
+class RoutingRuntime final : public agents::AgentRuntime {
+ public:
+  Result<agents::AgentResult> execute(const agents::AgentTask& task) override {
+    last_context_bytes = task.prior_context.size();
+    if (!target) return Result<agents::AgentResult>::err("no agent runtime for this session");
+    if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    return target->execute(task);
+  }
+  std::string describe() const override { return target ? target->describe() : "none"; }
+
+  agents::AgentRuntime* target = nullptr;
+  uint32_t delay_ms = 0;
+  size_t last_context_bytes = 0;
+};
+
+// One component instance and the thread that owns it. Everything but the queue is touched only
+// on that thread (after construction).
+struct Worker {
+  RoutingRuntime runtime;
+  std::unique_ptr<svm::SessionVm> vm;
+  std::map<std::string, std::unique_ptr<agents::AgentRuntime>> runtimes;  // by RuntimeSpec JSON
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queue;
+  bool stop = false;
+  std::thread thread;
+
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(fn));
+    }
+    cv.notify_one();
+  }
+  void Loop() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (queue.empty()) return;
+        fn = std::move(queue.front());
+        queue.pop_front();
+      }
+      fn();
+    }
+  }
+  // Runs fn(*this) on the worker thread and waits for its result.
+  template <class F>
+  auto Call(F&& fn) -> decltype(fn(*this)) {
+    std::packaged_task<decltype(fn(*this))()> task([&] { return fn(*this); });
+    auto done = task.get_future();
+    Post([t = &task] { (*t)(); });
+    return done.get();
+  }
+  // The runtime for a spec, made on first use; one per instance, as runtimes serialise calls.
+  Result<agents::AgentRuntime*> RuntimeFor(const RuntimeSpec& spec) {
+    const std::string key = spec.to_json();
+    auto it = runtimes.find(key);
+    if (it == runtimes.end()) {
+      auto made = agents::make_agent_runtime(spec.to_config());
+      if (!made) return Result<agents::AgentRuntime*>::err("agent runtime: " + made.error());
+      it = runtimes.emplace(key, std::move(made.value())).first;
+    }
+    return Result<agents::AgentRuntime*>::ok(it->second.get());
+  }
+};
+
+struct Entry {
+  size_t worker = 0;
+  std::optional<RuntimeSpec> runtime;  // none: the host's default
+  std::string objective;
+  int64_t created_unix_ms = 0;
+};
+
+std::string MetaJson(const Entry& e) {
+  json j = {{"created_unix_ms", e.created_unix_ms}};
+  if (e.runtime) j["runtime"] = json::parse(e.runtime->to_json());
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+struct SessionHost::Impl {
+  HostOptions options;
+  int lock_fd = -1;
+  std::optional<store::SessionStore> store;
+  std::unique_ptr<gpu::GpuBackend> backend;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::string> warnings;
+
+  mutable std::mutex mu;  // sessions
+  std::map<std::string, Entry> sessions;
+  std::mutex placement;  // serialises choosing an instance for a new session
+
+  ~Impl() {
+    for (auto& w : workers) {
+      {
+        std::lock_guard lock(w->mu);
+        w->stop = true;
+      }
+      w->cv.notify_one();
+      if (w->thread.joinable()) w->thread.join();
+    }
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+
+  std::optional<Entry> Find(const std::string& id) const {
+    std::lock_guard lock(mu);
+    auto it = sessions.find(id);
+    if (it == sessions.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // The instance with the fewest sessions (the first of equals).
+  size_t LeastLoaded() const {
+    std::vector<size_t> load(workers.size(), 0);
+    std::lock_guard lock(mu);
+    for (const auto& [id, e] : sessions) ++load[e.worker];
+    return static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+  }
+
+  RuntimeSpec EffectiveRuntime(const Entry& e) const {
+    RuntimeSpec r = e.runtime.value_or(options.default_runtime);
+    if (options.runtime_override) r.name = *options.runtime_override;
+    return r;
+  }
+
+  // On the worker: the session's current export into the store.
+  Status Persist(Worker& w, const std::string& id) {
+    auto bytes = w.vm->export_session(id);
+    if (!bytes) return Status::err("export-session: " + bytes.error());
+    auto saved = store->save(id, bytes.value());
+    if (!saved) return Status::err("storing session " + id + ": " + saved.error());
+    return Status::ok({});
+  }
+
+  Status SaveMeta(const std::string& id, const Entry& e) {
+    std::string text = MetaJson(e);
+    auto s = store->save_meta(id, std::vector<uint8_t>(text.begin(), text.end()));
+    if (!s) return Status::err("storing metadata of session " + id + ": " + s.error());
+    return Status::ok({});
+  }
+
+  Status LockDataDir() {
+    std::error_code ec;
+    fs::create_directories(options.data_dir, ec);
+    if (ec) return Status::err("cannot create " + options.data_dir.string() + ": " + ec.message());
+    const fs::path path = options.data_dir / "host.lock";
+    lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0)
+      return Status::err("cannot open " + path.string() + ": " + std::strerror(errno));
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {};
+      ssize_t n = ::pread(lock_fd, buf, sizeof buf - 1, 0);
+      std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      return Status::err("data directory " + options.data_dir.string() +
+                         " is in use by another session host (pid " + pid + ")");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(lock_fd, 0) == 0) (void)!::pwrite(lock_fd, pid.data(), pid.size(), 0);
+    return Status::ok({});
+  }
+
+  // open(): every stored export back into an instance. Files whose session id is their name
+  // go first, so they keep their ids; every file is read before any is written, so storing a
+  // renamed session can never overwrite a file not yet read.
+  void Reimport() {
+    struct Stored {
+      std::string name;
+      std::vector<uint8_t> bytes;
+      std::optional<ExportHeader> header;
+      bool canonical() const { return header && header->id == name; }
+    };
+    std::vector<Stored> files;
+    for (const std::string& name : store->list()) {
+      auto bytes = store->load(name);
+      if (!bytes) {
+        warnings.push_back("sessions/" + name + ".lkss: " + bytes.error());
+        continue;
+      }
+      auto header = ReadHeader(bytes.value());
+      files.push_back({name, std::move(bytes.value()), std::move(header)});
+    }
+    std::stable_partition(files.begin(), files.end(),
+                          [](const Stored& f) { return f.canonical(); });
+    size_t next = 0;
+    for (Stored& f : files) {
+      const std::string file = "sessions/" + f.name + ".lkss";
+      size_t wi = next++ % workers.size();
+      if (f.header) {
+        if (auto e = Find(f.header->id)) wi = e->worker;  // the guest then picks a fresh id
+      }
+      Worker& w = *workers[wi];
+      auto id = w.Call([&](Worker& w) { return w.vm->import_session(f.bytes); });
+      if (!id) {
+        warnings.push_back(file + ": " + id.error() + " (left on disk, not loaded)");
+        continue;
+      }
+      Entry e;
+      e.worker = wi;
+      e.objective = f.header ? f.header->objective : "";
+      if (auto meta = store->load_meta(f.name)) {
+        json j = json::parse(meta.value(), nullptr, false);
+        if (j.is_object() && j.contains("created_unix_ms") &&
+            j["created_unix_ms"].is_number_integer())
+          e.created_unix_ms = j["created_unix_ms"].get<int64_t>();
+        if (j.is_object() && j.contains("runtime")) {
+          auto rt = parse_runtime_json(j["runtime"].dump(), "sessions/" + f.name + ".meta.json");
+          if (rt)
+            e.runtime = rt.value();
+          else
+            warnings.push_back(rt.error() + " (the session runs on the default runtime)");
+        }
+      }
+      if (id.value() != f.name) {
+        // Keep the store keyed by the guest's id: store under the new id, then remove the old
+        // file unless a live session is stored under that name by now.
+        auto moved = w.Call([&](Worker& w) { return Persist(w, id.value()); });
+        if (moved) moved = SaveMeta(id.value(), e);
+        if (moved) {
+          if (!Find(f.name)) (void)store->remove(f.name);
+          warnings.push_back(file + " holds session " + id.value() + "; stored it under that id");
+        } else {
+          warnings.push_back(file + ": could not store it under its id " + id.value() + ": " +
+                             moved.error());
+        }
+      }
+      std::lock_guard lock(mu);
+      sessions[id.value()] = e;
+    }
+  }
+};
+
+SessionHost::SessionHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SessionHost::~SessionHost() = default;
+
+Result<std::unique_ptr<SessionHost>> SessionHost::open(const HostOptions& options) {
+  using R = Result<std::unique_ptr<SessionHost>>;
+  if (options.concurrency < 1 || options.concurrency > 1024)
+    return R::err("concurrency must be in [1, 1024], not " + std::to_string(options.concurrency));
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (auto s = impl->LockDataDir(); !s) return R::err(s.error());
+  auto st = store::SessionStore::open(options.data_dir);
+  if (!st) return R::err(st.error());
+  impl->store.emplace(std::move(st.value()));
+  auto backend = gpu::make_gpu_backend(options.gpu, options.data_dir);
+  if (!backend) return R::err("gpu backend: " + backend.error());
+  impl->backend = std::move(backend.value());
+  std::error_code ec;
+  if (!fs::is_regular_file(options.component, ec))
+    return R::err("component not found: " + options.component.string());
+  for (unsigned i = 0; i < options.concurrency; ++i) {
+    auto w = std::make_unique<Worker>();
+    auto vm = svm::SessionVm::Load(options.component, w->runtime, *impl->backend);
+    if (!vm) return R::err("loading " + options.component.string() + ": " + vm.error());
+    w->vm = std::move(vm.value());
+    Worker* raw = w.get();
+    w->thread = std::thread([raw] { raw->Loop(); });
+    impl->workers.push_back(std::move(w));
+  }
+  impl->Reimport();
+  return R::ok(std::unique_ptr<SessionHost>(new SessionHost(std::move(impl))));
+}
+
+const std::vector<std::string>& SessionHost::warnings() const { return impl_->warnings; }
+std::string SessionHost::gpu_info() const { return impl_->backend->device_info(); }
+
+Result<std::string> SessionHost::create(const SessionSpec& spec) {
+  using R = Result<std::string>;
+  Entry e;
+  e.runtime = spec.runtime.value_or(impl_->options.default_runtime);
+  e.objective = spec.objective;
+  e.created_unix_ms = NowUnixMs();
+  const RuntimeSpec rt = impl_->EffectiveRuntime(e);
+  std::lock_guard place(impl_->placement);
+  e.worker = impl_->LeastLoaded();
+  auto id = impl_->workers[e.worker]->Call([&](Worker& w) -> R {
+    // A runtime that cannot be made (no key, bad URL) fails now, not at the first phase.
+    if (auto r = w.RuntimeFor(rt); !r) return R::err(r.error());
+    auto made = w.vm->create_session_checked(spec.agents, spec.objective, spec.context_budget);
+    if (!made) return R::err("create-session-checked: " + made.error());
+    auto s = impl_->Persist(w, made.value());
+    if (s) s = impl_->SaveMeta(made.value(), e);
+    if (!s) {
+      (void)w.vm->drop_session(made.value());
+      (void)impl_->store->remove(made.value());
+      return R::err(s.error());
+    }
+    return made;
+  });
+  if (!id) return id;
+  std::lock_guard lock(impl_->mu);
+  impl_->sessions[id.value()] = e;
+  return id;
+}
+
+Result<RunOutcome> SessionHost::run(const std::string& id, const ProgressFn& progress) {
+  auto all = run_many({id}, progress);
+  return std::move(all.front());
+}
+
+std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::string>& ids,
+                                                      const ProgressFn& progress) {
+  using R = Result<RunOutcome>;
+  struct State {
+    std::string id;
+    size_t worker = 0;
+    uint32_t phases_run = 0;
+    std::optional<R> result;
+  };
+  std::vector<State> states(ids.size());
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  size_t pending = 0;
+
+  auto finish = [&](State& s, R r) {
+    std::lock_guard lock(done_mu);
+    s.result.emplace(std::move(r));
+    if (--pending == 0) done_cv.notify_all();
+  };
+  std::function<void(State&)> step;
+  auto post_step = [&](State& s) {
+    impl_->workers[s.worker]->Post([&step, &finish, &s] {
+      try {
+        step(s);
+      } catch (const std::exception& e) {
+        finish(s, R::err(std::string("host error: ") + e.what()));
+      }
+    });
+  };
+  // One phase of one session, on its worker; posts itself again until the session is done, so
+  // sessions sharing a worker take turns.
+  step = [&](State& s) {
+    Worker& w = *impl_->workers[s.worker];
+    auto entry = impl_->Find(s.id);
+    if (!entry) return finish(s, R::err(Unknown(s.id)));
+    auto snap = w.vm->get_snapshot(s.id);
+    if (!snap) return finish(s, R::err("get-snapshot: " + snap.error()));
+    if (!snap.value()) return finish(s, R::err(Unknown(s.id)));
+    const svm::SessionStatus status = snap.value()->status;
+    const bool stopped_by_pause = status == svm::SessionStatus::kPaused && s.phases_run > 0;
+    if (status == svm::SessionStatus::kCompleted || stopped_by_pause) {
+      auto m = w.vm->get_metrics(s.id);
+      if (!m || !m.value())
+        return finish(s, R::err("get-metrics: " + (m ? Unknown(s.id) : m.error())));
+      return finish(s, R::ok(RunOutcome{s.id, status, s.phases_run, *m.value()}));
+    }
+    const RuntimeSpec spec = impl_->EffectiveRuntime(*entry);
+    auto rt = w.RuntimeFor(spec);
+    if (!rt) return finish(s, R::err(rt.error()));
+    w.runtime.target = rt.value();
+    w.runtime.delay_ms = spec.delay_ms;
+    w.runtime.last_context_bytes = 0;
+    const auto started = std::chrono::steady_clock::now();
+    auto phase = w.vm->run_next_phase(s.id);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    w.runtime.target = nullptr;
+    // A failed phase changes the session too (it is failed now): store it either way.
+    if (auto saved = impl_->Persist(w, s.id); !saved) return finish(s, R::err(saved.error()));
+    if (!phase) return finish(s, R::err(phase.error()));
+    ++s.phases_run;
+    if (progress)
+      progress(PhaseProgress{s.id, snap.value()->current_phase_index + 1,
+                             static_cast<uint32_t>(snap.value()->phases.size()), phase.value(),
+                             w.runtime.last_context_bytes, ms});
+    post_step(s);
+  };
+
+  for (size_t i = 0; i < ids.size(); ++i) {
+    states[i].id = ids[i];
+    auto e = impl_->Find(ids[i]);
+    if (!e) {
+      states[i].result.emplace(R::err(Unknown(ids[i])));
+      continue;
+    }
+    states[i].worker = e->worker;
+    ++pending;
+  }
+  for (State& s : states)
+    if (!s.result) post_step(s);
+  {
+    std::unique_lock lock(done_mu);
+    done_cv.wait(lock, [&] { return pending == 0; });
+  }
+  std::vector<R> out;
+  for (State& s : states) out.push_back(std::move(*s.result));
+  return out;
+}
+
+Result<svm::SessionStatus> SessionHost::pause(const std::string& id) {
+  using R = Result<svm::SessionStatus>;
+  auto e = impl_->Find(id);
+  if (!e) return R::err(Unknown(id));
+  return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
+    auto s = w.vm->pause_session(id);
+    if (!s) return s;
+    if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
+    return s;
+  });
+}
+
+Result<svm::SessionStatus> SessionHost::resume(const std::string& id) {
+  using R = Result<svm::SessionStatus>;
+  auto e = impl_->Find(id);
+  if (!e) return R::err(Unknown(id));
+  return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
+    auto s = w.vm->resume_session(id);
+    if (!s) return s;
+    if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
+    return s;
+  });
+}
+
+Result<SessionInfo> SessionHost::info(const std::string& id) {
+  using R = Result<SessionInfo>;
+  auto e = impl_->Find(id);
+  if (!e) return R::err(Unknown(id));
+  return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
+    auto snap = w.vm->get_snapshot(id);
+    if (!snap) return R::err("get-snapshot: " + snap.error());
+    auto m = w.vm->get_metrics(id);
+    if (!m) return R::err("get-metrics: " + m.error());
+    if (!snap.value() || !m.value()) return R::err(Unknown(id));
+    return R::ok(SessionInfo{std::move(*snap.value()), *m.value(), e->objective,
+                             impl_->EffectiveRuntime(*e), e->created_unix_ms});
+  });
+}
+
+bool SessionHost::contains(const std::string& id) const { return impl_->Find(id).has_value(); }
+
+std::vector<std::string> SessionHost::list() const {
+  std::vector<std::pair<int64_t, std::string>> v;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [id, e] : impl_->sessions) v.emplace_back(e.created_unix_ms, id);
+  }
+  std::sort(v.begin(), v.end());
+  std::vector<std::string> ids;
+  for (auto& [t, id] : v) ids.push_back(std::move(id));
+  return ids;
+}
+
+Result<std::vector<uint8_t>> SessionHost::export_session(const std::string& id) {
+  auto e = impl_->Find(id);
+  if (!e) return Result<std::vector<uint8_t>>::err(Unknown(id));
+  return impl_->workers[e->worker]->Call([&](Worker& w) { return w.vm->export_session(id); });
+}
+
+Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& bytes) {
+  using R = Result<std::string>;
+  auto header = ReadHeader(bytes);
+  Entry e;
+  e.objective = header ? header->objective : "";
+  e.created_unix_ms = NowUnixMs();
+  std::lock_guard place(impl_->placement);
+  e.worker = impl_->LeastLoaded();
+  // An id live on some instance: import there, so the guest gives the session a fresh id.
+  if (header) {
+    if (auto live = impl_->Find(header->id)) e.worker = live->worker;
+  }
+  auto id = impl_->workers[e.worker]->Call([&](Worker& w) -> R {
+    auto got = w.vm->import_session(bytes);
+    if (!got) return got;
+    auto s = impl_->Persist(w, got.value());
+    if (s) s = impl_->SaveMeta(got.value(), e);
+    if (!s) {
+      (void)w.vm->drop_session(got.value());
+      (void)impl_->store->remove(got.value());
+      return R::err(s.error());
+    }
+    return got;
+  });
+  if (!id) return id;
+  std::lock_guard lock(impl_->mu);
+  impl_->sessions[id.value()] = e;
+  return id;
+}
+
+Status SessionHost::drop(const std::string& id) {
+  auto e = impl_->Find(id);
+  if (!e) return Status::err(Unknown(id));
+  auto s = impl_->workers[e->worker]->Call([&](Worker& w) -> Status {
+    auto dropped = w.vm->drop_session(id);
+    if (!dropped) return Status::err("drop-session: " + dropped.error());
+    auto removed = impl_->store->remove(id);
+    if (!removed) return removed;
+    return Status::ok({});
+  });
+  if (!s) return s;
+  std::lock_guard lock(impl_->mu);
+  impl_->sessions.erase(id);
+  return s;
+}
+
+std::optional<std::string> export_session_id(const std::vector<uint8_t>& bytes) {
+  auto h = ReadHeader(bytes);
+  if (!h) return std::nullopt;
+  return h->id;
+}
+
+}  // namespace lokust::host::service

@@ -1,0 +1,134 @@
+// SessionHost: the embeddable session host. It owns a data directory (a SessionStore), a GPU
+// backend and a pool of session VM component instances (one SessionVm per worker thread), and
+// runs sessions phase by phase on agent runtimes.
+//
+//   HostOptions opt;
+//   opt.data_dir = "session-data";
+//   opt.component = "build/guest/session_guest.wasm";
+//   auto host = SessionHost::open(opt);                  // re-imports every stored session
+//   auto id = host.value()->create(spec);                // spec: see spec.h
+//   auto out = host.value()->run(id.value(), [](const PhaseProgress& p) { ... });
+//
+// Durability: after every change of a session (create, each phase run, pause, resume, import)
+// the host writes the session's full-fidelity export (session-admin.export-session)
+// atomically into <data_dir>/sessions/<id>.lkss, and the session's agent runtime (never a
+// key) into <id>.meta.json. open() imports every stored export again. A host killed at any
+// moment loses no completed phase; a phase that was running when it died was never written as
+// completed, so it runs again (at-least-once execution).
+//
+// Ids: the store is always keyed by the id the guest reports. An import keeps the export's id
+// unless that id is live, and the host routes an import to the instance that holds a live
+// session of the same id, so the guest itself gives it a fresh id: ids stay unique across the
+// whole pool. If a stored file's session comes back under another id (a file renamed or
+// copied by hand), open() stores it under the new id, removes the old file and says so in
+// warnings().
+//
+// One process per data directory: open() takes an exclusive lock (<data_dir>/host.lock) and
+// fails when another host holds it. The lock goes away with the process, even on SIGKILL.
+//
+// Threads: every method may be called from any thread. A session is pinned to one instance;
+// calls on sessions of different instances run in parallel. Progress callbacks run on the
+// worker threads and must not call back into the host.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/gpu/gpu_backend.h"
+#include "host/result.h"
+#include "host/service/spec.h"
+#include "host/session_vm/session_vm.h"
+
+namespace lokust::host::service {
+
+struct HostOptions {
+  std::filesystem::path data_dir = "session-data";
+  std::filesystem::path component;  // the session VM component (.wasm)
+  unsigned concurrency = 1;         // component instances (worker threads), >= 1
+  gpu::BackendKind gpu = gpu::BackendKind::kAuto;
+  // The runtime of sessions whose spec names none (and of imported sessions).
+  RuntimeSpec default_runtime;
+  // When set, every phase run by this host uses this runtime name instead of the session's
+  // (its other options stay the session's). Not stored.
+  std::optional<std::string> runtime_override;
+};
+
+struct PhaseProgress {
+  std::string session_id;
+  uint32_t phase_number = 0;  // 1-based
+  uint32_t phases_total = 0;
+  session_vm::PhaseSnapshot phase;
+  size_t context_bytes = 0;  // prior context the agent got
+  double wall_ms = 0;        // run-next-phase as the host saw it
+};
+using ProgressFn = std::function<void(const PhaseProgress&)>;
+
+// How a run ended: completed, or paused (by a pause() while it ran). A failed phase is an err.
+struct RunOutcome {
+  std::string session_id;
+  session_vm::SessionStatus status = session_vm::SessionStatus::kIdle;
+  uint32_t phases_run = 0;
+  session_vm::CoordinationMetrics metrics;
+};
+
+struct SessionInfo {
+  session_vm::SessionSnapshot snapshot;
+  session_vm::CoordinationMetrics metrics;
+  std::string objective;        // from the export
+  RuntimeSpec runtime;          // the session's runtime (stored, or the host's default)
+  int64_t created_unix_ms = 0;  // wall clock at create/import by this data dir; 0: unknown
+};
+
+class SessionHost {
+ public:
+  // Locks the data dir, makes the GPU backend, loads `concurrency` component instances and
+  // imports every stored session. A stored export that cannot be imported stays on disk and
+  // is reported in warnings().
+  static Result<std::unique_ptr<SessionHost>> open(const HostOptions& options);
+  ~SessionHost();
+  SessionHost(const SessionHost&) = delete;
+  SessionHost& operator=(const SessionHost&) = delete;
+
+  const std::vector<std::string>& warnings() const;
+  std::string gpu_info() const;
+
+  // create-session-checked, then stored. Errors: the guest's checks, a runtime that cannot
+  // be made (missing key, ...), storage.
+  Result<std::string> create(const SessionSpec& spec);
+  // Runs phases until the session is completed (or paused by another thread); each phase is
+  // stored before the progress callback sees it. An agent failure stores the failed session
+  // and is an err with the guest's message; resume() then retries that phase.
+  Result<RunOutcome> run(const std::string& id, const ProgressFn& progress = {});
+  // run() for several sessions at once: sessions on different instances progress in
+  // parallel, sessions on one instance take turns phase by phase. Results in `ids` order.
+  std::vector<Result<RunOutcome>> run_many(const std::vector<std::string>& ids,
+                                           const ProgressFn& progress = {});
+  Result<session_vm::SessionStatus> pause(const std::string& id);
+  Result<session_vm::SessionStatus> resume(const std::string& id);
+  Result<SessionInfo> info(const std::string& id);
+  bool contains(const std::string& id) const;
+  // Live ids, oldest first (by created_unix_ms, then id).
+  std::vector<std::string> list() const;
+  Result<std::vector<uint8_t>> export_session(const std::string& id);
+  // session-admin.import-session, then stored; returns the id (see "Ids" above).
+  Result<std::string> import_session(const std::vector<uint8_t>& bytes);
+  // Drops the session and deletes its files. Err for an unknown id.
+  Status drop(const std::string& id);
+
+  struct Impl;
+
+ private:
+  explicit SessionHost(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The session id an export carries (the LKSS header), without importing it; nullopt when the
+// bytes are not a version-1 export.
+std::optional<std::string> export_session_id(const std::vector<uint8_t>& bytes);
+
+}  // namespace lokust::host::service

@@ -1,0 +1,299 @@
+// The embeddable session host (include/host/service/session_host.h) on the real component:
+// lifecycle, durability across reopen, id handling on import, the instance pool.
+#include "host/service/session_host.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "host/store/session_store.h"
+
+#ifndef LOKUST_SESSION_GUEST_WASM
+#error "LOKUST_SESSION_GUEST_WASM must name build/guest/session_guest.wasm"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace svc = lokust::host::service;
+namespace svm = lokust::host::session_vm;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/lokust-host-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+svc::SessionSpec Spec(size_t agents, uint32_t delay_ms = 0, std::string objective = "Ship it") {
+  static const char* const kRoles[] = {"planner", "researcher", "critic", "writer"};
+  svc::SessionSpec s;
+  s.objective = std::move(objective);
+  for (size_t i = 0; i < agents; ++i)
+    s.agents.push_back({std::string(kRoles[i % 4]) + std::to_string(i),
+                        "Agent " + std::to_string(i), kRoles[i % 4], static_cast<uint32_t>(i)});
+  svc::RuntimeSpec rt;
+  rt.output_bytes = 1024;
+  rt.delay_ms = delay_ms;
+  s.runtime = rt;
+  return s;
+}
+
+class SessionHostTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<svc::SessionHost> Open(unsigned concurrency = 1) {
+    svc::HostOptions o;
+    o.data_dir = dir_.path();
+    o.component = LOKUST_SESSION_GUEST_WASM;
+    o.gpu = lokust::host::gpu::BackendKind::kCpu;
+    o.concurrency = concurrency;
+    auto h = svc::SessionHost::open(o);
+    EXPECT_TRUE(h) << h.error();
+    return h ? std::move(h.value()) : nullptr;
+  }
+  std::set<std::string> StoredIds() {
+    auto s = lokust::host::store::SessionStore::open(dir_.path());
+    auto ids = s.value().list();
+    return {ids.begin(), ids.end()};
+  }
+  TempDir dir_;
+};
+
+TEST_F(SessionHostTest, RunsASessionAndStoresItAfterEveryPhase) {
+  auto host = Open();
+  ASSERT_TRUE(host);
+  auto id = host->create(Spec(3));
+  ASSERT_TRUE(id) << id.error();
+  EXPECT_EQ(StoredIds(), std::set<std::string>{id.value()});
+  std::vector<svc::PhaseProgress> seen;
+  std::vector<std::vector<uint8_t>> stored_after;
+  auto out = host->run(id.value(), [&](const svc::PhaseProgress& p) {
+    seen.push_back(p);
+    // The phase is on disk before the callback hears of it.
+    auto s = lokust::host::store::SessionStore::open(dir_.path());
+    stored_after.push_back(s.value().load(id.value()).value());
+  });
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(out.value().status, svm::SessionStatus::kCompleted);
+  EXPECT_EQ(out.value().phases_run, 3u);
+  EXPECT_EQ(out.value().metrics.phases_completed, 3u);
+  ASSERT_EQ(seen.size(), 3u);
+  for (uint32_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(seen[k].phase_number, k + 1);
+    EXPECT_EQ(seen[k].phases_total, 3u);
+    EXPECT_EQ(seen[k].phase.status, svm::AgentStatus::kCompleted);
+    EXPECT_EQ(seen[k].phase.output.size(), 1024u);
+  }
+  EXPECT_EQ(seen[0].context_bytes, 0u);
+  EXPECT_GT(seen[1].context_bytes, 1024u);
+  // Each stored export differs from the one before: every phase was written.
+  EXPECT_NE(stored_after[0], stored_after[1]);
+  EXPECT_NE(stored_after[1], stored_after[2]);
+  EXPECT_EQ(stored_after[2], host->export_session(id.value()).value());
+  // Running a completed session is a no-op that says so.
+  auto again = host->run(id.value());
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again.value().phases_run, 0u);
+}
+
+TEST_F(SessionHostTest, ReopenBringsBackEverySessionAsStored) {
+  std::string done, fresh;
+  std::vector<uint8_t> done_export;
+  {
+    auto host = Open();
+    ASSERT_TRUE(host);
+    done = host->create(Spec(2)).value();
+    fresh = host->create(Spec(3, 0, "Second")).value();
+    ASSERT_TRUE(host->run(done));
+    ASSERT_EQ(host->pause(fresh).value(), svm::SessionStatus::kPaused);
+    done_export = host->export_session(done).value();
+  }
+  auto host = Open();
+  ASSERT_TRUE(host);
+  EXPECT_TRUE(host->warnings().empty());
+  EXPECT_EQ(host->list(), (std::vector<std::string>{done, fresh}));  // creation order
+  EXPECT_EQ(host->export_session(done).value(), done_export);
+  auto info = host->info(fresh);
+  ASSERT_TRUE(info) << info.error();
+  EXPECT_EQ(info.value().snapshot.status, svm::SessionStatus::kPaused);
+  EXPECT_EQ(info.value().objective, "Second");
+  EXPECT_EQ(info.value().runtime.output_bytes, 1024u);  // the stored runtime, not the default
+  // A paused session does not run until resumed.
+  auto blocked = host->run(fresh);
+  ASSERT_FALSE(blocked);
+  EXPECT_NE(blocked.error().find("is paused"), std::string::npos) << blocked.error();
+  ASSERT_EQ(host->resume(fresh).value(), svm::SessionStatus::kIdle);
+  auto out = host->run(fresh);
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(out.value().metrics.phases_completed, 3u);
+}
+
+TEST_F(SessionHostTest, PauseFromAnotherThreadStopsARunBetweenPhases) {
+  auto host = Open();
+  ASSERT_TRUE(host);
+  auto id = host->create(Spec(4, 300)).value();
+  std::promise<void> first;
+  bool signalled = false;
+  auto running = std::async(std::launch::async, [&] {
+    return host->run(id, [&](const svc::PhaseProgress&) {
+      if (!signalled) first.set_value();
+      signalled = true;
+    });
+  });
+  first.get_future().wait();
+  ASSERT_EQ(host->pause(id).value(), svm::SessionStatus::kPaused);
+  auto out = running.get();
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(out.value().status, svm::SessionStatus::kPaused);
+  EXPECT_GE(out.value().phases_run, 1u);
+  EXPECT_LT(out.value().phases_run, 4u);
+  ASSERT_TRUE(host->resume(id));
+  auto rest = host->run(id);
+  ASSERT_TRUE(rest) << rest.error();
+  EXPECT_EQ(rest.value().phases_run + out.value().phases_run, 4u);
+  EXPECT_EQ(rest.value().metrics.phases_completed, 4u);
+}
+
+TEST_F(SessionHostTest, ImportOfALiveIdGetsAFreshIdAndTheStoreFollows) {
+  auto host = Open(2);
+  ASSERT_TRUE(host);
+  auto id = host->create(Spec(2)).value();
+  ASSERT_TRUE(host->run(id));
+  auto bytes = host->export_session(id).value();
+  EXPECT_EQ(svc::export_session_id(bytes), id);
+  auto copy = host->import_session(bytes);
+  ASSERT_TRUE(copy) << copy.error();
+  EXPECT_NE(copy.value(), id);
+  EXPECT_EQ(StoredIds(), (std::set<std::string>{id, copy.value()}));
+  EXPECT_EQ(host->info(copy.value()).value().snapshot.phases[1].output,
+            host->info(id).value().snapshot.phases[1].output);
+  auto bad = host->import_session({1, 2, 3});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("import-session"), std::string::npos) << bad.error();
+  host.reset();
+  host = Open(2);
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->list().size(), 2u);
+  EXPECT_TRUE(host->contains(id));
+  EXPECT_TRUE(host->contains(copy.value()));
+}
+
+TEST_F(SessionHostTest, AFileWhoseSessionHasAnotherIdIsStoredUnderThatId) {
+  std::string id;
+  {
+    auto host = Open();
+    ASSERT_TRUE(host);
+    id = host->create(Spec(2)).value();
+  }
+  // A copy of the file under another name: the same session id twice on disk.
+  fs::copy_file(dir_.path() / "sessions" / (id + ".lkss"),
+                dir_.path() / "sessions" / "copied_by_hand.lkss");
+  auto host = Open();
+  ASSERT_TRUE(host);
+  EXPECT_FALSE(host->warnings().empty());
+  auto ids = host->list();
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(StoredIds(), (std::set<std::string>{ids.begin(), ids.end()}));
+  EXPECT_TRUE(host->contains(id));
+}
+
+TEST_F(SessionHostTest, AnUnreadableExportIsReportedAndLeftAlone) {
+  fs::create_directories(dir_.path() / "sessions");
+  std::ofstream(dir_.path() / "sessions" / "ses_broken.lkss") << "not an export";
+  auto host = Open();
+  ASSERT_TRUE(host);
+  ASSERT_EQ(host->warnings().size(), 1u);
+  EXPECT_NE(host->warnings()[0].find("sessions/ses_broken.lkss: import-session"), std::string::npos)
+      << host->warnings()[0];
+  EXPECT_TRUE(host->list().empty());
+  EXPECT_TRUE(fs::exists(dir_.path() / "sessions" / "ses_broken.lkss"));
+}
+
+TEST_F(SessionHostTest, DropDeletesAndUnknownIdsAreErrors) {
+  auto host = Open();
+  ASSERT_TRUE(host);
+  auto id = host->create(Spec(1)).value();
+  ASSERT_TRUE(host->drop(id));
+  EXPECT_TRUE(StoredIds().empty());
+  EXPECT_FALSE(fs::exists(dir_.path() / "sessions" / (id + ".meta.json")));
+  for (const std::string& unknown : {id, std::string("ses_nope")}) {
+    EXPECT_FALSE(host->contains(unknown));
+    auto r = host->run(unknown);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), "unknown session \"" + unknown + "\"");
+    EXPECT_FALSE(host->pause(unknown));
+    EXPECT_FALSE(host->resume(unknown));
+    EXPECT_FALSE(host->info(unknown));
+    EXPECT_FALSE(host->export_session(unknown));
+    EXPECT_FALSE(host->drop(unknown));
+  }
+}
+
+TEST_F(SessionHostTest, ASecondHostOnTheSameDataDirIsRefused) {
+  auto host = Open();
+  ASSERT_TRUE(host);
+  svc::HostOptions o;
+  o.data_dir = dir_.path();
+  o.component = LOKUST_SESSION_GUEST_WASM;
+  auto second = svc::SessionHost::open(o);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().find("is in use by another session host (pid " +
+                                std::to_string(::getpid()) + ")"),
+            std::string::npos)
+      << second.error();
+}
+
+TEST_F(SessionHostTest, ARuntimeThatCannotBeMadeFailsAtCreate) {
+  auto host = Open();
+  ASSERT_TRUE(host);
+  svc::SessionSpec s = Spec(1);
+  s.runtime->name = "anthropic";
+  s.runtime->api_key_env = "LOKUST_TEST_NO_SUCH_VARIABLE";
+  auto id = host->create(s);
+  ASSERT_FALSE(id);
+  EXPECT_NE(id.error().find("agent runtime: "), std::string::npos) << id.error();
+  EXPECT_TRUE(host->list().empty());
+  EXPECT_TRUE(StoredIds().empty());
+}
+
+TEST_F(SessionHostTest, ThePoolRunsSessionsToTheSameResultsAsOneInstance) {
+  auto outputs = [&](unsigned concurrency) {
+    TempDir dir;
+    svc::HostOptions o;
+    o.data_dir = dir.path();
+    o.component = LOKUST_SESSION_GUEST_WASM;
+    o.gpu = lokust::host::gpu::BackendKind::kCpu;
+    o.concurrency = concurrency;
+    auto host = svc::SessionHost::open(o);
+    EXPECT_TRUE(host) << host.error();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 6; ++i)
+      ids.push_back(host.value()->create(Spec(3, 0, "objective " + std::to_string(i))).value());
+    auto results = host.value()->run_many(ids);
+    std::vector<std::vector<uint8_t>> out;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_TRUE(results[i]) << results[i].error();
+      auto info = host.value()->info(ids[i]);
+      EXPECT_TRUE(info) << info.error();
+      for (const auto& p : info.value().snapshot.phases) out.push_back(p.output);
+    }
+    return out;
+  };
+  auto one = outputs(1);
+  auto pool = outputs(3);
+  EXPECT_EQ(one.size(), 18u);
+  EXPECT_EQ(one, pool);
+}
+
+}  // namespace
