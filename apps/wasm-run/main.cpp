@@ -1,6 +1,12 @@
 // wasm-run: run a WebAssembly binary.
 //
 //   wasm-run --invoke NAME FILE.wasm [ARGS...]
+//   wasm-run [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--inherit-env] COMMAND.wasm [ARGS...]
+//
+// A component is run as a wasi:cli/command on our WASI 0.2 host (engine/wasi): each --dir is
+// a preopened directory (at GUEST, by default the same path as HOST; `:ro` makes it
+// read-only), stdio is the runner's, ARGS follow the component's path as its arguments, and
+// the exit status is the command's (0 ok, 1 err or trap, or what wasi:cli/exit was given).
 //
 // Core modules are instantiated (no imports are provided: a module that needs one is
 // rejected with the import's name) and the export NAME is called with ARGS parsed by its
@@ -24,6 +30,7 @@
 #include "engine/component/printer.h"
 #include "engine/core/module.h"
 #include "engine/core/store.h"
+#include "engine/wasi/command.h"
 
 using namespace lokust::core;
 
@@ -40,6 +47,9 @@ struct Options {
   bool typed_output = false;
   bool disassemble = false;
   bool inspect = false;
+  std::vector<std::string> dirs;  // components: HOST[::GUEST][:ro]
+  std::vector<std::string> envs;  // components: K=V
+  bool inherit_env = false;
 };
 
 enum class BinaryKind { kCoreModule, kComponent, kUnknown };
@@ -209,10 +219,48 @@ int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
     std::cout << *wit;
     return 0;
   }
-  std::cerr << "wasm-run: " << opt.file
-            << ": is a component; running components is not built into wasm-run yet (--inspect "
-               "prints its imports and exports)\n";
-  return 2;
+  namespace wasi = lokust::wasi;
+  wasi::WasiCtxBuilder b;
+  for (const std::string& d : opt.dirs) {
+    std::string spec = d;
+    bool read_only = spec.size() > 3 && spec.compare(spec.size() - 3, 3, ":ro") == 0;
+    if (read_only) spec.resize(spec.size() - 3);
+    const size_t sep = spec.find("::");
+    std::string host = sep == std::string::npos ? spec : spec.substr(0, sep);
+    std::string guest = sep == std::string::npos ? spec : spec.substr(sep + 2);
+    if (host.empty() || guest.empty()) {
+      std::cerr << "wasm-run: --dir " << d << ": expected HOST[::GUEST][:ro]\n";
+      return 2;
+    }
+    b.Preopen(host, guest, read_only);
+  }
+  if (opt.inherit_env) b.InheritEnv();
+  for (const std::string& e : opt.envs) {
+    const size_t eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "wasm-run: --env " << e << ": expected K=V\n";
+      return 2;
+    }
+    b.Env(e.substr(0, eq), e.substr(eq + 1));
+  }
+  b.Arg(opt.file);
+  for (const std::string& a : opt.args) b.Arg(a);
+  b.InheritStdio();
+  auto ctx = b.Build();
+  if (!ctx) {
+    std::cerr << "wasm-run: " << ctx.error() << "\n";
+    return 2;
+  }
+  Limits limits;
+  limits.max_memory_pages = opt.max_pages;
+  limits.max_call_depth = opt.max_call_depth;
+  auto r = wasi::RunCommand(bytes, **ctx, limits);
+  if (!r) {
+    std::cerr << "wasm-run: " << opt.file << ": " << r.error() << "\n";
+    return 2;
+  }
+  if (!r->trap.empty()) std::cerr << "trap: " << r->trap << "\n";
+  return r->exit_code;
 }
 
 }  // namespace
@@ -231,6 +279,12 @@ int main(int argc, char** argv) {
   app.add_flag("--disassemble", opt.disassemble, "Print the internal code of every function");
   app.add_flag("--inspect", opt.inspect,
                "Components: print the imports and exports in WIT-like text and exit");
+  app.add_option("--dir", opt.dirs,
+                 "Components: preopen HOST at GUEST (default: the same path); :ro = read-only")
+      ->allow_extra_args(false);
+  app.add_option("--env", opt.envs, "Components: set an environment variable K=V")
+      ->allow_extra_args(false);
+  app.add_flag("--inherit-env", opt.inherit_env, "Components: pass the runner's environment");
   app.positionals_at_end();
   CLI11_PARSE(app, argc, argv);
 

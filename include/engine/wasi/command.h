@@ -1,0 +1,28 @@
+// Running a wasi:cli/command component: instantiate it with the WASI host over a WasiCtx and
+// call wasi:cli/run#run, the way `wasmtime run` and `jco run` do.
+//
+//   auto ctx = wasi::WasiCtxBuilder().Preopen(".", "/").Args({"prog"}).InheritStdio().Build();
+//   auto r = wasi::RunCommand(bytes, **ctx);   // r->exit_code: 0 on ok, 1 on err/trap
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "engine/core/limits.h"
+#include "engine/wasi/ctx.h"
+
+namespace lokust::wasi {
+
+struct CommandOutcome {
+  // run returned ok: 0; returned err: 1; wasi:cli/exit: its status; a trap: 1.
+  int exit_code = 0;
+  std::string trap;  // the trap's message, when the guest trapped (not through exit)
+};
+
+// Errors (a string naming the cause) are for components that cannot run at all: not a
+// component, invalid, an import the host does not define, no wasi:cli/run export.
+Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> component_bytes,
+                                                 WasiCtx& ctx, const core::Limits& limits = {});
+
+}  // namespace lokust::wasi
