@@ -15,6 +15,7 @@
 // layer 1 a component (run by the component layer once it exists).
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -286,7 +287,30 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_flag("--inherit-env", opt.inherit_env, "Components: pass the runner's environment");
   app.positionals_at_end();
-  CLI11_PARSE(app, argc, argv);
+  // Everything after the binary's path is its arguments, verbatim (a guest's own `--flags`,
+  // negative numbers): only what comes before goes through the option parser.
+  std::vector<std::string> guest_args;
+  int parsed_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") {
+      parsed_argc = std::min(argc, i + 2);
+      break;
+    }
+    if (a.rfind("-", 0) == 0) {
+      const bool takes_value =
+          a.find('=') == std::string::npos &&
+          (a == "--invoke" || a == "--fuel" || a == "--timeout-ms" || a == "--max-pages" ||
+           a == "--max-call-depth" || a == "--dir" || a == "--env");
+      if (takes_value) ++i;
+      continue;
+    }
+    parsed_argc = i + 1;
+    break;
+  }
+  for (int i = parsed_argc; i < argc; ++i) guest_args.emplace_back(argv[i]);
+  CLI11_PARSE(app, parsed_argc, argv);
+  opt.args.insert(opt.args.end(), guest_args.begin(), guest_args.end());
 
   std::ifstream in(opt.file, std::ios::binary);
   if (!in) {

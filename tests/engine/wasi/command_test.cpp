@@ -1,0 +1,154 @@
+// The C command component (tests/wasi-components/wasi_cli.c, through the preview1 adapter)
+// run in-process on our engine with wasi::RunCommand: output, files and exit codes.
+#include "engine/wasi/command.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "fs_fixture.h"
+
+namespace lokust::wasi {
+namespace {
+
+class CommandTest : public testing::FsFixture {
+ protected:
+  struct Run {
+    int exit_code = -1;
+    std::string trap, out, err;
+  };
+
+  static const std::vector<uint8_t>& Component() {
+    static const std::vector<uint8_t> bytes = [] {
+      std::ifstream in(LOKUST_WASI_CLI_COMPONENT, std::ios::binary);
+      return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+    }();
+    return bytes;
+  }
+
+  // Runs the component with `args` (after argv[0]); `b` may hold preopens and env already.
+  Run Exec(std::vector<std::string> args, WasiCtxBuilder b = {}, std::string stdin_text = "") {
+    Run r;
+    args.insert(args.begin(), "wasi_cli");
+    b.Args(args)
+        .Stdin(MemoryInputStream({stdin_text.begin(), stdin_text.end()}))
+        .Stdout(CallbackOutputStream([&r](auto d) { r.out.append(d.begin(), d.end()); }))
+        .Stderr(CallbackOutputStream([&r](auto d) { r.err.append(d.begin(), d.end()); }));
+    auto ctx = b.Build();
+    EXPECT_TRUE(ctx.ok());
+    if (!ctx.ok()) return r;
+    auto res = RunCommand(Component(), **ctx);
+    EXPECT_TRUE(res.ok()) << (res.ok() ? "" : res.error());
+    if (!res.ok()) return r;
+    r.exit_code = res->exit_code;
+    r.trap = res->trap;
+    return r;
+  }
+  WasiCtxBuilder WithData(bool read_only = false) {
+    WasiCtxBuilder b;
+    b.Preopen(sandbox_.string(), "/data", read_only);
+    return b;
+  }
+};
+
+TEST_F(CommandTest, ComponentWasBuilt) { ASSERT_GT(Component().size(), 1000u); }
+
+TEST_F(CommandTest, ArgumentsAndEnvironment) {
+  auto a = Exec({"args", "x", "two words", ""});
+  EXPECT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.out, "argc 5\narg 1: args\narg 2: x\narg 3: two words\narg 4: \n");
+  WasiCtxBuilder b;
+  b.Env("FOO", "bar").Env("EMPTY", "").Env("EQ", "a=b");
+  auto e = Exec({"env", "FOO", "EMPTY", "EQ", "NOPE"}, b);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_EQ(e.out, "FOO=bar\nEMPTY=\nEQ=a=b\nNOPE=(unset)\n");
+}
+
+TEST_F(CommandTest, StdoutStderrAndStdin) {
+  auto s = Exec({"stdio"});
+  EXPECT_EQ(s.out, "to stdout\n");
+  EXPECT_EQ(s.err, "to stderr\n");
+  auto c = Exec({"cat"}, {}, "line one\nline two\n");
+  EXPECT_EQ(c.exit_code, 0);
+  EXPECT_EQ(c.out, "line one\nline two\n[18 bytes]\n");
+}
+
+TEST_F(CommandTest, ExitCodes) {
+  EXPECT_EQ(Exec({"exit", "0"}).exit_code, 0);
+  // The preview1 adapter maps every non-zero proc_exit to wasi:cli/exit's err: status 1.
+  auto three = Exec({"exit", "3"});
+  EXPECT_EQ(three.exit_code, 1);
+  EXPECT_EQ(three.out, "exiting with 3\n");
+  EXPECT_TRUE(three.trap.empty());
+  auto usage = Exec({});
+  EXPECT_EQ(usage.exit_code, 1);  // main returned 2
+  EXPECT_NE(usage.err.find("usage:"), std::string::npos);
+}
+
+TEST_F(CommandTest, FilesInAPreopen) {
+  std::filesystem::remove_all(sandbox_);
+  std::filesystem::create_directory(sandbox_);
+  auto r = Exec({"files", "/data"}, WithData());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.trap;
+  EXPECT_EQ(r.out,
+            "/data/a.txt: 11 bytes: alpha\nbeta\n\n"
+            "size 11 regular 1\n"
+            "/data/sub/c.txt: 6 bytes: gAMMa\n\n"
+            "/data: b.txt sub/\n"
+            "/data/sub: c.txt\n"
+            "rmdir non-empty: ENOTEMPTY\n"
+            "/data: b.txt\n");
+  EXPECT_EQ(ReadHost(sandbox_ / "b.txt"), "alpha\nbeta\n");
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ / "a.txt"));
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ / "sub"));
+}
+
+TEST_F(CommandTest, ListsADirectory) {
+  auto r = Exec({"list", "/data"}, WithData());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "/data: file.txt sub/\n");
+}
+
+TEST_F(CommandTest, ReadOnlyPreopenRefusesWrites) {
+  auto r = Exec({"files", "/data"}, WithData(/*read_only=*/true));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "FAIL /data/a.txt: Operation not permitted\n");
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ / "a.txt"));
+  // Reading still works.
+  auto l = Exec({"list", "/data"}, WithData(/*read_only=*/true));
+  EXPECT_EQ(l.out, "/data: file.txt sub/\n");
+}
+
+TEST_F(CommandTest, EscapesAreRefused) {
+  WriteHost(root_ / "outside.txt", "keep");
+  auto r = Exec({"escape", "/data"}, WithData());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "open ../outside.txt: refused\n"
+            "open sub/../../outside.txt: refused\n"
+            "open /etc/passwd: refused\n"
+            "open through a guest symlink: refused\n");
+  EXPECT_EQ(ReadHost(root_ / "outside.txt"), "keep");
+  ExpectOutsideUntouched();
+}
+
+TEST_F(CommandTest, ClocksAndRandom) {
+  auto c = Exec({"clocks"});
+  EXPECT_EQ(c.out,
+            "monotonic non-decreasing: 1\nwall clock after 2020: 1\nresolution positive: 1\n"
+            "slept at least 1ms: 1\n");
+  auto r = Exec({"random"});
+  EXPECT_EQ(r.out, "64 random bytes, not all zero: 1, two draws differ: 1\n");
+}
+
+TEST_F(CommandTest, NotAComponentIsAnError) {
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  const std::vector<uint8_t> junk = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  auto r = RunCommand(junk, **ctx);
+  EXPECT_FALSE(r.ok());
+}
+
+}  // namespace
+}  // namespace lokust::wasi
