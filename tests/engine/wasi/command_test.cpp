@@ -17,6 +17,7 @@ class CommandTest : public testing::FsFixture {
   struct Run {
     int exit_code = -1;
     std::string trap, out, err;
+    size_t live_resources = 0;  // host objects the guest still held when it ended
   };
 
   static const std::vector<uint8_t>& Component() {
@@ -43,6 +44,7 @@ class CommandTest : public testing::FsFixture {
     if (!res.ok()) return r;
     r.exit_code = res->exit_code;
     r.trap = res->trap;
+    r.live_resources = (*ctx)->live_resources();
     return r;
   }
   WasiCtxBuilder WithData(bool read_only = false) {
@@ -140,6 +142,31 @@ TEST_F(CommandTest, ClocksAndRandom) {
             "slept at least 1ms: 1\n");
   auto r = Exec({"random"});
   EXPECT_EQ(r.out, "64 random bytes, not all zero: 1, two draws differ: 1\n");
+}
+
+TEST_F(CommandTest, DroppedHandlesFreeTheirHostObjects) {
+  // `files` opens a dozen descriptors and streams and closes them all; `list` only lists.
+  // Each drop reaches the host, so both end holding the same few (preopens, stdio).
+  auto list = Exec({"list", "/data"}, WithData());
+  auto files = Exec({"files", "/data/sub"}, WithData());
+  ASSERT_EQ(files.exit_code, 0) << files.out;
+  EXPECT_EQ(files.live_resources, list.live_resources);
+  EXPECT_LE(list.live_resources, 4u);
+}
+
+TEST_F(CommandTest, SocketsAreNotProvided) {
+  // (component (type (instance)) (import "wasi:sockets/tcp@0.2.0" (instance (type 0))))
+  std::vector<uint8_t> c = {0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00,  // preamble
+                            0x07, 0x03, 0x01, 0x42, 0x00,                    // type section
+                            0x0a, 0x1b, 0x01, 0x00, 0x16};                   // import section
+  const std::string name = "wasi:sockets/tcp@0.2.0";
+  c.insert(c.end(), name.begin(), name.end());
+  c.insert(c.end(), {0x05, 0x00});
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  auto r = RunCommand(c, **ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("wasi:sockets/tcp@0.2.0"), std::string::npos) << r.error();
 }
 
 TEST_F(CommandTest, NotAComponentIsAnError) {
