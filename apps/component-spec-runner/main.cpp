@@ -43,6 +43,22 @@ using namespace lokust::component;
 
 namespace {
 
+// Traps and rejections whose message contains the test's expected text (reported, not
+// required: wording differs between engines).
+int g_msg_match = 0, g_msg_total = 0;
+bool g_verbose = false;
+void CheckMessage(const json& cmd, const std::string& got) {
+  std::string want = cmd.value("text", "");
+  if (want.empty()) return;
+  ++g_msg_total;
+  if (got.find(want) != std::string::npos) {
+    ++g_msg_match;
+  } else if (g_verbose) {
+    std::printf("  line %d: message differs: expected \"%s\", got \"%s\"\n", cmd.value("line", 0),
+                want.c_str(), got.c_str());
+  }
+}
+
 // Files that need a proposal the session VM world does not use, by name.
 const std::map<std::string, std::string> kSkipFiles = {
     {"linking/tags.wast", "exception-handling (core tag section and tag imports/exports)"},
@@ -341,6 +357,7 @@ std::string RunCommand(FileRun& fr, const json& cmd, bool& skipped, bool& counte
   if (type == "assert_invalid" || type == "assert_malformed") {
     auto l = Load(file());
     if (l) return type + ": accepted (expected \"" + cmd.value("text", "") + "\")";
+    CheckMessage(cmd, l.error().message);
     return "";
   }
   if (type == "assert_unlinkable" || type == "assert_uninstantiable" ||
@@ -352,6 +369,7 @@ std::string RunCommand(FileRun& fr, const json& cmd, bool& skipped, bool& counte
     if (inst) return type + ": instantiated (expected \"" + cmd.value("text", "") + "\")";
     if (type == "assert_trap" && inst.error().kind != Error::Kind::kTrap)
       return "assert_trap: failed without a trap: " + inst.error().ToString();
+    CheckMessage(cmd, inst.error().message);
     return "";
   }
   if (type == "assert_trap") {
@@ -360,6 +378,7 @@ std::string RunCommand(FileRun& fr, const json& cmd, bool& skipped, bool& counte
     if (r) return "assert_trap: returned (expected \"" + cmd.value("text", "") + "\")";
     if (r.error().kind != Error::Kind::kTrap)
       return "assert_trap: failed without a trap: " + r.error().ToString();
+    CheckMessage(cmd, r.error().message);
     return "";
   }
   if (type == "invoke") {
@@ -399,6 +418,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "-v" || a == "--verbose") {
       verbose = true;
+      g_verbose = true;
     } else if (a == "--known-failures" && i + 1 < argc) {
       std::ifstream kf(argv[++i]);
       if (!kf) {
@@ -497,6 +517,8 @@ int main(int argc, char** argv) {
     total_skip += skip;
     total_known += kn;
   }
+  std::printf("traps and rejections with the expected message text: %d of %d\n", g_msg_match,
+              g_msg_total);
   if (!known_lines.empty()) {
     std::printf("known failures (%d, from --known-failures):\n", total_known);
     for (auto& l : known_lines) std::printf("  %s\n", l.c_str());

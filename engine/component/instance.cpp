@@ -101,11 +101,31 @@ struct CoreInst {
   }
 };
 
+// The module and component index spaces of one component body, kept alive with a link to
+// the enclosing body's, for outer aliases of modules and components.
+struct Env {
+  std::vector<std::shared_ptr<const core::Module>> modules;
+  std::vector<ComponentRefPtr> components;
+  std::shared_ptr<Env> parent;
+};
+
+}  // namespace
+
+struct ComponentRef {
+  const ComponentAst* ast = nullptr;
+  const ComponentInfo* info = nullptr;
+  std::shared_ptr<Env> env;  // where it was defined
+};
+
+namespace {
+
 // One argument of a component instantiation (or a resolved import).
 struct Arg {
-  enum class Kind { kFunc, kInstance, kType } kind = Kind::kType;
+  enum class Kind { kFunc, kInstance, kType, kModule, kComponent } kind = Kind::kType;
   ComponentFuncPtr func;
   InstanceExportsPtr instance;
+  std::shared_ptr<const core::Module> module;
+  ComponentRefPtr component;
   ResourceTypePtr resource;  // kType: the runtime resource type, when the type is a resource
 };
 
@@ -117,6 +137,10 @@ struct ComponentInstanceRt {
   HandleTable table;
   std::unordered_map<const ResourceType*, ResourceTypePtr> resources;  // by validator root
   std::shared_ptr<ComponentInstanceRt> parent;                         // outer aliases
+  // CanonicalABI.md: cleared while post-return runs; imports and most built-ins trap then.
+  bool may_leave = true;
+  uint32_t backpressure = 0;
+  uint64_t context[2] = {0, 0};  // context.get/set slots of the current (synchronous) task
 
   void Bind(const ResourceType* static_rt, ResourceTypePtr rt) {
     if (static_rt && rt) resources[ResourceRoot(static_rt)] = std::move(rt);
@@ -205,8 +229,11 @@ class Walker {
   // `resolution` from the Linker.
   Result<InstanceExportsPtr> Run(const ComponentAst& ast, const ComponentInfo& info,
                                  const std::map<std::string, Arg, std::less<>>* args,
-                                 const Resolution* resolution, InstanceRtPtr parent) {
+                                 const Resolution* resolution, InstanceRtPtr parent,
+                                 std::shared_ptr<Env> lexical_env) {
     Frame f;
+    f.env = std::make_shared<Env>();
+    f.env->parent = std::move(lexical_env);
     f.rt = std::make_shared<ComponentInstanceRt>();
     f.rt->parent = std::move(parent);
     state_.instances.push_back(f.rt);
@@ -226,7 +253,7 @@ class Walker {
 
  private:
   struct Frame {
-    std::vector<std::shared_ptr<const core::Module>> core_modules;
+    std::shared_ptr<Env> env;  // modules and components
     std::vector<CoreInst> core_instances;
     std::vector<core::Func*> core_funcs;
     std::vector<core::Table*> core_tables;
@@ -234,7 +261,6 @@ class Walker {
     std::vector<core::Global*> core_globals;
     std::vector<ComponentFuncPtr> funcs;
     std::vector<InstanceExportsPtr> instances;
-    std::vector<std::pair<const ComponentAst*, const ComponentInfo*>> components;
     size_t types = 0;  // entries of the type index space seen so far
     InstanceRtPtr rt;
   };
@@ -341,6 +367,10 @@ class Walker {
     return {};
   }
 
+  static bool IsModuleSort(Sort s) {
+    return s.kind == SortKind::kCore && s.core == CoreSort::kModule;
+  }
+
   static bool SortMatches(CoreSort s, core::ExternKind k) {
     return static_cast<uint8_t>(s) == static_cast<uint8_t>(k);
   }
@@ -359,6 +389,7 @@ class Walker {
     core::Func* realloc = nullptr;
     core::Func* post_return = nullptr;  // lift only
     StringEncoding enc = StringEncoding::kUtf8;
+    bool async = false;  // `async` (and its `callback`): instantiates, traps when called
   };
   static Result<CanonOptions> ParseCanonOptions(Frame& f, const CanonDef& c, bool lift) {
     CanonOptions o;
@@ -386,6 +417,11 @@ class Walker {
           if (opt.index >= f.core_funcs.size()) return Invalid("canon: post-return out of bounds");
           o.post_return = f.core_funcs[opt.index];
           break;
+        case 6:
+          o.async = true;
+          break;
+        case 7:  // callback (async lift)
+          break;
         default:
           return Invalid(std::string(lift ? "not supported yet: canon option "
                                           : "not supported yet: canon lower option ") +
@@ -402,7 +438,17 @@ class Walker {
     if (!ft) return ft.error();
     auto opts = ParseCanonOptions(f, c, /*lift=*/true);
     if (!opts) return opts.error();
-    auto [memory, realloc, post_return, enc] = *opts;
+    auto [memory, realloc, post_return, enc, async] = *opts;
+    if (async) {
+      // The session VM world uses no async ABI: the function exists, calling it traps.
+      auto fn = std::make_shared<ComponentFunc>();
+      fn->type = *ft;
+      fn->call = [](const std::vector<Val>&) -> Result<std::vector<Val>> {
+        return Trap("not supported: calling an async-lifted function (async ABI)");
+      };
+      f.funcs.push_back(std::move(fn));
+      return {};
+    }
     std::shared_ptr<CoreMemory> mem;
     if (memory) {
       mem = std::make_shared<CoreMemory>(memory);
@@ -419,6 +465,7 @@ class Walker {
       // it returns (CanonicalABI.md, Task.return / num_borrows).
       CallScope scope;
       RtHandles handles(*inst, &scope);
+      inst->context[0] = inst->context[1] = 0;  // a new task's context starts zeroed
       CallContext cx;
       cx.handles = &handles;
       cx.opts.memory = mem.get();
@@ -431,14 +478,16 @@ class Walker {
         if (!r) return FromCore(r.error());
         return FromCoreValues(*r);
       };
-      PostReturnFn post = [store, post_return,
-                           &scope](const std::vector<CoreValue>& a) -> Result<void> {
+      PostReturnFn post = [store, post_return, &scope,
+                           inst](const std::vector<CoreValue>& a) -> Result<void> {
         if (scope.borrow_count != 0)
           return Trap("borrow handles still remain at the end of the call (" +
                       std::to_string(scope.borrow_count) + " not dropped)");
         if (!post_return) return {};
         auto cargs = ToCoreValues(a);
+        inst->may_leave = false;
         auto r = store->Call(post_return, cargs);
+        inst->may_leave = true;
         if (!r) return FromCore(r.error());
         return {};
       };
@@ -466,10 +515,34 @@ class Walker {
     InstanceRtPtr inst = f.rt;
     if (c.func >= f.funcs.size()) return Invalid("canon lower: function out of bounds");
     ComponentFuncPtr target = f.funcs[c.func];
-    if (target->type->async) return Invalid("not supported yet: canon lower of an async function");
     auto opts = ParseCanonOptions(f, c, /*lift=*/false);
     if (!opts) return opts.error();
-    [[maybe_unused]] auto [memory, realloc, post_return, enc] = *opts;  // no post-return here
+    [[maybe_unused]] auto [memory, realloc, post_return, enc, async] = *opts;  // no post-return
+    if (async) {
+      // Async lower (CanonicalABI.md flatten_functype, async lower): at most 4 flat params
+      // (else one pointer), plus an out-pointer for a result; returns a status i32. Calling
+      // it traps: the session VM world uses no async ABI.
+      core::FuncType atype;
+      auto params = flatten_types(target->type->param_types());
+      if (params.size() > 4) {
+        atype.params.push_back(core::ValType::kI32);
+      } else {
+        for (const auto& t : params) {
+          auto ct = ToCoreType(t);
+          if (!ct) return ct.error();
+          atype.params.push_back(*ct);
+        }
+      }
+      if (target->type->result) atype.params.push_back(core::ValType::kI32);
+      atype.results.push_back(core::ValType::kI32);
+      f.core_funcs.push_back(
+          store_.CreateHostFunc(atype,
+                                [](core::Caller&, std::span<const core::Value>,
+                                   std::span<core::Value>) -> core::Result<void> {
+                                  return core::Trap("not supported: async lower (async ABI)");
+                                }));
+      return {};
+    }
     CoreFuncType flat = flatten_functype(*target->type, FlattenContext::kLower);
     core::FuncType ctype;
     for (const auto& t : flat.params) {
@@ -493,6 +566,7 @@ class Walker {
         [store, target, mem, realloc, enc, inst](
             core::Caller&, std::span<const core::Value> args,
             std::span<core::Value> results) -> core::Result<void> {
+          if (!inst->may_leave) return core::Trap("cannot leave component instance");
           // The subtask's scope: own handles lent as borrows cannot be dropped until the
           // callee returns.
           CallScope scope;
@@ -534,6 +608,7 @@ class Walker {
         ctype,
         [inst, keep, op](core::Caller&, std::span<const core::Value> args,
                          std::span<core::Value> results) -> core::Result<void> {
+          if (op != 0x04 && !inst->may_leave) return core::Trap("cannot leave component instance");
           auto rt = inst->Runtime(*keep);
           if (!rt) return core::Trap(rt.error().message);
           uint32_t a = static_cast<uint32_t>(args[0].bits);
@@ -553,6 +628,138 @@ class Walker {
             if (!d) return core::Trap(d.error().message);
           }
           return {};
+        });
+    f.core_funcs.push_back(host);
+    return {};
+  }
+
+  // The core function type of a canon built-in (CanonicalABI.md, "canon ..." sections).
+  static Result<core::FuncType> BuiltinCoreType(const ComponentInfo& info, const CanonDef& c) {
+    using V = core::ValType;
+    const V I = V::kI32;
+    auto sig = [](std::vector<V> p, std::vector<V> r) {
+      core::FuncType t;
+      t.params = std::move(p);
+      t.results = std::move(r);
+      return t;
+    };
+    switch (c.op) {
+      case 0x05:  // task.cancel
+      case 0x24:  // backpressure.inc
+      case 0x25:  // backpressure.dec
+        return sig({}, {});
+      case 0x08:  // backpressure.set
+      case 0x0b:  // context.set
+      case 0x0d:  // subtask.drop
+      case 0x13:  // stream.drop-readable
+      case 0x14:  // stream.drop-writable
+      case 0x1a:  // future.drop-readable
+      case 0x1b:  // future.drop-writable
+      case 0x1e:  // error-context.drop
+      case 0x22:  // waitable-set.drop
+        return sig({I}, {});
+      case 0x28:  // thread.resume-later
+        return sig({I}, {});
+      case 0x2a:  // thread.suspend-then-resume
+      case 0x2b:  // thread.yield-then-resume
+      case 0x2c:  // thread.suspend-then-promote
+      case 0x2d:  // thread.yield-then-promote
+        return sig({I}, {I});
+      case 0x27:  // thread.new-indirect
+        return sig({I, I}, {I});
+      case 0x29:  // thread.suspend
+      case 0x42:  // thread.available-parallelism
+      case 0x0a:  // context.get
+      case 0x0c:  // thread.yield
+      case 0x1f:  // waitable-set.new
+      case 0x26:  // thread.index
+        return sig({}, {I});
+      case 0x06:  // subtask.cancel
+      case 0x11:  // stream.cancel-read
+      case 0x12:  // stream.cancel-write
+      case 0x18:  // future.cancel-read
+      case 0x19:  // future.cancel-write
+        return sig({I}, {I});
+      case 0x0e:  // stream.new
+      case 0x15:  // future.new
+        return sig({}, {V::kI64});
+      case 0x0f:  // stream.read
+      case 0x10:  // stream.write
+        return sig({I, I, I}, {I});
+      case 0x16:  // future.read
+      case 0x17:  // future.write
+      case 0x1c:  // error-context.new
+      case 0x20:  // waitable-set.wait
+      case 0x21:  // waitable-set.poll
+        return sig({I, I}, {I});
+      case 0x1d:  // error-context.debug-message
+      case 0x23:  // waitable.join
+        return sig({I, I}, {});
+      case 0x09: {  // task.return: the result's flat types as parameters
+        if (!c.result) return sig({}, {});
+        ValTypePtr t;
+        if (c.result->is_index) {
+          if (c.result->index < info.types.size()) t = info.types[c.result->index].defined;
+        } else if (c.result->prim >= 0x73 && c.result->prim <= 0x7f) {
+          t = ValType::Prim(static_cast<ValKind>(0x7f - c.result->prim));
+        }
+        if (!t) return Invalid("canon task.return: result type not supported");
+        auto flat = flatten_type(t);
+        core::FuncType ft;
+        if (flat.size() > MAX_FLAT_PARAMS) {
+          ft.params.push_back(I);
+          return ft;
+        }
+        for (auto& x : flat) {
+          auto v = ToCoreType(x);
+          if (!v) return v.error();
+          ft.params.push_back(*v);
+        }
+        return ft;
+      }
+      default:
+        return Invalid(std::string("not supported yet: canon ") + CanonOpName(c.op) + " (opcode " +
+                       std::to_string(c.op) + ")");
+    }
+  }
+
+  // The other canon built-ins (async, threads, error contexts): the session VM world uses no
+  // async ABI, so they exist with their core types but trap when called, except
+  // context.get/set and backpressure.inc/dec, which are plain per-instance state. Like the
+  // spec, most of them first trap when the instance may not leave (during post-return).
+  Result<void> CanonBuiltin(Frame& f, const ComponentInfo& info, const CanonDef& c) {
+    auto ct = BuiltinCoreType(info, c);
+    if (!ct) return ct.error();
+    core::FuncType ctype = *ct;
+    InstanceRtPtr inst = f.rt;
+    uint8_t op = c.op;
+    uint32_t slot = c.extra;
+    core::Func* host = store_.CreateHostFunc(
+        ctype,
+        [inst, op, slot](core::Caller&, std::span<const core::Value> args,
+                         std::span<core::Value> results) -> core::Result<void> {
+          switch (op) {
+            case 0x0a:  // context.get
+              if (slot >= 2) return core::Trap("context.get: slot out of bounds");
+              results[0] = core::Value::I32(static_cast<uint32_t>(inst->context[slot]));
+              return {};
+            case 0x0b:  // context.set
+              if (slot >= 2) return core::Trap("context.set: slot out of bounds");
+              inst->context[slot] = args[0].bits & 0xffffffffu;
+              return {};
+            case 0x24:  // backpressure.inc
+              ++inst->backpressure;
+              return {};
+            case 0x25:  // backpressure.dec
+              if (inst->backpressure == 0) return core::Trap("backpressure counter underflow");
+              --inst->backpressure;
+              return {};
+            default:
+              break;
+          }
+          if (!inst->may_leave) return core::Trap("cannot leave component instance");
+          return core::Trap(std::string("not supported: canon built-in ") + CanonOpName(op) +
+                            " (async/threads are not implemented)");
         });
     f.core_funcs.push_back(host);
     return {};
@@ -589,15 +796,15 @@ class Walker {
     if (auto* m = std::get_if<CoreModuleDef>(&d.def)) {
       auto r = core::Module::Compile(m->bytes);
       if (!r) return FromCore(r.error());
-      f.core_modules.push_back(*r);
+      f.env->modules.push_back(*r);
       return {};
     }
     if (auto* ci = std::get_if<CoreInstanceDef>(&d.def)) {
       CoreInst inst;
       if (ci->instantiate) {
-        if (ci->module >= f.core_modules.size())
+        if (ci->module >= f.env->modules.size())
           return Invalid("core instance: module index out of bounds");
-        const auto& module = f.core_modules[ci->module];
+        const auto& module = f.env->modules[ci->module];
         std::vector<core::Extern> imports;
         for (const auto& im : module->imports) {
           const CoreInst* from = nullptr;
@@ -642,7 +849,11 @@ class Walker {
     }
     if (auto* cd = std::get_if<ComponentDef>(&d.def)) {
       if (nested_i >= info.nested.size()) return Invalid("nested component has no ComponentInfo");
-      f.components.emplace_back(cd->component.get(), info.nested[nested_i++].get());
+      auto ref = std::make_shared<ComponentRef>();
+      ref->ast = cd->component.get();
+      ref->info = info.nested[nested_i++].get();
+      ref->env = f.env;
+      f.env->components.push_back(ref);
       return {};
     }
     if (auto* id = std::get_if<InstanceDef>(&d.def)) {
@@ -659,6 +870,14 @@ class Walker {
           } else if (si.sort.kind == SortKind::kType) {
             if (const ResourceType* srt = ResourceAt(info, si.idx))
               if (auto rt = f.rt->RuntimePtr(srt)) bag->types[name.name] = rt;
+          } else if (IsModuleSort(si.sort)) {
+            if (si.idx >= f.env->modules.size())
+              return Invalid("instance export: module out of bounds");
+            bag->modules[name.name] = f.env->modules[si.idx];
+          } else if (si.sort.kind == SortKind::kComponent) {
+            if (si.idx >= f.env->components.size())
+              return Invalid("instance export: component out of bounds");
+            bag->components[name.name] = f.env->components[si.idx];
           } else {
             return NotSupported(d, "inline export of a " + SortName(si.sort));
           }
@@ -666,7 +885,7 @@ class Walker {
         PushInstance(f, info, bag);
         return {};
       }
-      if (id->component >= f.components.size())
+      if (id->component >= f.env->components.size())
         return Invalid("instance: component index out of bounds");
       std::map<std::string, Arg, std::less<>> nargs;
       for (const auto& [name, si] : id->args) {
@@ -684,13 +903,23 @@ class Walker {
           a.kind = Arg::Kind::kType;
           if (const ResourceType* srt = ResourceAt(info, si.idx))
             a.resource = f.rt->RuntimePtr(srt);
+        } else if (IsModuleSort(si.sort)) {
+          if (si.idx >= f.env->modules.size())
+            return Invalid("instance argument: module out of bounds");
+          a.kind = Arg::Kind::kModule;
+          a.module = f.env->modules[si.idx];
+        } else if (si.sort.kind == SortKind::kComponent) {
+          if (si.idx >= f.env->components.size())
+            return Invalid("instance argument: component out of bounds");
+          a.kind = Arg::Kind::kComponent;
+          a.component = f.env->components[si.idx];
         } else {
           return NotSupported(d, "instantiation argument of sort " + SortName(si.sort));
         }
         nargs[name] = std::move(a);
       }
-      auto [cast, cinfo] = f.components[id->component];
-      auto r = Run(*cast, *cinfo, &nargs, nullptr, f.rt);
+      const ComponentRef& ref = *f.env->components[id->component];
+      auto r = Run(*ref.ast, *ref.info, &nargs, nullptr, f.rt, ref.env);
       if (!r) return r.error();
       PushInstance(f, info, *r);
       return {};
@@ -713,6 +942,21 @@ class Walker {
           return {};
         }
         if (al->sort.kind == SortKind::kCore && al->sort.core == CoreSort::kType) return {};
+        if (IsModuleSort(al->sort) || al->sort.kind == SortKind::kComponent) {
+          Env* e = f.env.get();
+          for (uint32_t i = 0; i < al->count && e; ++i) e = e->parent.get();
+          if (!e)
+            return Invalid("outer alias: no enclosing component " + std::to_string(al->count));
+          if (IsModuleSort(al->sort)) {
+            if (al->index >= e->modules.size()) return Invalid("outer alias: module out of bounds");
+            f.env->modules.push_back(e->modules[al->index]);
+          } else {
+            if (al->index >= e->components.size())
+              return Invalid("outer alias: component out of bounds");
+            f.env->components.push_back(e->components[al->index]);
+          }
+          return {};
+        }
         return NotSupported(d, "outer alias of a " + SortName(al->sort));
       }
       // export alias
@@ -760,15 +1004,37 @@ class Walker {
         PushInstance(f, info, it->second);
         return {};
       }
+      if (IsModuleSort(al->sort)) {
+        auto it = src.modules.find(al->name);
+        if (it == src.modules.end())
+          return LinkError("alias: instance has no module \"" + al->name + "\"");
+        f.env->modules.push_back(it->second);
+        return {};
+      }
+      if (al->sort.kind == SortKind::kComponent) {
+        auto it = src.components.find(al->name);
+        if (it == src.components.end())
+          return LinkError("alias: instance has no component \"" + al->name + "\"");
+        f.env->components.push_back(it->second);
+        return {};
+      }
       return NotSupported(d, "export alias of a " + SortName(al->sort));
     }
     if (auto* c = std::get_if<CanonDef>(&d.def)) {
       if (c->op == 0x00) return CanonLift(f, info, *c);
       if (c->op == 0x01) return CanonLower(f, *c);
       if (c->op >= 0x02 && c->op <= 0x04) return CanonResource(f, info, *c);
-      return NotSupported(d, std::string("canon ") + CanonOpName(c->op));
+      return CanonBuiltin(f, info, *c);
     }
-    if (std::get_if<StartDef>(&d.def)) return NotSupported(d, "component start function");
+    if (auto* st = std::get_if<StartDef>(&d.def)) {
+      // A start function runs during instantiation; its traps fail the instantiation.
+      if (!st->args.empty() || st->results != 0)
+        return NotSupported(d, "component start function with value arguments or results");
+      if (st->func >= f.funcs.size()) return Invalid("start: function out of bounds");
+      auto r = f.funcs[st->func]->Call({});
+      if (!r) return r.error();
+      return {};
+    }
     if (auto* im = std::get_if<ImportDef>(&d.def)) {
       const std::string& name = im->name.name;
       if (im->desc.kind == ExternKind::kType) {
@@ -821,6 +1087,18 @@ class Walker {
         PushInstance(f, info, a.instance);
         return {};
       }
+      if (im->desc.kind == ExternKind::kModule) {
+        if (a.kind != Arg::Kind::kModule)
+          return LinkError("import \"" + name + "\": expected a core module");
+        f.env->modules.push_back(a.module);
+        return {};
+      }
+      if (im->desc.kind == ExternKind::kComponent) {
+        if (a.kind != Arg::Kind::kComponent)
+          return LinkError("import \"" + name + "\": expected a component");
+        f.env->components.push_back(a.component);
+        return {};
+      }
       return NotSupported(d, "import \"" + name + "\" of this kind");
     }
     if (auto* ex = std::get_if<ExportDef>(&d.def)) {
@@ -850,6 +1128,21 @@ class Walker {
         exports.instances[name] = inst;
         return {};
       }
+      if (IsModuleSort(ex->item.sort)) {
+        if (ex->item.idx >= f.env->modules.size()) return Invalid("export: module out of bounds");
+        auto m = f.env->modules[ex->item.idx];
+        f.env->modules.push_back(m);
+        exports.modules[name] = m;
+        return {};
+      }
+      if (ex->item.sort.kind == SortKind::kComponent) {
+        if (ex->item.idx >= f.env->components.size())
+          return Invalid("export: component out of bounds");
+        auto c = f.env->components[ex->item.idx];
+        f.env->components.push_back(c);
+        exports.components[name] = c;
+        return {};
+      }
       return NotSupported(d, "export \"" + name + "\" of a " + SortName(ex->item.sort));
     }
     return NotSupported(d, "this definition");
@@ -870,7 +1163,7 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store, cons
   inst->state_ = std::make_shared<State>();
   inst->state_->store = &store;
   Walker w(store, *inst->state_);
-  auto r = w.Run(ast, info, nullptr, &*resolution, nullptr);
+  auto r = w.Run(ast, info, nullptr, &*resolution, nullptr, nullptr);
   if (!r) return r.error();
   inst->exports_ = *r;
   return inst;

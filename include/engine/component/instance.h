@@ -49,6 +49,11 @@ struct ComponentFunc {
 };
 using ComponentFuncPtr = std::shared_ptr<const ComponentFunc>;
 
+// A component definition as a value (an instantiation argument, an export): its AST, its
+// validation result and the enclosing definitions its outer aliases refer to.
+struct ComponentRef;
+using ComponentRefPtr = std::shared_ptr<const ComponentRef>;
+
 // The exports of a component instance (or an imported host instance).
 struct InstanceExports {
   std::map<std::string, ComponentFuncPtr, std::less<>> funcs;
@@ -56,6 +61,8 @@ struct InstanceExports {
   // Exported resource types: the runtime types (fresh per instantiation, resource types are
   // generative), which carry the destructor and the implementing instance.
   std::map<std::string, ResourceTypePtr, std::less<>> types;
+  std::map<std::string, std::shared_ptr<const core::Module>, std::less<>> modules;
+  std::map<std::string, ComponentRefPtr, std::less<>> components;
   const LinkerInstance* host = nullptr;  // an imported host instance: its functions
 };
 using InstanceExportsPtr = std::shared_ptr<InstanceExports>;

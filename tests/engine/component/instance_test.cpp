@@ -321,9 +321,9 @@ TEST(ComponentInstance, EmptyComponentHasNoExports) {
 }
 
 TEST(ComponentInstance, UnsupportedDefinitionsAreNamed) {
-  // (type (resource (rep i32)))
+  // A value definition (the value section, id 12): (value bool true)
   testing::Bytes b = testing::Preamble();
-  testing::AppendSection(b, 7, {0x01, 0x3f, 0x7f, 0x00});
+  testing::AppendSection(b, 12, {0x01, 0x7f, 0x01, 0x01});
   auto ast = DecodeComponent(b);
   ASSERT_TRUE(ast.ok()) << ast.error().ToString();
   auto info = ValidateComponent(**ast);
@@ -332,7 +332,7 @@ TEST(ComponentInstance, UnsupportedDefinitionsAreNamed) {
   Linker linker;
   auto inst = Instance::Instantiate(store, **ast, **info, linker);
   ASSERT_FALSE(inst.ok());
-  EXPECT_NE(inst.error().message.find("not supported yet: resource type definition"),
+  EXPECT_NE(inst.error().message.find("not supported yet: this definition in value definition"),
             std::string::npos)
       << inst.error().message;
 }
