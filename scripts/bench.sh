@@ -7,4 +7,6 @@ mkdir -p build/bench
 status=0
 echo "==> core engine vs wasm-interp vs V8 (bench/core)"
 node bench/core/run.mjs --runs "${BENCH_RUNS:-5}" --json build/bench/core-results.json || status=$?
+echo "==> session host: whole sessions through host/service (bench/host)"
+build/bin/host_bench --json build/bench/host-results.json || status=$?
 exit $status
