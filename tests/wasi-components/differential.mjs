@@ -32,6 +32,8 @@ const cases = {
   random: { args: ["random"] },
   cat: { args: ["cat"], stdin: "hello\nworld\n" },
   escape: { args: ["escape", "/data"], dir: { "sub/": null }, outside: { "outside.txt": "keep" } },
+  errors: { args: ["errors", "/data"], dir: {} },
+  big: { args: ["big", "/data"], dir: {} },
 };
 
 function parse(argv) {

@@ -6,6 +6,8 @@
 //   wasi_cli files DIR         wasi_cli list DIR         wasi_cli exit N
 //   wasi_cli clocks            wasi_cli random           wasi_cli cat      (stdin to stdout)
 //   wasi_cli escape DIR        (each way out of DIR must fail)
+//   wasi_cli errors DIR        (the errno of each failing call: error-code mapping)
+//   wasi_cli big DIR           (a 3 MiB file written and read back in chunks)
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,8 +97,10 @@ static int files(const char* dir) {
   close(fd);
   if (print_file(c)) return 1;
   if (list(dir) || list(sub)) return 1;
-  if (rmdir(sub) == 0) printf("FAIL rmdir of a non-empty directory\n");
-  else printf("rmdir non-empty: %s\n", errno == ENOTEMPTY ? "ENOTEMPTY" : strerror(errno));
+  if (rmdir(sub) == 0)
+    printf("FAIL rmdir of a non-empty directory\n");
+  else
+    printf("rmdir non-empty: %s\n", errno == ENOTEMPTY ? "ENOTEMPTY" : strerror(errno));
   if (unlink(c) != 0) return fail("unlink");
   if (rmdir(sub) != 0) return fail("rmdir");
   if (open(c, O_RDONLY) >= 0 || errno != ENOENT) printf("FAIL %s not deleted\n", c);
@@ -108,8 +112,10 @@ static int escape(const char* dir) {
   char p[512];
   const char* tries[] = {"../outside.txt", "sub/../../outside.txt", "/etc/passwd"};
   for (size_t i = 0; i < sizeof tries / sizeof *tries; ++i) {
-    if (tries[i][0] == '/') snprintf(p, sizeof p, "%s", tries[i]);
-    else snprintf(p, sizeof p, "%s/%s", dir, tries[i]);
+    if (tries[i][0] == '/')
+      snprintf(p, sizeof p, "%s", tries[i]);
+    else
+      snprintf(p, sizeof p, "%s/%s", dir, tries[i]);
     int fd = open(p, O_RDONLY);
     printf("open %s: %s\n", tries[i], fd >= 0 ? "OPENED" : "refused");
   }
@@ -120,9 +126,98 @@ static int escape(const char* dir) {
   return 0;
 }
 
+static void report(const char* what, int rc) {
+  printf("%s: %s\n", what, rc < 0 ? strerror(errno) : "ok");
+}
+
+static int errors(const char* dir) {
+  char p[512], q[512];
+#define PATH(buf, rel) snprintf(buf, sizeof buf, "%s/%s", dir, rel)
+  PATH(p, "missing.txt");
+  report("open missing", open(p, O_RDONLY));
+  PATH(p, "d");
+  report("mkdir", mkdir(p, 0755));
+  report("mkdir again", mkdir(p, 0755));
+  report("open dir for writing", open(p, O_WRONLY));
+  PATH(p, "f.txt");
+  if (write_file(p, "f")) return 1;
+  report("create exclusive existing", open(p, O_CREAT | O_EXCL | O_WRONLY, 0644));
+  PATH(p, "f.txt/x");
+  report("open under a file", open(p, O_RDONLY));
+  PATH(p, "f.txt");
+  report("rmdir a file", rmdir(p));
+  report("opendir a file", opendir(p) ? 0 : -1);
+  char buf[64];
+  report("readlink a file", (int)readlink(p, buf, sizeof buf));
+  PATH(p, "d");
+  report("unlink a directory", unlink(p));
+  PATH(q, "d/inside");
+  report("rename a directory into itself", rename(p, q));
+  PATH(p, "missing");
+  report("rmdir missing", rmdir(p));
+  report("stat missing", stat(p, &(struct stat){0}));
+  PATH(p, "d/f2.txt");
+  if (write_file(p, "2")) return 1;
+  PATH(p, "d");
+  report("rmdir non-empty", rmdir(p));
+  PATH(p, "link");
+  report("symlink", symlink("f.txt", p));
+  ssize_t n = readlink(p, buf, sizeof buf - 1);
+  if (n >= 0) {
+    buf[n] = 0;
+    printf("readlink: %s\n", buf);
+  }
+  report("symlink over an existing name", symlink("f.txt", p));
+  PATH(q, "hard");
+  PATH(p, "f.txt");
+  report("hard link", link(p, q));
+  struct stat st;
+  if (stat(q, &st) == 0) printf("hard link count: %d\n", (int)st.st_nlink);
+#undef PATH
+  return 0;
+}
+
+static int big(const char* dir) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/big.bin", dir);
+  FILE* f = fopen(p, "wb");
+  if (!f) return fail("fopen big");
+  static unsigned char chunk[65536];
+  const size_t total = 3 * 1024 * 1024;
+  for (size_t off = 0; off < total; off += sizeof chunk) {
+    for (size_t i = 0; i < sizeof chunk; ++i) chunk[i] = (unsigned char)((off + i) * 131 >> 3);
+    if (fwrite(chunk, 1, sizeof chunk, f) != sizeof chunk) return fail("fwrite");
+  }
+  if (fclose(f) != 0) return fail("fclose");
+  f = fopen(p, "rb");
+  if (!f) return fail("fopen big for reading");
+  uint32_t h = 2166136261u;
+  size_t got = 0, n;
+  while ((n = fread(chunk, 1, 10000, f)) > 0) {  // odd-sized reads across the chunks
+    for (size_t i = 0; i < n; ++i) h = (h ^ chunk[i]) * 16777619u;
+    got += n;
+  }
+  fclose(f);
+  printf("wrote %zu, read %zu, fnv1a %08x\n", total, got, h);
+  int fd = open(p, O_RDONLY);
+  if (fd < 0) return fail("open big");
+  if (lseek(fd, 1234567, SEEK_SET) != 1234567) return fail("lseek");
+  unsigned char b[4];
+  if (read(fd, b, 4) != 4) return fail("read");
+  printf("at 1234567: %02x %02x %02x %02x\n", b[0], b[1], b[2], b[3]);
+  printf("end: %lld\n", (long long)lseek(fd, 0, SEEK_END));
+  close(fd);
+  if (truncate(p, 100) != 0) return fail("truncate");
+  struct stat st;
+  if (stat(p, &st) != 0) return fail("stat");
+  printf("after truncate: %lld\n", (long long)st.st_size);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: wasi_cli args|env|stdio|files|list|exit|clocks|random|cat|escape\n");
+    fprintf(stderr,
+            "usage: wasi_cli args|env|stdio|files|list|exit|clocks|random|cat|escape|errors|big\n");
     return 2;
   }
   const char* cmd = argv[1];
@@ -147,6 +242,8 @@ int main(int argc, char** argv) {
   if (strcmp(cmd, "files") == 0 && argc == 3) return files(argv[2]);
   if (strcmp(cmd, "list") == 0 && argc == 3) return list(argv[2]);
   if (strcmp(cmd, "escape") == 0 && argc == 3) return escape(argv[2]);
+  if (strcmp(cmd, "errors") == 0 && argc == 3) return errors(argv[2]);
+  if (strcmp(cmd, "big") == 0 && argc == 3) return big(argv[2]);
   if (strcmp(cmd, "exit") == 0 && argc == 3) {
     printf("exiting with %d\n", atoi(argv[2]));
     exit(atoi(argv[2]));

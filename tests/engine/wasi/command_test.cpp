@@ -135,6 +135,43 @@ TEST_F(CommandTest, EscapesAreRefused) {
   ExpectOutsideUntouched();
 }
 
+TEST_F(CommandTest, FailingCallsGiveTheirErrno) {
+  // Each error-code comes back through the adapter as the POSIX errno a native run gives.
+  auto r = Exec({"errors", "/data"}, WithData());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "open missing: No such file or directory\n"
+            "mkdir: ok\n"
+            "mkdir again: File exists\n"
+            "open dir for writing: Is a directory\n"
+            "create exclusive existing: File exists\n"
+            "open under a file: Not a directory\n"
+            "rmdir a file: Not a directory\n"
+            "opendir a file: Not a directory\n"
+            "readlink a file: Invalid argument\n"
+            "unlink a directory: Is a directory\n"
+            "rename a directory into itself: Invalid argument\n"
+            "rmdir missing: No such file or directory\n"
+            "stat missing: No such file or directory\n"
+            "rmdir non-empty: Directory not empty\n"
+            "symlink: ok\n"
+            "readlink: f.txt\n"
+            "symlink over an existing name: File exists\n"
+            "hard link: ok\n"
+            "hard link count: 2\n");
+}
+
+TEST_F(CommandTest, LargeFileInChunks) {
+  auto r = Exec({"big", "/data"}, WithData());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out,
+            "wrote 3145728, read 3145728, fnv1a 7d749dc5\n"
+            "at 1234567: e2 f3 03 13\n"
+            "end: 3145728\n"
+            "after truncate: 100\n");
+  EXPECT_EQ(std::filesystem::file_size(sandbox_ / "big.bin"), 100u);
+}
+
 TEST_F(CommandTest, ClocksAndRandom) {
   auto c = Exec({"clocks"});
   EXPECT_EQ(c.out,
