@@ -7,6 +7,9 @@ mkdir -p build/bench
 status=0
 echo "==> core engine vs wasm-interp vs V8 (bench/core)"
 node bench/core/run.mjs --runs "${BENCH_RUNS:-5}" --json build/bench/core-results.json || status=$?
+echo "==> component: instantiate the session VM component from a compiled Component (bench/engine/component; target: median < 100 us)"
+build/bin/component_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
+  --benchmark_out=build/bench/component-results.json --benchmark_out_format=json || status=$?
 echo "==> session host: whole sessions through host/service (bench/host)"
 build/bin/host_bench --json build/bench/host-results.json || status=$?
 exit $status

@@ -71,34 +71,14 @@ bool ReadFile(const fs::path& p, std::vector<uint8_t>& out) {
   return true;
 }
 
-// A decoded and validated component; the bytes outlive the AST that points into them.
-struct Loaded {
-  std::shared_ptr<std::vector<uint8_t>> bytes;
-  std::shared_ptr<ComponentAst> ast;
-  std::shared_ptr<ComponentInfo> info;
-};
-
-ValidateOptions CoreValidating() {
-  ValidateOptions o;
-  o.validate_core_module = [](std::span<const uint8_t> m) -> Result<void> {
-    auto r = lokust::core::Module::Compile(m);
-    if (!r.ok()) return Invalid(r.error().message);
-    return {};
-  };
-  return o;
-}
+// A decoded, validated (core bodies included) and compiled component: definitions are
+// instantiated any number of times from it.
+using Loaded = std::shared_ptr<const Component>;
 
 Result<Loaded> Load(const fs::path& path) {
-  Loaded l;
-  l.bytes = std::make_shared<std::vector<uint8_t>>();
-  if (!ReadFile(path, *l.bytes)) return Invalid("cannot read " + path.string());
-  auto ast = DecodeComponent(*l.bytes);
-  if (!ast) return ast.error();
-  l.ast = *ast;
-  auto info = ValidateComponent(*l.ast, CoreValidating());
-  if (!info) return info.error();
-  l.info = *info;
-  return l;
+  std::vector<uint8_t> bytes;
+  if (!ReadFile(path, bytes)) return Invalid("cannot read " + path.string());
+  return Component::Compile(bytes);
 }
 
 // ---- values from the manifest ------------------------------------------------------------
@@ -274,7 +254,7 @@ struct FileRun {
   Instance* current = nullptr;
 
   Result<Instance*> Instantiate(const Loaded& l, const std::optional<std::string>& name) {
-    auto inst = Instance::Instantiate(store, *l.ast, *l.info, linker);
+    auto inst = Instance::Instantiate(store, *l, linker);
     if (!inst) {
       current = nullptr;  // later invokes must not run on an older instance
       return inst.error();
@@ -365,7 +345,7 @@ std::string RunCommand(FileRun& fr, const json& cmd, bool& skipped, bool& counte
     auto l = Load(file());
     if (!l) return "component rejected: " + l.error().ToString();
     lokust::core::Store store;
-    auto inst = Instance::Instantiate(store, *l->ast, *l->info, fr.linker);
+    auto inst = Instance::Instantiate(store, **l, fr.linker);
     if (inst) return type + ": instantiated (expected \"" + cmd.value("text", "") + "\")";
     if (type == "assert_trap" && inst.error().kind != Error::Kind::kTrap)
       return "assert_trap: failed without a trap: " + inst.error().ToString();

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "engine/component/canonical_abi.h"
+#include "engine/component/decoder.h"
 #include "engine/component/resource_table.h"
 #include "engine/core/module.h"
 
@@ -223,7 +224,8 @@ namespace {
 
 class Walker {
  public:
-  Walker(core::Store& store, Instance::State& state) : store_(store), state_(state) {}
+  Walker(core::Store& store, Instance::State& state, const Component* precompiled = nullptr)
+      : store_(store), state_(state), precompiled_(precompiled) {}
 
   // Instantiates one component; `args` by import name (nested components) or, for the root,
   // `resolution` from the Linker.
@@ -794,6 +796,12 @@ class Walker {
                     InstanceExports& exports) {
     (void)ast;
     if (auto* m = std::get_if<CoreModuleDef>(&d.def)) {
+      if (precompiled_) {
+        if (auto mod = precompiled_->FindModule(m->bytes.data())) {
+          f.env->modules.push_back(std::move(mod));
+          return {};
+        }
+      }
       auto r = core::Module::Compile(m->bytes);
       if (!r) return FromCore(r.error());
       f.env->modules.push_back(*r);
@@ -1150,6 +1158,7 @@ class Walker {
 
   core::Store& store_;
   Instance::State& state_;
+  const Component* precompiled_;
 };
 
 }  // namespace
@@ -1164,6 +1173,48 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store, cons
   inst->state_->store = &store;
   Walker w(store, *inst->state_);
   auto r = w.Run(ast, info, nullptr, &*resolution, nullptr, nullptr);
+  if (!r) return r.error();
+  inst->exports_ = *r;
+  return inst;
+}
+
+Result<std::shared_ptr<const Component>> Component::Compile(std::span<const uint8_t> bytes) {
+  auto c = std::shared_ptr<Component>(new Component());
+  c->bytes_.assign(bytes.begin(), bytes.end());
+  auto ast = DecodeComponent(c->bytes_);
+  if (!ast) return ast.error();
+  c->ast_ = *ast;
+  // Validation compiles each embedded core module with engine/core (bodies validated); keep
+  // the result, keyed by where the module's bytes are.
+  ValidateOptions options;
+  Component* raw = c.get();
+  options.validate_core_module = [raw](std::span<const uint8_t> m) -> Result<void> {
+    auto r = core::Module::Compile(m);
+    if (!r) return Invalid(r.error().message);
+    raw->modules_[m.data()] = *r;
+    return {};
+  };
+  auto info = ValidateComponent(*c->ast_, options);
+  if (!info) return info.error();
+  c->info_ = *info;
+  return std::shared_ptr<const Component>(std::move(c));
+}
+
+std::shared_ptr<const core::Module> Component::FindModule(const uint8_t* bytes) const {
+  auto it = modules_.find(bytes);
+  return it == modules_.end() ? nullptr : it->second;
+}
+
+Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store,
+                                                        const Component& component,
+                                                        const Linker& linker) {
+  auto resolution = linker.Resolve(component.info());
+  if (!resolution) return resolution.error();
+  auto inst = std::unique_ptr<Instance>(new Instance());
+  inst->state_ = std::make_shared<State>();
+  inst->state_->store = &store;
+  Walker w(store, *inst->state_, &component);
+  auto r = w.Run(component.ast(), component.info(), nullptr, &*resolution, nullptr, nullptr);
   if (!r) return r.error();
   inst->exports_ = *r;
   return inst;

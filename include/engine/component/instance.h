@@ -26,8 +26,10 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/component/ast.h"
@@ -36,6 +38,7 @@
 #include "engine/component/types.h"
 #include "engine/component/val.h"
 #include "engine/component/validator.h"
+#include "engine/core/module.h"
 #include "engine/core/store.h"
 
 namespace lokust::component {
@@ -67,8 +70,36 @@ struct InstanceExports {
 };
 using InstanceExportsPtr = std::shared_ptr<InstanceExports>;
 
+// A component compiled once (wasmtime's component::Component): decoded, validated (core module
+// bodies included) and every embedded core module compiled, so instantiating it again costs
+// only the instance graph walk and the core instantiations.
+//
+//   auto c = Component::Compile(bytes);                  // once
+//   auto inst = Instance::Instantiate(store, **c, linker);  // many times, in any Store
+class Component {
+ public:
+  static Result<std::shared_ptr<const Component>> Compile(std::span<const uint8_t> bytes);
+
+  const ComponentAst& ast() const { return *ast_; }
+  const ComponentInfo& info() const { return *info_; }
+  // The compiled form of the embedded core module whose bytes start at `bytes`, or null.
+  std::shared_ptr<const core::Module> FindModule(const uint8_t* bytes) const;
+
+ private:
+  std::vector<uint8_t> bytes_;  // the AST points into them
+  std::shared_ptr<ComponentAst> ast_;
+  std::shared_ptr<ComponentInfo> info_;
+  std::unordered_map<const uint8_t*, std::shared_ptr<const core::Module>> modules_;
+};
+
 class Instance {
  public:
+  // Instantiates a compiled component; `component`, `linker` and `store` must outlive the
+  // instance and every function taken from it.
+  static Result<std::unique_ptr<Instance>> Instantiate(core::Store& store,
+                                                       const Component& component,
+                                                       const Linker& linker);
+
   // Instantiates `ast` (validated as `info`) in `store`, its imports from `linker`. `ast`,
   // `info`, `linker` and `store` must outlive the instance and every function taken from it.
   static Result<std::unique_ptr<Instance>> Instantiate(core::Store& store, const ComponentAst& ast,

@@ -320,6 +320,36 @@ TEST(ComponentInstance, EmptyComponentHasNoExports) {
   EXPECT_FALSE((*inst)->GetFunc("f").ok());
 }
 
+// A Component compiled once instantiates many times; the instances are independent (each
+// has its own sessions).
+TEST(ComponentInstance, CompiledComponentInstantiatesRepeatedly) {
+  auto g = Load();
+  ASSERT_NE(g, nullptr);
+  auto c = Component::Compile(g->bytes);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  auto a = Instance::Instantiate(g->store, **c, g->linker);
+  ASSERT_TRUE(a.ok()) << a.error().ToString();
+  auto b = Instance::Instantiate(g->store, **c, g->linker);
+  ASSERT_TRUE(b.ok()) << b.error().ToString();
+  Val agent = Val::Record({{"agent-id", Val::String("planner")},
+                           {"name", Val::String("Planner")},
+                           {"role", Val::String("plans the work")},
+                           {"phase-index", Val::U32(0)}});
+  auto create_a = (*a)->GetFunc("lokust:session-vm/session-ops", "create-session");
+  ASSERT_TRUE(create_a.ok());
+  auto id = (*create_a)->Call({Val::List({agent})});
+  ASSERT_TRUE(id.ok()) << id.error().ToString();
+  // The session exists in instance a only.
+  auto snap_a = (*a)->GetFunc("lokust:session-vm/session-ops", "get-snapshot");
+  auto snap_b = (*b)->GetFunc("lokust:session-vm/session-ops", "get-snapshot");
+  ASSERT_TRUE(snap_a.ok() && snap_b.ok());
+  auto in_a = (*snap_a)->Call({(*id)[0]});
+  auto in_b = (*snap_b)->Call({(*id)[0]});
+  ASSERT_TRUE(in_a.ok() && in_b.ok());
+  EXPECT_TRUE((*in_a)[0].is_some());
+  EXPECT_FALSE((*in_b)[0].is_some());
+}
+
 TEST(ComponentInstance, UnsupportedDefinitionsAreNamed) {
   // A value definition (the value section, id 12): (value bool true)
   testing::Bytes b = testing::Preamble();
