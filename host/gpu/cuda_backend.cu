@@ -10,13 +10,19 @@
 //   embed_rows_kernel   one block per row, one thread per component j: acc[j] adds u(id)[j]
 //                       over the row's tokens left to right (the CPU's order for each j), then
 //                       thread 0 sums the squares of acc in index order and all divide
+//
+// cuBLAS is opened with dlopen when a cuda backend is made, not linked: libcublas loads
+// libcublasLt (~540 MB), and linking it cost every process that uses the host library about
+// 0.7 s and 220 MB of resident memory at start, whether or not it ever used a GPU.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <type_traits>
 
 #include "backends.h"
 #include "embed_v1_math.h"
@@ -34,9 +40,61 @@ std::string cuda_error(const char* what, cudaError_t e) {
          cudaGetErrorString(e) + ")";
 }
 
+// The cuBLAS functions the backend calls, from the library opened at run time.
+struct Cublas {
+  decltype(&cublasCreate_v2) create = nullptr;
+  decltype(&cublasDestroy_v2) destroy = nullptr;
+  decltype(&cublasSetStream_v2) set_stream = nullptr;
+  decltype(&cublasSetMathMode) set_math_mode = nullptr;
+  decltype(&cublasSgemm_v2) sgemm = nullptr;
+  decltype(&cublasGetStatusName) status_name = nullptr;
+  decltype(&cublasGetStatusString) status_string = nullptr;
+};
+
+// Set once load_cublas() succeeded; every CudaBackend exists only after that.
+const Cublas* cublas = nullptr;
+
+// Opens libcublas.so.<major of the headers> from the loader's search path, else from the
+// toolkit the build found (LOKUST_CUBLAS_DIR), once per process.
+Result<const Cublas*> load_cublas() {
+  static std::once_flag once;
+  static Cublas table;
+  static std::string error;
+  std::call_once(once, [] {
+    const std::string soname = "libcublas.so." + std::to_string(CUBLAS_VER_MAJOR);
+    void* lib = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
+#ifdef LOKUST_CUBLAS_DIR
+    if (lib == nullptr) {
+      lib =
+          ::dlopen((std::string(LOKUST_CUBLAS_DIR) + "/" + soname).c_str(), RTLD_NOW | RTLD_LOCAL);
+    }
+#endif
+    if (lib == nullptr) {
+      const char* why = ::dlerror();
+      error = std::string(kPrefix) + "cannot load cuBLAS (" + soname + "): " + (why ? why : "?");
+      return;
+    }
+    auto bind = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+      if (fn == nullptr && error.empty()) {
+        error = std::string(kPrefix) + soname + " has no " + name;
+      }
+    };
+    bind(table.create, "cublasCreate_v2");
+    bind(table.destroy, "cublasDestroy_v2");
+    bind(table.set_stream, "cublasSetStream_v2");
+    bind(table.set_math_mode, "cublasSetMathMode");
+    bind(table.sgemm, "cublasSgemm_v2");
+    bind(table.status_name, "cublasGetStatusName");
+    bind(table.status_string, "cublasGetStatusString");
+  });
+  if (!error.empty()) return Result<const Cublas*>::err(error);
+  return Result<const Cublas*>::ok(&table);
+}
+
 std::string cublas_error(const char* what, cublasStatus_t s) {
-  return std::string(kPrefix) + what + " failed: " + cublasGetStatusName(s) + " (" +
-         cublasGetStatusString(s) + ")";
+  return std::string(kPrefix) + what + " failed: " + cublas->status_name(s) + " (" +
+         cublas->status_string(s) + ")";
 }
 
 // Device memory owned by one object.
@@ -136,7 +194,7 @@ class CudaBackend final : public ModelBackend {
   ~CudaBackend() override {
     cudaSetDevice(device_);
     models_.clear();  // device memory first, then the handle and the stream
-    cublasDestroy(blas_);
+    cublas->destroy(blas_);
     cudaStreamDestroy(stream_);
   }
 
@@ -259,7 +317,7 @@ Result<Tensor> CudaBackend::run_mlp(const mlp::Model& model, const Tensor& input
     // A = the weight buffer read as an in x out column-major matrix, transposed.
     const float one = 1.0f;
     const float zero = 0.0f;
-    const cublasStatus_t s = cublasSgemm(
+    const cublasStatus_t s = cublas->sgemm(
         blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.out), static_cast<int>(batch),
         static_cast<int>(l.in), &one, l.weight.get(), static_cast<int>(l.in), cur.get(),
         static_cast<int>(l.in), &zero, next.get(), static_cast<int>(l.out));
@@ -320,16 +378,22 @@ Result<std::unique_ptr<GpuBackend>> make_cuda_backend(std::filesystem::path data
   if ((e = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)) != cudaSuccess) {
     return R::err(cuda_error("cudaStreamCreate", e));
   }
+  auto loaded = load_cublas();
+  if (!loaded) {
+    cudaStreamDestroy(stream);
+    return R::err(loaded.error());
+  }
+  cublas = loaded.value();
   cublasHandle_t blas = nullptr;
-  cublasStatus_t s = cublasCreate(&blas);
+  cublasStatus_t s = cublas->create(&blas);
   if (s != CUBLAS_STATUS_SUCCESS) {
     cudaStreamDestroy(stream);
     return R::err(cublas_error("cublasCreate", s));
   }
   // Plain FP32 sgemm (the default mode never lowers precision to TF32).
-  if ((s = cublasSetStream(blas, stream)) != CUBLAS_STATUS_SUCCESS ||
-      (s = cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS) {
-    cublasDestroy(blas);
+  if ((s = cublas->set_stream(blas, stream)) != CUBLAS_STATUS_SUCCESS ||
+      (s = cublas->set_math_mode(blas, CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS) {
+    cublas->destroy(blas);
     cudaStreamDestroy(stream);
     return R::err(cublas_error("configuring cuBLAS", s));
   }
