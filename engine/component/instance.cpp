@@ -218,6 +218,9 @@ struct Instance::State {
   core::Store* store = nullptr;
   std::vector<std::shared_ptr<CoreMemory>> memories;  // adapters, shared with the closures
   std::vector<InstanceRtPtr> instances;               // the root's first, then nested ones
+  // Set by the first trap out of any lifted call: the instance's state may be inconsistent,
+  // so every later call into it traps (the host stays up; the session can be recreated).
+  std::shared_ptr<bool> poisoned = std::make_shared<bool>(false);
 };
 
 namespace {
@@ -461,8 +464,21 @@ class Walker {
     fn->type = *ft;
     FuncTypePtr type = *ft;
     InstanceRtPtr inst = f.rt;
-    fn->call = [store, callee, mem, realloc, post_return, enc, type,
-                inst](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+    std::shared_ptr<bool> poisoned = state_.poisoned;
+    fn->call = [store, callee, mem, realloc, post_return, enc, type, inst,
+                poisoned](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+      if (*poisoned)
+        return Trap("cannot enter component instance: it is poisoned by an earlier trap");
+      // Arguments that do not match the type are the caller's mistake: an error, not a trap
+      // of the instance.
+      std::vector<ValTypePtr> params = type->param_types();
+      if (args.size() != params.size())
+        return Invalid("wrong number of arguments: expected " + std::to_string(params.size()) +
+                       ", got " + std::to_string(args.size()));
+      for (size_t i = 0; i < args.size(); ++i)
+        if (!ValMatchesType(args[i], params[i]))
+          return Invalid("argument " + std::to_string(i) + " does not match parameter type " +
+                         ValTypeToString(params[i]));
       // The call's borrow scope: borrows lowered into the callee must be dropped by the time
       // it returns (CanonicalABI.md, Task.return / num_borrows).
       CallScope scope;
@@ -495,6 +511,7 @@ class Walker {
       };
       auto r = canon_lift(cx, *type, core_callee, args, post);
       if (scope.borrow_count != 0) inst->table.ForgetScope(&scope);
+      if (!r && r.error().kind == Error::Kind::kTrap) *poisoned = true;
       return r;
     };
     f.funcs.push_back(std::move(fn));
@@ -1219,6 +1236,8 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store,
   inst->exports_ = *r;
   return inst;
 }
+
+bool Instance::poisoned() const { return *state_->poisoned; }
 
 Result<ComponentFuncPtr> Instance::GetFunc(std::string_view instance, std::string_view name) const {
   auto it = exports_->instances.find(instance);

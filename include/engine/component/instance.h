@@ -112,6 +112,9 @@ class Instance {
   Result<ComponentFuncPtr> GetFunc(std::string_view name) const;
 
   const InstanceExports& exports() const { return *exports_; }
+  // Whether a call trapped (guest trap, bad guest data, a host function's trap): every later
+  // call into the instance then traps with "cannot enter component instance".
+  bool poisoned() const;
 
   struct State;  // runtime state shared with the functions' closures
 

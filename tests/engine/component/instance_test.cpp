@@ -305,6 +305,27 @@ TEST(ComponentInstance, HostErrorTrapsTheCall) {
   EXPECT_EQ(r.error().kind, Error::Kind::kTrap);
   EXPECT_NE(r.error().message.find("host agent runtime is down"), std::string::npos)
       << r.error().message;
+  // The trap poisons the instance: the host stays up, later calls trap without running.
+  EXPECT_TRUE((*inst)->poisoned());
+  auto again = (*create)->Call({Val::List({agent})});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("cannot enter component instance"), std::string::npos)
+      << again.error().message;
+}
+
+TEST(ComponentInstance, BadArgumentsAreAnErrorNotATrap) {
+  auto g = Load();
+  ASSERT_NE(g, nullptr);
+  auto inst = Instance::Instantiate(g->store, *g->ast, *g->info, g->linker);
+  ASSERT_TRUE(inst.ok()) << inst.error().ToString();
+  auto create = (*inst)->GetFunc("lokust:session-vm/session-ops", "create-session");
+  ASSERT_TRUE(create.ok());
+  auto r = (*create)->Call({Val::U32(1)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, Error::Kind::kInvalid);
+  EXPECT_NE(r.error().message.find("argument 0 does not match"), std::string::npos)
+      << r.error().message;
+  EXPECT_FALSE((*inst)->poisoned());
 }
 
 TEST(ComponentInstance, EmptyComponentHasNoExports) {

@@ -168,6 +168,10 @@ TEST(ComponentResources, DanglingHandlesTrap) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("resource.drop: unknown handle index 7"), std::string::npos)
       << r.error().message;
+  // The trap poisoned the instance; a fresh one shows the next case.
+  EXPECT_TRUE(fx->instance->poisoned());
+  fx = Make();
+  ASSERT_NE(fx, nullptr);
   // Using a handle after moving it to the host: the index is gone from the table.
   r = Call(*fx, "use-after-move", {Val::U32(1)});
   ASSERT_FALSE(r.ok());
