@@ -1239,6 +1239,26 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store,
 
 bool Instance::poisoned() const { return *state_->poisoned; }
 
+Result<void> Instance::DropResource(std::string_view instance, std::string_view resource,
+                                    uint32_t rep) {
+  const InstanceExports* ex = exports_.get();
+  if (!instance.empty()) {
+    auto it = exports_->instances.find(instance);
+    if (it == exports_->instances.end())
+      return LinkError("no exported instance \"" + std::string(instance) + "\"");
+    ex = it->second.get();
+  }
+  auto t = ex->types.find(resource);
+  if (t == ex->types.end())
+    return LinkError("no exported resource type \"" + std::string(resource) + "\"");
+  if (*state_->poisoned)
+    return Trap("cannot enter component instance: it is poisoned by an earlier trap");
+  if (!t->second->destroy) return {};
+  auto r = t->second->destroy(rep);
+  if (!r && r.error().kind == Error::Kind::kTrap) *state_->poisoned = true;
+  return r;
+}
+
 Result<ComponentFuncPtr> Instance::GetFunc(std::string_view instance, std::string_view name) const {
   auto it = exports_->instances.find(instance);
   if (it == exports_->instances.end())

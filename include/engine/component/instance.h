@@ -111,6 +111,12 @@ class Instance {
   Result<ComponentFuncPtr> GetFunc(std::string_view instance, std::string_view name) const;
   Result<ComponentFuncPtr> GetFunc(std::string_view name) const;
 
+  // Drops a guest-defined resource the host owns (an own<T> an export returned, which reaches
+  // the host as the guest's rep): runs the resource's destructor with `rep` (wasmtime's
+  // ResourceAny::resource_drop). `resource` is the exported type's name, in the exported
+  // instance `instance` (empty: exported by the component itself).
+  Result<void> DropResource(std::string_view instance, std::string_view resource, uint32_t rep);
+
   const InstanceExports& exports() const { return *exports_; }
   // Whether a call trapped (guest trap, bad guest data, a host function's trap): every later
   // call into the instance then traps with "cannot enter component instance".

@@ -109,6 +109,10 @@ TEST(ComponentResources, GuestResourceOwnToHostAndBorrowBack) {
   EXPECT_EQ((*made)[0].handle(), 55u);  // the host sees the guest's rep
   // A borrow of the guest's own resource reaches the guest as the rep itself.
   EXPECT_EQ(U32(Call(*fx, "peek", {Val::Borrow(55)})), 55u);
+  // The host owns it: dropping it runs the guest's destructor.
+  ASSERT_TRUE(fx->instance->DropResource("", "r", 55).ok());
+  EXPECT_EQ(U32(Call(*fx, "last-dropped")), 55u);
+  EXPECT_FALSE(fx->instance->DropResource("", "nope", 55).ok());
 }
 
 TEST(ComponentResources, OwnAndBorrowToAndFromHostFunctions) {
