@@ -144,6 +144,9 @@ struct Entry {
   std::optional<RuntimeSpec> runtime;  // none: the host's default
   std::string objective;
   int64_t created_unix_ms = 0;
+  // Counts the changes made through the host (phases run, pause, resume), so a run can tell
+  // whether the session changed since it last looked.
+  uint64_t version = 0;
 };
 
 std::string MetaJson(const Entry& e) {
@@ -183,6 +186,13 @@ struct SessionHost::Impl {
     auto it = sessions.find(id);
     if (it == sessions.end()) return std::nullopt;
     return it->second;
+  }
+
+  // One more change of the session; returns the new version (0 if it is gone).
+  uint64_t Bump(const std::string& id) {
+    std::lock_guard lock(mu);
+    auto it = sessions.find(id);
+    return it == sessions.end() ? 0 : ++it->second.version;
   }
 
   // The instance with the fewest sessions (the first of equals).
@@ -378,10 +388,21 @@ Result<RunOutcome> SessionHost::run(const std::string& id, const ProgressFn& pro
 std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::string>& ids,
                                                       const ProgressFn& progress) {
   using R = Result<RunOutcome>;
+  // What a run needs to know of its session between phases: taken from a snapshot when the
+  // run starts or the session changed behind its back, else kept up to date from each phase's
+  // result, so a phase costs no get-snapshot (which copies every output) of its own.
+  struct Known {
+    svm::SessionStatus status = svm::SessionStatus::kIdle;
+    uint32_t index = 0;
+    std::vector<std::string> agents;
+    std::vector<svm::AgentStatus> phases;
+    uint64_t version = 0;
+  };
   struct State {
     std::string id;
     size_t worker = 0;
     uint32_t phases_run = 0;
+    std::optional<Known> known;
     std::optional<R> result;
   };
   std::vector<State> states(ids.size());
@@ -410,10 +431,22 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
     Worker& w = *impl_->workers[s.worker];
     auto entry = impl_->Find(s.id);
     if (!entry) return finish(s, R::err(Unknown(s.id)));
-    auto snap = w.vm->get_snapshot(s.id);
-    if (!snap) return finish(s, R::err("get-snapshot: " + snap.error()));
-    if (!snap.value()) return finish(s, R::err(Unknown(s.id)));
-    const svm::SessionStatus status = snap.value()->status;
+    if (!s.known || s.known->version != entry->version) {
+      auto snap = w.vm->get_snapshot(s.id);
+      if (!snap) return finish(s, R::err("get-snapshot: " + snap.error()));
+      if (!snap.value()) return finish(s, R::err(Unknown(s.id)));
+      Known k;
+      k.status = snap.value()->status;
+      k.index = snap.value()->current_phase_index;
+      for (const auto& p : snap.value()->phases) {
+        k.agents.push_back(p.agent_id);
+        k.phases.push_back(p.status);
+      }
+      k.version = entry->version;
+      s.known = std::move(k);
+    }
+    Known& known = *s.known;
+    const svm::SessionStatus status = known.status;
     const bool stopped_by_pause = status == svm::SessionStatus::kPaused && s.phases_run > 0;
     if (status == svm::SessionStatus::kCompleted || stopped_by_pause) {
       auto m = w.vm->get_metrics(s.id);
@@ -435,12 +468,28 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
     w.runtime.target = nullptr;
     // A failed phase changes the session too (it is failed now): store it either way.
     if (auto saved = impl_->Persist(w, s.id); !saved) return finish(s, R::err(saved.error()));
+    const uint64_t version = impl_->Bump(s.id);
     if (!phase) return finish(s, R::err(phase.error()));
     ++s.phases_run;
+    const uint32_t number = known.index + 1;
+    const auto total = static_cast<uint32_t>(known.phases.size());
+    // The guest moves on to the next phase that is not completed; anything unexpected (another
+    // run of the same session in between, a phase that is not the one expected) means looking
+    // again at the next step.
+    if (version == known.version + 1 && known.index < total &&
+        known.agents[known.index] == phase.value().agent_id &&
+        phase.value().status == svm::AgentStatus::kCompleted) {
+      known.phases[known.index] = svm::AgentStatus::kCompleted;
+      uint32_t next = known.index + 1;
+      while (next < total && known.phases[next] == svm::AgentStatus::kCompleted) ++next;
+      known.index = next;
+      known.status = next < total ? svm::SessionStatus::kRunning : svm::SessionStatus::kCompleted;
+      known.version = version;
+    } else {
+      s.known.reset();
+    }
     if (progress)
-      progress(PhaseProgress{s.id, snap.value()->current_phase_index + 1,
-                             static_cast<uint32_t>(snap.value()->phases.size()), phase.value(),
-                             w.runtime.last_context_bytes, ms});
+      progress(PhaseProgress{s.id, number, total, phase.value(), w.runtime.last_context_bytes, ms});
     post_step(s);
   };
 
@@ -472,6 +521,7 @@ Result<svm::SessionStatus> SessionHost::pause(const std::string& id) {
   return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
     auto s = w.vm->pause_session(id);
     if (!s) return s;
+    impl_->Bump(id);
     if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
     return s;
   });
@@ -484,6 +534,7 @@ Result<svm::SessionStatus> SessionHost::resume(const std::string& id) {
   return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
     auto s = w.vm->resume_session(id);
     if (!s) return s;
+    impl_->Bump(id);
     if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
     return s;
   });

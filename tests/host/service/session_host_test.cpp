@@ -165,6 +165,23 @@ TEST_F(SessionHostTest, PauseFromAnotherThreadStopsARunBetweenPhases) {
   EXPECT_EQ(rest.value().metrics.phases_completed, 4u);
 }
 
+TEST_F(SessionHostTest, TwoRunsOfOneSessionShareItsPhases) {
+  auto host = Open();
+  ASSERT_TRUE(host);
+  auto id = host->create(Spec(3)).value();
+  std::vector<uint32_t> numbers;
+  auto results = host->run_many({id, id}, [&](const svc::PhaseProgress& p) {
+    numbers.push_back(p.phase_number);  // one worker: no lock needed
+  });
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r.value().status, svm::SessionStatus::kCompleted);
+  }
+  EXPECT_EQ(results[0].value().phases_run + results[1].value().phases_run, 3u);
+  EXPECT_EQ(numbers, (std::vector<uint32_t>{1, 2, 3}));  // every phase ran once, in order
+}
+
 TEST_F(SessionHostTest, ImportOfALiveIdGetsAFreshIdAndTheStoreFollows) {
   auto host = Open(2);
   ASSERT_TRUE(host);
