@@ -51,8 +51,8 @@ Result<void> ResolveInstance(const LinkerInstance& li, const InstanceType& it,
     }
     const HostFuncDef* f = li.FindFunc(n);
     if (!f)
-      return LinkError("instance " + Q(path) + " imports function " + Q(n) +
-                       ", but the linker does not define it");
+      return LinkError("instance " + Q(path) + " imports function " + Q(n) + " of type " +
+                       Q(FuncTypeToString(*e.type.func)) + ", but the linker does not define it");
     LOKUST_CM_TRY(CheckFunc(*f, e.type, b, "function " + Q(n) + " of instance " + Q(path)));
   }
   return {};
@@ -192,7 +192,8 @@ Result<Resolution> Linker::Resolve(const ComponentInfo& component) const {
       case ExternKind::kFunc: {
         r.func = root_.FindFuncCompatible(n);
         if (!r.func)
-          return LinkError("component imports function " + Q(n) +
+          return LinkError("component imports function " + Q(n) + " of type " +
+                           Q(FuncTypeToString(*im.type.func)) +
                            ", but the linker does not define it");
         LOKUST_CM_TRY(CheckFunc(*r.func, im.type, out.resources, "function " + Q(n)));
         break;

@@ -200,6 +200,26 @@ TEST(ComponentResources, SemverCompatibleInterfaceVersions) {
       << r.error().message;
 }
 
+TEST(ComponentResources, MissingHostFunctionNamesImportAndType) {
+  auto ast = DecodeComponent(std::span<const uint8_t>(fixtures::kResourcesComponent,
+                                                      sizeof fixtures::kResourcesComponent));
+  ASSERT_TRUE(ast.ok());
+  auto info = ValidateComponent(**ast);
+  ASSERT_TRUE(info.ok());
+  Linker linker;
+  auto& li = linker.Instance("test:host/things@0.2.12");
+  ASSERT_NE(li.DefineResource("thing"), nullptr);
+  auto r = linker.Resolve(**info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, Error::Kind::kLink);
+  // The import (interface as the component spells it, function) and the expected type.
+  EXPECT_NE(r.error().message.find("test:host/things@0.2.3"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("[constructor]thing"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("func(v: u32) -> thing"), std::string::npos)
+      << r.error().message;
+}
+
 TEST(ComponentLinkerVersions, HighestCompatiblePatchWins) {
   Linker linker;
   linker.Instance("wasi:io/streams@0.2.1");
