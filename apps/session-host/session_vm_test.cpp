@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/agents/heuristic.h"
@@ -110,3 +111,33 @@ TEST(SessionVmLoad, MissingComponentIsAnErr) {
 }
 
 }  // namespace
+
+TEST(SessionVmCompiled, OneCompiledComponentServesInstancesOnSeveralThreads) {
+  auto compiled = svm::SessionVm::Compile(LOKUST_SESSION_GUEST_WASM);
+  ASSERT_TRUE(compiled) << compiled.error();
+  auto backend = gpu::make_gpu_backend(gpu::BackendKind::kCpu, {});
+  ASSERT_TRUE(backend) << backend.error();
+  const std::vector<svm::AgentConfig> agents = {{"planner", "Planner", "planner", 0},
+                                                {"critic", "Critic", "critic", 1}};
+  std::vector<std::vector<uint8_t>> outputs(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < outputs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      lokust::host::agents::HeuristicRuntime runtime;
+      auto vm = svm::SessionVm::Load(compiled.value(), runtime, *backend.value());
+      ASSERT_TRUE(vm) << vm.error();
+      auto id = vm.value()->create_session_checked(agents, "objective", 16384);
+      ASSERT_TRUE(id) << id.error();
+      ASSERT_TRUE(vm.value()->run_next_phase(id.value()));
+      auto last = vm.value()->run_next_phase(id.value());
+      ASSERT_TRUE(last) << last.error();
+      outputs[t] = last.value().output;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& o : outputs) {
+    EXPECT_FALSE(o.empty());
+    EXPECT_EQ(o, outputs[0]);  // the same session everywhere: the same deterministic output
+  }
+  EXPECT_FALSE(svm::SessionVm::Compile("/nonexistent/session_guest.wasm"));
+}

@@ -335,9 +335,12 @@ Result<std::unique_ptr<SessionHost>> SessionHost::open(const HostOptions& option
   std::error_code ec;
   if (!fs::is_regular_file(options.component, ec))
     return R::err("component not found: " + options.component.string());
+  // Compiled once; each instance of the pool then costs an instantiation only.
+  auto compiled = svm::SessionVm::Compile(options.component);
+  if (!compiled) return R::err("loading " + options.component.string() + ": " + compiled.error());
   for (unsigned i = 0; i < options.concurrency; ++i) {
     auto w = std::make_unique<Worker>();
-    auto vm = svm::SessionVm::Load(options.component, w->runtime, *impl->backend);
+    auto vm = svm::SessionVm::Load(compiled.value(), w->runtime, *impl->backend);
     if (!vm) return R::err("loading " + options.component.string() + ": " + vm.error());
     w->vm = std::move(vm.value());
     Worker* raw = w.get();

@@ -144,6 +144,7 @@ struct SessionVm::Impl {
   std::vector<uint8_t> bytes;  // the AST points into these
   std::shared_ptr<c::ComponentAst> ast;
   std::shared_ptr<c::ComponentInfo> info;
+  std::shared_ptr<const c::Component> compiled;  // or this, instead of bytes/ast/info
   c::Linker linker;
   core::Store store;
   // Last: its functions need everything above.
@@ -278,6 +279,33 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& 
   impl->info = *info;
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
   auto inst = c::Instance::Instantiate(impl->store, *impl->ast, *impl->info, impl->linker);
+  if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
+  impl->instance = std::move(*inst);
+  return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
+}
+
+Result<std::shared_ptr<const CompiledComponent>> SessionVm::Compile(
+    const std::filesystem::path& component_path) {
+  using R = Result<std::shared_ptr<const CompiledComponent>>;
+  std::ifstream in(component_path, std::ios::binary);
+  if (!in) return R::err("cannot open " + component_path.string());
+  std::vector<uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
+  if (bytes.empty()) return R::err("cannot read " + component_path.string() + " (empty)");
+  auto compiled = c::Component::Compile(bytes);
+  if (!compiled)
+    return R::err("compile " + component_path.string() + ": " + ErrorText(compiled.error()));
+  return R::ok(std::move(*compiled));
+}
+
+Result<std::unique_ptr<SessionVm>> SessionVm::Load(
+    std::shared_ptr<const CompiledComponent> compiled, agents::AgentRuntime& runtime,
+    gpu::GpuBackend& backend) {
+  using R = Result<std::unique_ptr<SessionVm>>;
+  if (!compiled) return R::err("no compiled component");
+  auto impl = std::make_unique<Impl>(runtime, backend);
+  impl->compiled = std::move(compiled);
+  if (auto s = impl->DefineHost(); !s) return R::err(s.error());
+  auto inst = c::Instance::Instantiate(impl->store, *impl->compiled, impl->linker);
   if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
   impl->instance = std::move(*inst);
   return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));

@@ -25,7 +25,15 @@
 #include "host/gpu/gpu_backend.h"
 #include "host/result.h"
 
+namespace lokust::component {
+class Component;
+}
+
 namespace lokust::host::session_vm {
+
+// The component compiled once (decoded, validated, its core modules compiled); immutable, so
+// one may be shared by the SessionVms of many threads, each instantiating it in microseconds.
+using CompiledComponent = lokust::component::Component;
 
 // The WIT records of lokust:session-vm/types, field order as in the WIT.
 enum class SessionStatus { kIdle, kRunning, kPaused, kCompleted, kFailed };
@@ -73,6 +81,13 @@ class SessionVm {
   // Reads, decodes, validates and instantiates the component. `runtime` and `backend` must
   // outlive the SessionVm.
   static Result<std::unique_ptr<SessionVm>> Load(const std::filesystem::path& component_path,
+                                                 agents::AgentRuntime& runtime,
+                                                 gpu::GpuBackend& backend);
+  // Reads and compiles the component for Load(compiled, ...).
+  static Result<std::shared_ptr<const CompiledComponent>> Compile(
+      const std::filesystem::path& component_path);
+  // A new instance of a compiled component (kept alive by the SessionVm).
+  static Result<std::unique_ptr<SessionVm>> Load(std::shared_ptr<const CompiledComponent> compiled,
                                                  agents::AgentRuntime& runtime,
                                                  gpu::GpuBackend& backend);
   ~SessionVm();
