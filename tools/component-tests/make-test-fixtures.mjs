@@ -189,8 +189,48 @@ const resourcesWat = `
   (func (export "handles") (result u32) (canon lift (core func $m "handles")))
 )`;
 
+// A resource of one interface used by another (wasi:io/streams' stream-error carries an own
+// wasi:io/error): the guest gets an own<error> inside a variant from a streams function and
+// drops it, which must reach the host dtor of wasi:io/error's resource.
+const crossWat = `
+(component
+  (import "test:io/error@0.2.3" (instance $err
+    (export "error" (type (sub resource)))
+  ))
+  (alias export $err "error" (type $error))
+  (import "test:io/streams@0.2.3" (instance $streams
+    (export "error" (type $e (eq $error)))
+    (type $se (variant (case "last-operation-failed" (own $e)) (case "closed")))
+    (export "stream-error" (type $se' (eq $se)))
+    (export "fail" (func (param "code" u32) (result (result (error $se')))))
+  ))
+  (core module $mem (memory (export "mem") 1))
+  (core instance $mem (instantiate $mem))
+  (core func $fail (canon lower (func $streams "fail") (memory (core memory $mem "mem"))))
+  (core func $error-drop (canon resource.drop $error))
+  (core module $m
+    (import "mem" "mem" (memory 1))
+    (import "streams" "fail" (func $fail (param i32 i32)))
+    (import "error" "drop" (func $drop (param i32)))
+    ;; result<_, stream-error> at 0: [is_err u8][case u8 at 4][handle i32 at 8]
+    (func (export "run") (param i32) (result i32) (local $h i32)
+      (call $fail (local.get 0) (i32.const 0))
+      (if (i32.eqz (i32.load8_u (i32.const 0))) (then (return (i32.const -1))))
+      (if (i32.ne (i32.load8_u (i32.const 4)) (i32.const 0)) (then (return (i32.const -2))))
+      (local.set $h (i32.load (i32.const 8)))
+      (call $drop (local.get $h))
+      (local.get $h))
+  )
+  (core instance $m (instantiate $m
+    (with "mem" (instance $mem))
+    (with "streams" (instance (export "fail" (func $fail))))
+    (with "error" (instance (export "drop" (func $error-drop))))))
+  (func (export "run") (param "code" u32) (result u32) (canon lift (core func $m "run")))
+)`;
+
 const interfaces = await parse(interfacesWat);
 const resources = await parse(resourcesWat);
+const cross = await parse(crossWat);
 const coreBytes = await parse(coreWat);
 const embedded = await componentEmbed({ binary: coreBytes, witSource: wit, world: 'fixture' });
 const made = await componentNew(embedded);
@@ -209,6 +249,7 @@ text += toHeader('kInterfacesComponent', interfaces);
 text += '\n' + toHeader('kComponentNewGreet', made);
 text += '\n' + toHeader('kReactorAdapted', adapted);
 text += '\n' + toHeader('kResourcesComponent', resources);
+text += '\n' + toHeader('kCrossInterfaceResources', cross);
 text += '\n}  // namespace lokust::component::fixtures\n';
 fs.writeFileSync(out, text);
 console.log(`wrote ${out} (${interfaces.length} + ${made.length} + ${adapted.length} + ${resources.length} bytes)`);

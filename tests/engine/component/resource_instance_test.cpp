@@ -220,6 +220,72 @@ TEST(ComponentResources, MissingHostFunctionNamesImportAndType) {
       << r.error().message;
 }
 
+// wit-component's usual output (a core module adapted to WASI 0.2 by the reactor adapter:
+// nested modules, shim/fixup instances, resources of wasi:io used across interfaces)
+// instantiates against host resources. The host here is generated from the component's own
+// imports: every resource defined, every function a stub that traps (instantiation calls none).
+TEST(ComponentResources, AdaptedComponentInstantiatesAgainstHostResources) {
+  std::span<const uint8_t> bytes(fixtures::kReactorAdapted, sizeof fixtures::kReactorAdapted);
+  auto c = Component::Compile(bytes);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  Linker linker;
+  int resources = 0;
+  for (const auto& im : (*c)->info().type->imports) {
+    if (im.type.kind != ExternKind::kInstance) continue;
+    auto& li = linker.Instance(im.name.name);
+    for (const auto& e : im.type.instance->exports) {
+      if (e.type.kind == ExternKind::kType && e.type.type.kind == TypeEntry::Kind::kResource &&
+          !e.type.type.resource->alias_of) {
+        ASSERT_NE(li.DefineResource(e.name.name), nullptr);
+        ++resources;
+      } else if (e.type.kind == ExternKind::kFunc) {
+        std::string name = e.name.name;
+        ASSERT_TRUE(
+            li.DefineFunc(name, [name](const std::vector<Val>&) -> Result<std::vector<Val>> {
+                return Trap("stub " + name);
+              }).ok());
+      }
+    }
+  }
+  EXPECT_GE(resources, 4);  // error, output-stream, input-stream, descriptor
+  core::Store store;
+  auto inst = Instance::Instantiate(store, **c, linker);
+  ASSERT_TRUE(inst.ok()) << inst.error().ToString();
+  EXPECT_TRUE((*inst)->GetFunc("run").ok());
+}
+
+// An own<error> of one interface (test:io/error) inside another interface's variant
+// (test:io/streams' stream-error), as wasi:io/streams does: the guest's drop reaches the host
+// dtor of the error interface's resource.
+TEST(ComponentResources, ResourceUsedAcrossInterfaces) {
+  std::span<const uint8_t> bytes(fixtures::kCrossInterfaceResources,
+                                 sizeof fixtures::kCrossInterfaceResources);
+  auto c = Component::Compile(bytes);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  Linker linker;
+  std::vector<uint32_t> dropped;
+  ASSERT_NE(linker.Instance("test:io/error@0.2.12")
+                .DefineResource("error", [&](uint32_t rep) { dropped.push_back(rep); }),
+            nullptr);
+  ASSERT_TRUE(linker.Instance("test:io/streams@0.2.12")
+                  .DefineFunc("fail",
+                              [](const std::vector<Val>& a) -> Result<std::vector<Val>> {
+                                uint32_t rep = 900 + static_cast<uint32_t>(a.at(0).as_u64());
+                                return std::vector<Val>{Val::Result(
+                                    false, Val::Variant("last-operation-failed", Val::Own(rep)))};
+                              })
+                  .ok());
+  core::Store store;
+  auto inst = Instance::Instantiate(store, **c, linker);
+  ASSERT_TRUE(inst.ok()) << inst.error().ToString();
+  auto run = (*inst)->GetFunc("run");
+  ASSERT_TRUE(run.ok());
+  auto r = (*run)->Call({Val::U32(7)});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ((*r)[0].as_u64(), 1u);  // the first handle of the guest's table
+  EXPECT_EQ(dropped, std::vector<uint32_t>{907});
+}
+
 TEST(ComponentLinkerVersions, HighestCompatiblePatchWins) {
   Linker linker;
   linker.Instance("wasi:io/streams@0.2.1");
