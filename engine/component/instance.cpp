@@ -140,6 +140,9 @@ struct ComponentInstanceRt {
   std::shared_ptr<ComponentInstanceRt> parent;                         // outer aliases
   // CanonicalABI.md: cleared while post-return runs; imports and most built-ins trap then.
   bool may_leave = true;
+  // Explainer.md "Component invariants": a call into an instance already on the call stack
+  // traps (no reentrance), e.g. a host function calling back into the export that called it.
+  bool on_stack = false;
   uint32_t backpressure = 0;
   uint64_t context[2] = {0, 0};  // context.get/set slots of the current (synchronous) task
 
@@ -479,6 +482,13 @@ class Walker {
         if (!ValMatchesType(args[i], params[i]))
           return Invalid("argument " + std::to_string(i) + " does not match parameter type " +
                          ValTypeToString(params[i]));
+      if (inst->on_stack)
+        return Trap("cannot enter component instance: it is already on the call stack");
+      struct OnStack {
+        ComponentInstanceRt* i;
+        explicit OnStack(ComponentInstanceRt* p) : i(p) { i->on_stack = true; }
+        ~OnStack() { i->on_stack = false; }
+      } on_stack(inst.get());
       // The call's borrow scope: borrows lowered into the callee must be dropped by the time
       // it returns (CanonicalABI.md, Task.return / num_borrows).
       CallScope scope;

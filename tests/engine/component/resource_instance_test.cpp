@@ -5,6 +5,7 @@
 // tools/component-tests/make-test-fixtures.mjs).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ struct Host {
   std::vector<Val> get_args;      // what [method]thing.get received
   std::vector<Val> consume_args;  // what consume received
   uint32_t next_rep = 100;
+  std::function<void()> on_construct;  // runs inside [constructor]thing
 };
 
 struct Fixture {
@@ -39,6 +41,7 @@ void DefineThings(Fixture& fx, const std::string& version) {
   ASSERT_NE(li.DefineResource("thing", [h](uint32_t rep) { h->dropped.push_back(rep); }), nullptr);
   ASSERT_TRUE(li.DefineFunc("[constructor]thing",
                             [h](const std::vector<Val>& a) -> Result<std::vector<Val>> {
+                              if (h->on_construct) h->on_construct();
                               // rep = next_rep + v: the host chooses its reps
                               uint32_t rep =
                                   h->next_rep++ + static_cast<uint32_t>(a.at(0).as_u64());
@@ -180,6 +183,23 @@ TEST(ComponentResources, DanglingHandlesTrap) {
   r = Call(*fx, "use-after-move", {Val::U32(1)});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("unknown handle index"), std::string::npos) << r.error().message;
+}
+
+TEST(ComponentResources, HostCallbackIntoTheCallingInstanceTraps) {
+  auto fx = Make();
+  ASSERT_NE(fx, nullptr);
+  std::string callback_error;
+  Fixture* f = fx.get();
+  fx->host.on_construct = [f, &callback_error] {
+    auto r = Call(*f, "last-dropped");
+    callback_error = r.ok() ? "returned" : r.error().message;
+  };
+  ASSERT_TRUE(Call(*fx, "drop-host", {Val::U32(1)}).ok());
+  EXPECT_NE(callback_error.find("cannot enter component instance"), std::string::npos)
+      << callback_error;
+  // Once the export returned, the instance can be entered again.
+  fx->host.on_construct = nullptr;
+  EXPECT_EQ(U32(Call(*fx, "last-dropped")), 0xffffffffu);
 }
 
 TEST(ComponentResources, SemverCompatibleInterfaceVersions) {
