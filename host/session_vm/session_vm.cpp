@@ -138,6 +138,7 @@ const char* agent_status_name(AgentStatus s) { return kAgentStatus[static_cast<i
 struct SessionVm::Impl {
   Impl(agents::AgentRuntime& r, gpu::GpuBackend& b) : runtime(r), backend(b) {}
 
+  HostSources sources;
   agents::AgentRuntime& runtime;
   gpu::GpuBackend& backend;
   std::random_device random;
@@ -191,7 +192,9 @@ Status SessionVm::Impl::DefineHost() {
     std::function<HostResult(const std::vector<c::Val>&)> fn;
   };
   std::vector<Def> defs;
-  defs.push_back({"wasi:clocks/monotonic-clock@0.2.11", "now", [](const std::vector<c::Val>&) {
+  defs.push_back({"wasi:clocks/monotonic-clock@0.2.11", "now", [this](const std::vector<c::Val>&) {
+                    if (sources.now_ns)
+                      return HostResult(std::vector<c::Val>{c::Val::U64(sources.now_ns())});
                     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::steady_clock::now().time_since_epoch())
                                   .count();
@@ -202,6 +205,8 @@ Status SessionVm::Impl::DefineHost() {
                     uint64_t n = a.at(0).as_u64();
                     if (n > (64u << 20))
                       return c::Error{c::Error::Kind::kTrap, "get-random-bytes: too many bytes"};
+                    if (sources.random_bytes)
+                      return std::vector<c::Val>{c::Val::Bytes(sources.random_bytes(n))};
                     std::vector<uint8_t> out(n);
                     for (size_t i = 0; i < n; i += 4) {
                       uint32_t r = random();
@@ -299,10 +304,11 @@ Result<std::shared_ptr<const CompiledComponent>> SessionVm::Compile(
 
 Result<std::unique_ptr<SessionVm>> SessionVm::Load(
     std::shared_ptr<const CompiledComponent> compiled, agents::AgentRuntime& runtime,
-    gpu::GpuBackend& backend) {
+    gpu::GpuBackend& backend, HostSources sources) {
   using R = Result<std::unique_ptr<SessionVm>>;
   if (!compiled) return R::err("no compiled component");
   auto impl = std::make_unique<Impl>(runtime, backend);
+  impl->sources = std::move(sources);
   impl->compiled = std::move(compiled);
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
   auto inst = c::Instance::Instantiate(impl->store, *impl->compiled, impl->linker);
@@ -343,6 +349,28 @@ Result<std::optional<SessionSnapshot>> SessionVm::get_snapshot(const std::string
                                                           return R::ok(std::nullopt);
                                                         return R::ok(SnapshotOf(*v.payload()));
                                                       });
+}
+
+Result<std::string> SessionVm::import_snapshot(const SessionSnapshot& snapshot) {
+  std::vector<c::Val> phases;
+  for (const auto& p : snapshot.phases)
+    phases.push_back(
+        c::Val::Record({{"agent-id", c::Val::String(p.agent_id)},
+                        {"status", c::Val::Enum(kAgentStatus[static_cast<int>(p.status)])},
+                        {"output", c::Val::Bytes(p.output)},
+                        {"duration-ms", c::Val::U64(p.duration_ms)},
+                        {"tokens-used", c::Val::U64(p.tokens_used)}}));
+  c::Val v =
+      c::Val::Record({{"id", IdVal(snapshot.id)},
+                      {"status", c::Val::Enum(kSessionStatus[static_cast<int>(snapshot.status)])},
+                      {"phases", c::Val::List(std::move(phases))},
+                      {"current-phase-index", c::Val::U32(snapshot.current_phase_index)},
+                      {"total-duration-ms", c::Val::U64(snapshot.total_duration_ms)},
+                      {"total-tokens", c::Val::U64(snapshot.total_tokens)},
+                      {"created-at-ms", c::Val::U64(snapshot.created_at_ms)}});
+  return impl_->Typed<std::string>(kOps, "import-snapshot", {std::move(v)}, [](const c::Val& r) {
+    return Result<std::string>::ok(IdOf(r));
+  });
 }
 
 Result<std::optional<CoordinationMetrics>> SessionVm::get_metrics(const std::string& id) {

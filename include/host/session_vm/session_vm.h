@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,13 @@ struct CoordinationMetrics {
   double compression_ratio = 0;
 };
 
+// The world's clock and random imports. Empty members: the real ones (steady_clock, the OS
+// random source). Deterministic replays (tests/host/session_vm/) supply their own.
+struct HostSources {
+  std::function<uint64_t()> now_ns;
+  std::function<std::vector<uint8_t>(uint64_t)> random_bytes;
+};
+
 class SessionVm {
  public:
   // Reads, decodes, validates and instantiates the component. `runtime` and `backend` must
@@ -89,7 +97,8 @@ class SessionVm {
   // A new instance of a compiled component (kept alive by the SessionVm).
   static Result<std::unique_ptr<SessionVm>> Load(std::shared_ptr<const CompiledComponent> compiled,
                                                  agents::AgentRuntime& runtime,
-                                                 gpu::GpuBackend& backend);
+                                                 gpu::GpuBackend& backend,
+                                                 HostSources sources = {});
   ~SessionVm();
   SessionVm(const SessionVm&) = delete;
   SessionVm& operator=(const SessionVm&) = delete;
@@ -102,6 +111,8 @@ class SessionVm {
   // ok(nullopt): no such session.
   Result<std::optional<SessionSnapshot>> get_snapshot(const std::string& id);
   Result<std::optional<CoordinationMetrics>> get_metrics(const std::string& id);
+  // The id of the restored session ("" when the session limit is reached).
+  Result<std::string> import_snapshot(const SessionSnapshot& snapshot);
 
   // session-admin.
   Result<std::string> create_session_checked(const std::vector<AgentConfig>& agents,
