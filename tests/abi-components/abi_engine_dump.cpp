@@ -1,14 +1,17 @@
 // Prints the ABI test component's differential lines on our engine (abi_host.h's
 // RunDifferential): differential.mjs runs this and compares with jco's lines.
 //
-// usage: abi_engine_dump COMPONENT.wasm
+// usage: abi_engine_dump COMPONENT.wasm [--world strings]
 #include <cstdio>
+#include <string>
 
 #include "abi_host.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: abi_engine_dump COMPONENT.wasm\n");
+  bool strings =
+      argc == 4 && std::string(argv[2]) == "--world" && std::string(argv[3]) == "strings";
+  if (argc != 2 && !strings) {
+    std::fprintf(stderr, "usage: abi_engine_dump COMPONENT.wasm [--world strings]\n");
     return 2;
   }
   lokust::abitest::AbiInstance inst;
@@ -16,7 +19,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "abi_engine_dump: %s\n", err.c_str());
     return 1;
   }
-  for (const std::string& line : RunDifferential(inst, lokust::abitest::LoadCallTable()))
+  auto table = lokust::abitest::LoadCallTable();
+  for (const std::string& line :
+       strings ? RunStringCalls(inst, table) : RunDifferential(inst, table))
     std::printf("%s\n", line.c_str());
   return 0;
 }

@@ -12,8 +12,10 @@
 
 #include "abi_host.h"
 
-#ifndef LOKUST_ABI_COMPONENT
-#error "LOKUST_ABI_COMPONENT must name build/abi-components/abi_guest.wasm"
+#if !defined(LOKUST_ABI_COMPONENT) || !defined(LOKUST_ABI_STR_UTF16) || \
+    !defined(LOKUST_ABI_STR_LATIN1_UTF16)
+#error \
+    "LOKUST_ABI_COMPONENT, LOKUST_ABI_STR_UTF16 and LOKUST_ABI_STR_LATIN1_UTF16 must name the components"
 #endif
 
 namespace lokust::abitest {
@@ -21,9 +23,9 @@ namespace {
 
 using component::ValKind;
 
-std::unique_ptr<AbiInstance> Load() {
+std::unique_ptr<AbiInstance> Load(const char* path = LOKUST_ABI_COMPONENT) {
   auto inst = std::make_unique<AbiInstance>();
-  std::string err = inst->Load(LOKUST_ABI_COMPONENT);
+  std::string err = inst->Load(path);
   EXPECT_EQ(err, "");
   return err.empty() ? std::move(inst) : nullptr;
 }
@@ -381,6 +383,81 @@ TEST(AbiHostFaults, HostTrapAndIllTypedHostResultPoison) {
     EXPECT_TRUE(inst.instance->poisoned());
   }
 }
+
+// ---- the strings world under string-encoding=utf16 and latin1+utf16 -------------------------
+
+size_t Utf16Units(const std::string& utf8) {
+  size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xc0) != 0x80 ? (c >= 0xf0 ? 2 : 1) : 0;
+  return n;
+}
+bool FitsLatin1(const std::string& utf8) {
+  for (unsigned char c : utf8)
+    if (c >= 0xc4) return false;  // lead bytes 0xc2/0xc3 encode U+0080..U+00FF
+  return true;
+}
+
+struct Encoding {
+  const char* name;
+  const char* path;
+  bool latin1;
+};
+void PrintTo(const Encoding& e, std::ostream* os) { *os << e.name; }
+
+class AbiStrings : public ::testing::TestWithParam<Encoding> {};
+
+TEST_P(AbiStrings, EveryStringCallMatchesTheModel) {
+  auto inst = Load(GetParam().path);
+  ASSERT_TRUE(inst);
+  nlohmann::json table = LoadCallTable();
+  for (const auto& c : table["string_calls"]) {
+    std::string fn = c["fn"];
+    SCOPED_TRACE(fn + " " + c["args"].dump());
+    auto f = inst->instance->GetFunc(kStrGuest, fn);
+    ASSERT_TRUE(f) << f.error().ToString();
+    Val arg = FromJson(c["args"][0], (*f)->type->params[0].type);
+    auto r = (*f)->Call({arg});
+    ASSERT_TRUE(r) << r.error().ToString();
+    Val expected;
+    if (fn == "mix") {
+      expected = Val::String(arg.as_string() + "|" + host::ReverseString(arg.as_string()));
+    } else if (fn == "lists") {
+      std::string joined;
+      for (size_t i = 0; i < arg.elements().size(); ++i)
+        joined += (i ? "+" : "") + arg.elements()[i].as_string();
+      std::vector<Val> out{Val::String(joined)};
+      out.insert(out.end(), arg.elements().rbegin(), arg.elements().rend());
+      expected = Val::List(out);
+    } else {
+      // latin1+utf16: the lowering picks Latin-1 exactly when every code point fits a byte.
+      const std::string& s = arg.as_string();
+      bool latin1 = GetParam().latin1 && FitsLatin1(s);
+      expected = Val::String((latin1 ? "latin1:" : "utf16:") + std::to_string(Utf16Units(s)));
+    }
+    EXPECT_EQ(Canon((*r)[0]), Canon(expected));
+  }
+}
+
+TEST_P(AbiStrings, UnpairedSurrogateAndMisalignedUtf16Trap) {
+  const std::pair<const char*, const char*> kFaults16[] = {
+      {"bad-utf16", "unpaired surrogate"}, {"misaligned-utf16", "unaligned pointer"}};
+  for (auto [fn, message] : kFaults16) {
+    SCOPED_TRACE(fn);
+    auto inst = Load(GetParam().path);
+    ASSERT_TRUE(inst);
+    auto r = inst->Call(kStrGuest, fn, {});
+    ASSERT_FALSE(r) << Canon((*r)[0]);
+    EXPECT_EQ(r.error().kind, component::Error::Kind::kTrap);
+    EXPECT_TRUE(inst->instance->poisoned());
+    EXPECT_NE(r.error().message.find(message), std::string::npos) << r.error().ToString();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Abi, AbiStrings,
+                         ::testing::Values(Encoding{"utf16", LOKUST_ABI_STR_UTF16, false},
+                                           Encoding{"latin1_utf16", LOKUST_ABI_STR_LATIN1_UTF16,
+                                                    true}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace lokust::abitest

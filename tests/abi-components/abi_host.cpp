@@ -256,6 +256,19 @@ void DefineHostFns(component::Linker& linker, HostState& st) {
     st.log.push_back("acc-dropped " + Quote(a[0].as_string()));
     return HostResult(std::vector<Val>{});
   });
+
+  auto& str = linker.Instance("lokust:abi-test/str-host");
+  (void)str.DefineFunc("reverse", [&st](const std::vector<Val>& a) -> HostResult {
+    ++st.host_calls;
+    return One(Val::String(host::ReverseString(a[0].as_string())));
+  });
+  (void)str.DefineFunc("join", [&st](const std::vector<Val>& a) -> HostResult {
+    ++st.host_calls;
+    std::string s;
+    for (size_t i = 0; i < a[0].elements().size(); ++i)
+      s += (i ? a[1].as_string() : "") + a[0].elements()[i].as_string();
+    return One(Val::String(s));
+  });
 }
 
 // ---- loading ------------------------------------------------------------------------------
@@ -549,6 +562,28 @@ std::vector<std::string> RunDifferential(AbiInstance& inst, const nlohmann::json
     flush();
   }
   inst.host.blobs.erase(x);  // the host's own blob: never lent as an own
+  return lines;
+}
+
+std::vector<std::string> RunStringCalls(AbiInstance& inst, const nlohmann::json& table) {
+  std::vector<std::string> lines;
+  const auto& calls = table.at("string_calls");
+  for (size_t i = 0; i < calls.size(); ++i) {
+    std::string fn = calls[i].at("fn");
+    std::string out = "trap";
+    auto f = inst.instance->GetFunc(kStrGuest, fn);
+    if (f) {
+      std::vector<Val> args;
+      for (size_t k = 0; k < (*f)->type->params.size(); ++k)
+        args.push_back(FromJson(calls[i].at("args").at(k), (*f)->type->params[k].type));
+      auto r = (*f)->Call(args);
+      if (r && r->size() == 1)
+        out = Canon((*r)[0]);
+      else if (!r)
+        std::fprintf(stderr, "call %zu %s: %s\n", i, fn.c_str(), r.error().ToString().c_str());
+    }
+    lines.push_back(std::to_string(i) + " " + fn + " " + out);
+  }
   return lines;
 }
 

@@ -22,6 +22,7 @@ using component::ValTypePtr;
 inline constexpr const char* kHostFns = "lokust:abi-test/host-fns";
 inline constexpr const char* kGuestFns = "lokust:abi-test/guest-fns";
 inline constexpr const char* kFaults = "lokust:abi-test/faults";
+inline constexpr const char* kStrGuest = "lokust:abi-test/str-guest";
 
 // What the host observes: blobs by rep, drops and consumptions in order.
 struct HostState {
@@ -35,7 +36,8 @@ struct HostState {
   uint32_t NewBlob(std::vector<uint8_t> bytes);
 };
 
-// Defines every host-fns import (and the empty types instance) in `linker`, over `state`.
+// Defines every host-fns import (and the empty types instance) and the strings world's
+// str-host in `linker`, over `state`.
 void DefineHostFns(component::Linker& linker, HostState& state);
 
 // The host functions themselves, on Vals (also the building blocks of the test's model).
@@ -77,5 +79,7 @@ nlohmann::json LoadCallTable();  // tests/abi-components/calls.json
 // The lines differential.mjs prints for jco: the call table (calls marked engine-only left
 // out) and the resource script, each followed by the host's log lines.
 std::vector<std::string> RunDifferential(AbiInstance& inst, const nlohmann::json& table);
+// The same for the strings world: calls.json's string_calls.
+std::vector<std::string> RunStringCalls(AbiInstance& inst, const nlohmann::json& table);
 
 }  // namespace lokust::abitest

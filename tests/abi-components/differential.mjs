@@ -4,7 +4,9 @@
 // what our engine prints for the same calls (abi_engine_dump, the C++ host in abi_host.cpp).
 //
 // usage: node differential.mjs --js DIR/abi_guest.js [--engine BIN --component C.wasm]
-//   with --engine: runs BIN C.wasm and compares; without: prints jco's lines.
+//        [--world strings]
+//   with --engine: runs BIN C.wasm and compares; without: prints jco's lines. --world strings:
+//   the strings world (strings_guest.c, string-encoding=utf16) and calls.json's string_calls.
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
@@ -81,12 +83,31 @@ const hostFns = {
 
 const { instantiate } = await import(pathToFileURL(resolve(opts.js)).href);
 const jsDir = dirname(resolve(opts.js));
+const lines = [];
+if (opts.world === "strings") {
+  const strHost = { reverse: hostFns.reverseString, join: (l, sep) => l.join(sep) };
+  const root = await instantiate(
+    (path) => WebAssembly.compile(readFileSync(join(jsDir, path))),
+    { "lokust:abi-test/str-host": strHost });
+  table.string_calls.forEach((c, i) => {
+    const f = table.string_funcs[c.fn];
+    let out;
+    try {
+      const args = f.params.map((t, k) => toJs(types, t, c.args[k]));
+      out = canon(types, f.result, root.strGuest[c.fn.replace(/-([a-z])/g, (_, x) => x.toUpperCase())](...args));
+    } catch (e) {
+      out = "trap";
+      console.error(`call ${i} ${c.fn}: ${e.stack ?? e}`);
+    }
+    lines.push(`${i} ${c.fn} ${out}`);
+  });
+  compare(`${table.string_calls.length} string calls`);
+}
 const root = await instantiate(
   (path) => WebAssembly.compile(readFileSync(join(jsDir, path))),
   { "lokust:abi-test/host-fns": hostFns, "lokust:abi-test/types": {} });
 const G = root.guestFns;
 
-const lines = [];
 const flush = () => { for (const l of log.splice(0)) lines.push(`  host: ${l}`); };
 table.calls.forEach((c, i) => {
   if (c.engine_only) return;  // a known jco divergence, checked on our engine alone (calls.json says why)
@@ -135,24 +156,29 @@ table.calls.forEach((c, i) => {
   flush();
 }
 
-const mine = lines.join("\n") + "\n";
-if (!opts.engine) {
-  process.stdout.write(mine);
-  process.exit(0);
-}
-const r = spawnSync(opts.engine, [opts.component], { encoding: "utf8", maxBuffer: 64 << 20 });
-if (r.status !== 0) {
-  console.error(`${opts.engine} exited ${r.status}\n${r.stderr}`);
+compare(`${table.calls.filter((c) => !c.engine_only).length} calls + the resource script`);
+
+function compare(what) {
+  const mine = lines.join("\n") + "\n";
+  if (!opts.engine) {
+    process.stdout.write(mine);
+    process.exit(0);
+  }
+  const r = spawnSync(opts.engine, [opts.component, ...(opts.world ? ["--world", opts.world] : [])],
+                      { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    console.error(`${opts.engine} exited ${r.status}\n${r.stderr}`);
+    process.exit(1);
+  }
+  if (r.stdout === mine) {
+    console.log(`same on our engine and jco: ${lines.length} lines (${what})`);
+    process.exit(0);
+  }
+  const theirs = r.stdout.split("\n");
+  let shown = 0;
+  lines.forEach((l, i) => {
+    if (l !== theirs[i] && shown++ < 20) console.error(`line ${i + 1} differs\n  jco:    ${l}\n  engine: ${theirs[i]}`);
+  });
+  if (theirs.length - 1 !== lines.length) console.error(`jco printed ${lines.length} lines, our engine ${theirs.length - 1}`);
   process.exit(1);
 }
-if (r.stdout === mine) {
-  console.log(`same on our engine and jco: ${lines.length} lines (${table.calls.length} calls + the resource script)`);
-  process.exit(0);
-}
-const theirs = r.stdout.split("\n");
-let shown = 0;
-lines.forEach((l, i) => {
-  if (l !== theirs[i] && shown++ < 20) console.error(`line ${i + 1} differs\n  jco:    ${l}\n  engine: ${theirs[i]}`);
-});
-if (theirs.length - 1 !== lines.length) console.error(`jco printed ${lines.length} lines, our engine ${theirs.length - 1}`);
-process.exit(1);
