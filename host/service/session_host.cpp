@@ -58,8 +58,14 @@ std::optional<ExportHeader> ReadHeader(const std::vector<uint8_t>& b) {
     pos += n;
     return true;
   };
-  if (b.size() < 8 || std::memcmp(b.data(), "LKSS", 4) != 0 || b[4] != 1 || b[5] != 0)
+  if (b.size() < 16 || std::memcmp(b.data(), "LKSS", 4) != 0 || b[4] != 1 || b[5] != 0)
     return std::nullopt;
+  // The trailing FNV-1a-64 of everything before it: a torn or corrupt file is no export.
+  uint64_t sum = 0xCBF29CE484222325ull;
+  for (size_t i = 0; i < b.size() - 8; ++i) sum = (sum ^ b[i]) * 0x100000001B3ull;
+  uint64_t stored = 0;
+  for (size_t k = 0; k < 8; ++k) stored |= uint64_t{b[b.size() - 8 + k]} << (8 * k);
+  if (sum != stored) return std::nullopt;
   pos = 8;
   ExportHeader h;
   if (!str(h.id)) return std::nullopt;
@@ -147,6 +153,11 @@ struct Entry {
   // Counts the changes made through the host (phases run, pause, resume), so a run can tell
   // whether the session changed since it last looked.
   uint64_t version = 0;
+  // Whether the session is in its instance now. A session is imported from the store when an
+  // operation needs it and dropped from the instance when the operation is over (it stays on
+  // disk), so an instance holds only the sessions in use and its 4096-session limit bounds
+  // the sessions in use at once, not the sessions stored.
+  bool loaded = false;
 };
 
 std::string MetaJson(const Entry& e) {
@@ -209,6 +220,46 @@ struct SessionHost::Impl {
     return r;
   }
 
+  void SetLoaded(const std::string& id, bool loaded) {
+    std::lock_guard lock(mu);
+    if (auto it = sessions.find(id); it != sessions.end()) it->second.loaded = loaded;
+  }
+
+  // On the session's worker: imports it from the store unless it is in the instance already.
+  // Returns whether it was loaded before.
+  Result<bool> Ensure(Worker& w, const std::string& id) {
+    auto e = Find(id);
+    if (!e) return Result<bool>::err(Unknown(id));
+    if (e->loaded) return Result<bool>::ok(true);
+    auto bytes = store->load(id);
+    if (!bytes) return Result<bool>::err("loading session " + id + ": " + bytes.error());
+    auto got = w.vm->import_session(bytes.value());
+    if (!got) return Result<bool>::err("loading session " + id + ": " + got.error());
+    if (got.value() != id) {
+      (void)w.vm->drop_session(got.value());
+      return Result<bool>::err("loading session " + id + ": its stored export holds session " +
+                               got.value());
+    }
+    SetLoaded(id, true);
+    return Result<bool>::ok(false);
+  }
+
+  // On the session's worker: drops it from the instance (it stays stored).
+  void Evict(Worker& w, const std::string& id) {
+    (void)w.vm->drop_session(id);
+    SetLoaded(id, false);
+  }
+
+  // On the session's worker: fn() with the session in the instance, which is left as it was.
+  template <class T, class F>
+  Result<T> With(Worker& w, const std::string& id, F fn) {
+    auto was = Ensure(w, id);
+    if (!was) return Result<T>::err(was.error());
+    Result<T> r = fn();
+    if (!was.value()) Evict(w, id);
+    return r;
+  }
+
   // On the worker: the session's current export into the store.
   Status Persist(Worker& w, const std::string& id) {
     auto bytes = w.vm->export_session(id);
@@ -246,9 +297,27 @@ struct SessionHost::Impl {
     return Status::ok({});
   }
 
-  // open(): every stored export back into an instance. Files whose session id is their name
-  // go first, so they keep their ids; every file is read before any is written, so storing a
-  // renamed session can never overwrite a file not yet read.
+  // The stored metadata of a session into `e` (a bad file: a warning, and the defaults).
+  void ReadMeta(const std::string& name, Entry& e) {
+    auto meta = store->load_meta(name);
+    if (!meta) return;
+    json j = json::parse(meta.value(), nullptr, false);
+    if (j.is_object() && j.contains("created_unix_ms") && j["created_unix_ms"].is_number_integer())
+      e.created_unix_ms = j["created_unix_ms"].get<int64_t>();
+    if (j.is_object() && j.contains("runtime")) {
+      auto rt = parse_runtime_json(j["runtime"].dump(), "sessions/" + name + ".meta.json");
+      if (rt)
+        e.runtime = rt.value();
+      else
+        warnings.push_back(rt.error() + " (the session runs on the default runtime)");
+    }
+  }
+
+  // open(): every stored session registered. A file stored under its session's id is imported
+  // when first used; any other (renamed or copied by hand, or corrupt) is imported now, so the
+  // guest says which id it gets, and stored under that id. Files under their own id go first,
+  // so they keep their ids; every file is read before any is written, so storing a renamed
+  // session can never overwrite a file not yet read.
   void Reimport() {
     struct Stored {
       std::string name;
@@ -276,39 +345,51 @@ struct SessionHost::Impl {
         if (auto e = Find(f.header->id)) wi = e->worker;  // the guest then picks a fresh id
       }
       Worker& w = *workers[wi];
-      auto id = w.Call([&](Worker& w) { return w.vm->import_session(f.bytes); });
+      Entry e;
+      e.worker = wi;
+      e.objective = f.header ? f.header->objective : "";
+      ReadMeta(f.name, e);
+      if (f.canonical()) {
+        // Stored under its own id: registered now, imported when an operation needs it.
+        std::lock_guard lock(mu);
+        sessions[f.name] = e;
+        continue;
+      }
+      // Any other file is imported now, so the guest says which id it gets: its own when
+      // free, else (held by a stored session, loaded first for that) a fresh one.
+      std::optional<std::string> holder;
+      if (f.header && Find(f.header->id)) holder = f.header->id;
+      auto id = w.Call([&](Worker& w) -> Result<std::string> {
+        std::optional<bool> holder_was;
+        if (holder) {
+          auto was = Ensure(w, *holder);
+          if (!was) return Result<std::string>::err(was.error());
+          holder_was = was.value();
+        }
+        auto got = w.vm->import_session(f.bytes);
+        if (holder && !*holder_was) Evict(w, *holder);
+        return got;
+      });
       if (!id) {
         warnings.push_back(file + ": " + id.error() + " (left on disk, not loaded)");
         continue;
       }
-      Entry e;
-      e.worker = wi;
-      e.objective = f.header ? f.header->objective : "";
-      if (auto meta = store->load_meta(f.name)) {
-        json j = json::parse(meta.value(), nullptr, false);
-        if (j.is_object() && j.contains("created_unix_ms") &&
-            j["created_unix_ms"].is_number_integer())
-          e.created_unix_ms = j["created_unix_ms"].get<int64_t>();
-        if (j.is_object() && j.contains("runtime")) {
-          auto rt = parse_runtime_json(j["runtime"].dump(), "sessions/" + f.name + ".meta.json");
-          if (rt)
-            e.runtime = rt.value();
-          else
-            warnings.push_back(rt.error() + " (the session runs on the default runtime)");
-        }
-      }
       if (id.value() != f.name) {
         // Keep the store keyed by the guest's id: store under the new id, then remove the old
         // file unless a live session is stored under that name by now.
-        auto moved = w.Call([&](Worker& w) { return Persist(w, id.value()); });
+        auto moved = w.Call([&](Worker& w) {
+          auto saved = Persist(w, id.value());
+          (void)w.vm->drop_session(id.value());  // stored: the instance need not keep it
+          return saved;
+        });
         if (moved) moved = SaveMeta(id.value(), e);
-        if (moved) {
-          if (!Find(f.name)) (void)store->remove(f.name);
-          warnings.push_back(file + " holds session " + id.value() + "; stored it under that id");
-        } else {
+        if (!moved) {
           warnings.push_back(file + ": could not store it under its id " + id.value() + ": " +
-                             moved.error());
+                             moved.error() + " (left on disk, not loaded)");
+          continue;
         }
+        if (!Find(f.name)) (void)store->remove(f.name);
+        warnings.push_back(file + " holds session " + id.value() + "; stored it under that id");
       }
       std::lock_guard lock(mu);
       sessions[id.value()] = e;
@@ -370,8 +451,8 @@ Result<std::string> SessionHost::create(const SessionSpec& spec) {
     if (!made) return R::err("create-session-checked: " + made.error());
     auto s = impl_->Persist(w, made.value());
     if (s) s = impl_->SaveMeta(made.value(), e);
+    (void)w.vm->drop_session(made.value());  // stored: loaded again when it runs
     if (!s) {
-      (void)w.vm->drop_session(made.value());
       (void)impl_->store->remove(made.value());
       return R::err(s.error());
     }
@@ -414,6 +495,8 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
   size_t pending = 0;
 
   auto finish = [&](State& s, R r) {
+    // Off the instance again once this run is over (everything is stored).
+    if (auto e = impl_->Find(s.id); e && e->loaded) impl_->Evict(*impl_->workers[s.worker], s.id);
     std::lock_guard lock(done_mu);
     s.result.emplace(std::move(r));
     if (--pending == 0) done_cv.notify_all();
@@ -434,6 +517,7 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
     Worker& w = *impl_->workers[s.worker];
     auto entry = impl_->Find(s.id);
     if (!entry) return finish(s, R::err(Unknown(s.id)));
+    if (auto loaded = impl_->Ensure(w, s.id); !loaded) return finish(s, R::err(loaded.error()));
     if (!s.known || s.known->version != entry->version) {
       auto snap = w.vm->get_snapshot(s.id);
       if (!snap) return finish(s, R::err("get-snapshot: " + snap.error()));
@@ -522,11 +606,13 @@ Result<svm::SessionStatus> SessionHost::pause(const std::string& id) {
   auto e = impl_->Find(id);
   if (!e) return R::err(Unknown(id));
   return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
-    auto s = w.vm->pause_session(id);
-    if (!s) return s;
-    impl_->Bump(id);
-    if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
-    return s;
+    return impl_->With<svm::SessionStatus>(w, id, [&]() -> R {
+      auto s = w.vm->pause_session(id);
+      if (!s) return s;
+      impl_->Bump(id);
+      if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
+      return s;
+    });
   });
 }
 
@@ -535,11 +621,13 @@ Result<svm::SessionStatus> SessionHost::resume(const std::string& id) {
   auto e = impl_->Find(id);
   if (!e) return R::err(Unknown(id));
   return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
-    auto s = w.vm->resume_session(id);
-    if (!s) return s;
-    impl_->Bump(id);
-    if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
-    return s;
+    return impl_->With<svm::SessionStatus>(w, id, [&]() -> R {
+      auto s = w.vm->resume_session(id);
+      if (!s) return s;
+      impl_->Bump(id);
+      if (auto saved = impl_->Persist(w, id); !saved) return R::err(saved.error());
+      return s;
+    });
   });
 }
 
@@ -548,13 +636,15 @@ Result<SessionInfo> SessionHost::info(const std::string& id) {
   auto e = impl_->Find(id);
   if (!e) return R::err(Unknown(id));
   return impl_->workers[e->worker]->Call([&](Worker& w) -> R {
-    auto snap = w.vm->get_snapshot(id);
-    if (!snap) return R::err("get-snapshot: " + snap.error());
-    auto m = w.vm->get_metrics(id);
-    if (!m) return R::err("get-metrics: " + m.error());
-    if (!snap.value() || !m.value()) return R::err(Unknown(id));
-    return R::ok(SessionInfo{std::move(*snap.value()), *m.value(), e->objective,
-                             impl_->EffectiveRuntime(*e), e->created_unix_ms});
+    return impl_->With<SessionInfo>(w, id, [&]() -> R {
+      auto snap = w.vm->get_snapshot(id);
+      if (!snap) return R::err("get-snapshot: " + snap.error());
+      auto m = w.vm->get_metrics(id);
+      if (!m) return R::err("get-metrics: " + m.error());
+      if (!snap.value() || !m.value()) return R::err(Unknown(id));
+      return R::ok(SessionInfo{std::move(*snap.value()), *m.value(), e->objective,
+                               impl_->EffectiveRuntime(*e), e->created_unix_ms});
+    });
   });
 }
 
@@ -575,7 +665,9 @@ std::vector<std::string> SessionHost::list() const {
 Result<std::vector<uint8_t>> SessionHost::export_session(const std::string& id) {
   auto e = impl_->Find(id);
   if (!e) return Result<std::vector<uint8_t>>::err(Unknown(id));
-  return impl_->workers[e->worker]->Call([&](Worker& w) { return w.vm->export_session(id); });
+  return impl_->workers[e->worker]->Call([&](Worker& w) {
+    return impl_->With<std::vector<uint8_t>>(w, id, [&] { return w.vm->export_session(id); });
+  });
 }
 
 Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& bytes) {
@@ -586,17 +678,29 @@ Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& byte
   e.created_unix_ms = NowUnixMs();
   std::lock_guard place(impl_->placement);
   e.worker = impl_->LeastLoaded();
-  // An id live on some instance: import there, so the guest gives the session a fresh id.
+  // An id a stored session has: import on that session's instance with the session loaded,
+  // so the guest gives the new one a fresh id.
+  std::optional<std::string> holder;
   if (header) {
-    if (auto live = impl_->Find(header->id)) e.worker = live->worker;
+    if (auto held = impl_->Find(header->id)) {
+      e.worker = held->worker;
+      holder = header->id;
+    }
   }
   auto id = impl_->workers[e.worker]->Call([&](Worker& w) -> R {
+    std::optional<bool> holder_was;
+    if (holder) {
+      auto was = impl_->Ensure(w, *holder);
+      if (!was) return R::err(was.error());
+      holder_was = was.value();
+    }
     auto got = w.vm->import_session(bytes);
+    if (holder && !*holder_was) impl_->Evict(w, *holder);
     if (!got) return got;
     auto s = impl_->Persist(w, got.value());
     if (s) s = impl_->SaveMeta(got.value(), e);
+    (void)w.vm->drop_session(got.value());  // stored: loaded again when it is used
     if (!s) {
-      (void)w.vm->drop_session(got.value());
       (void)impl_->store->remove(got.value());
       return R::err(s.error());
     }
@@ -612,8 +716,10 @@ Status SessionHost::drop(const std::string& id) {
   auto e = impl_->Find(id);
   if (!e) return Status::err(Unknown(id));
   auto s = impl_->workers[e->worker]->Call([&](Worker& w) -> Status {
-    auto dropped = w.vm->drop_session(id);
-    if (!dropped) return Status::err("drop-session: " + dropped.error());
+    if (auto now = impl_->Find(id); now && now->loaded) {
+      auto dropped = w.vm->drop_session(id);
+      if (!dropped) return Status::err("drop-session: " + dropped.error());
+    }
     auto removed = impl_->store->remove(id);
     if (!removed) return removed;
     return Status::ok({});

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -235,6 +236,52 @@ TEST_F(SessionHostTest, AnUnreadableExportIsReportedAndLeftAlone) {
       << host->warnings()[0];
   EXPECT_TRUE(host->list().empty());
   EXPECT_TRUE(fs::exists(dir_.path() / "sessions" / "ses_broken.lkss"));
+}
+
+TEST_F(SessionHostTest, ACorruptStoredExportIsReportedAtOpen) {
+  std::string id;
+  {
+    auto host = Open();
+    ASSERT_TRUE(host);
+    id = host->create(Spec(2)).value();
+  }
+  // One byte flipped in the middle: the checksum no longer matches.
+  const fs::path file = dir_.path() / "sessions" / (id + ".lkss");
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x20;
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  auto host = Open();
+  ASSERT_TRUE(host);
+  ASSERT_EQ(host->warnings().size(), 1u);
+  EXPECT_NE(host->warnings()[0].find("checksum mismatch"), std::string::npos)
+      << host->warnings()[0];
+  EXPECT_FALSE(host->contains(id));
+  EXPECT_TRUE(fs::exists(file));  // left for the user to look at
+}
+
+TEST_F(SessionHostTest, ManyStoredSessionsReopenWithoutLoadingThemAll) {
+  // Sessions are imported into an instance only while in use, so what is stored is not
+  // limited by what one instance holds at once.
+  std::vector<std::string> ids;
+  {
+    auto host = Open();
+    ASSERT_TRUE(host);
+    for (int i = 0; i < 20; ++i) ids.push_back(host->create(Spec(1)).value());
+    ASSERT_TRUE(host->run(ids[3]));
+  }
+  auto host = Open();
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->list(), ids);
+  EXPECT_EQ(host->info(ids[3]).value().snapshot.status, svm::SessionStatus::kCompleted);
+  EXPECT_EQ(host->info(ids[4]).value().snapshot.status, svm::SessionStatus::kIdle);
+  auto all = host->run_many(ids);
+  for (const auto& r : all) EXPECT_TRUE(r) << r.error();
+  EXPECT_EQ(all[3].value().phases_run, 0u);
+  EXPECT_EQ(all[4].value().phases_run, 1u);
 }
 
 TEST_F(SessionHostTest, DropDeletesAndUnknownIdsAreErrors) {
