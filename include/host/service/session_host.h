@@ -12,9 +12,14 @@
 // Durability: after every change of a session (create, each phase run, pause, resume, import)
 // the host writes the session's full-fidelity export (session-admin.export-session)
 // atomically into <data_dir>/sessions/<id>.lkss, and the session's agent runtime (never a
-// key) into <id>.meta.json. open() imports every stored export again. A host killed at any
-// moment loses no completed phase; a phase that was running when it died was never written as
-// completed, so it runs again (at-least-once execution).
+// key) into <id>.meta.json. A host killed at any moment loses no completed phase; a phase that
+// was running when it died was never written as completed, so it runs again (at-least-once
+// execution).
+//
+// Loading: open() registers every stored session. A session is imported into its instance when
+// an operation needs it and dropped from the instance when the operation is over (a run: when
+// the run ends), so the stored sessions are not bounded by what one instance holds (4096) and
+// opening a large data directory imports nothing.
 //
 // Ids: the store is always keyed by the id the guest reports. An import keeps the export's id
 // unless that id is live, and the host routes an import to the instance that holds a live
@@ -86,9 +91,10 @@ struct SessionInfo {
 
 class SessionHost {
  public:
-  // Locks the data dir, makes the GPU backend, loads `concurrency` component instances and
-  // imports every stored session. A stored export that cannot be imported stays on disk and
-  // is reported in warnings().
+  // Locks the data dir, makes the GPU backend, compiles the component once and instantiates
+  // it `concurrency` times, and registers every stored session. A stored export that is
+  // corrupt, or cannot be stored under its session's id, stays on disk and is reported in
+  // warnings().
   static Result<std::unique_ptr<SessionHost>> open(const HostOptions& options);
   ~SessionHost();
   SessionHost(const SessionHost&) = delete;
