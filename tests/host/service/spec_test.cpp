@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 namespace {
@@ -145,6 +146,31 @@ TEST(SessionSpec, StoredRuntimeRoundTrips) {
   EXPECT_EQ(config.model, "m");
   EXPECT_EQ(config.max_tokens, 64u);
   EXPECT_EQ(config.api_key_file, "/specs/keys/openai.key");
+}
+
+}  // namespace
+
+namespace {
+
+// The spec files README points at parse, and the JSON and TOML rollout specs agree.
+TEST(SessionSpec, TheExampleSpecsParse) {
+  const std::filesystem::path dir =
+      std::filesystem::path(LOKUST_SOURCE_DIR) / "apps" / "session-host" / "examples";
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    auto spec = lokust::host::service::load_spec_file(entry.path());
+    EXPECT_TRUE(spec) << spec.error();
+    ++n;
+  }
+  EXPECT_GE(n, 4u);
+  auto toml = lokust::host::service::load_spec_file(dir / "rollout.toml");
+  auto json = lokust::host::service::load_spec_file(dir / "rollout.json");
+  ASSERT_TRUE(toml && json);
+  EXPECT_EQ(toml.value().objective, json.value().objective);
+  ASSERT_EQ(toml.value().agents.size(), json.value().agents.size());
+  for (size_t i = 0; i < toml.value().agents.size(); ++i)
+    EXPECT_EQ(toml.value().agents[i].agent_id, json.value().agents[i].agent_id);
+  EXPECT_EQ(toml.value().runtime->to_json(), json.value().runtime->to_json());
 }
 
 }  // namespace
