@@ -306,9 +306,12 @@ struct Fault {
   const char* fn;
   const char* message;  // a part of the trap's message
   bool with_blob = false;
+  int realloc = 0;  // faults.set-realloc(mode) first
+  const char* iface = kFaults;
+  const char* args = "[]";  // calls.json form
 };
 
-void PrintTo(const Fault& f, std::ostream* os) { *os << f.fn; }
+void PrintTo(const Fault& f, std::ostream* os) { *os << f.fn << " realloc " << f.realloc; }
 
 class AbiFaults : public ::testing::TestWithParam<Fault> {};
 
@@ -318,7 +321,16 @@ TEST_P(AbiFaults, TrapsNamingTheViolationAndPoisonsTheInstance) {
   ASSERT_TRUE(inst);
   std::vector<Val> args;
   if (f.with_blob) args.push_back(Val::Borrow(inst->host.NewBlob({1, 2, 3})));
-  auto r = inst->Call(kFaults, f.fn, args);
+  auto func = inst->instance->GetFunc(f.iface, f.fn);
+  ASSERT_TRUE(func) << func.error().ToString();
+  nlohmann::json json_args = nlohmann::json::parse(f.args);
+  for (size_t k = 0; k < json_args.size(); ++k)
+    args.push_back(FromJson(json_args[k], (*func)->type->params[k].type));
+  if (f.realloc) {
+    auto armed = inst->Call(kFaults, "set-realloc", {Val::U8(static_cast<uint8_t>(f.realloc))});
+    ASSERT_TRUE(armed) << armed.error().ToString();
+  }
+  auto r = (*func)->Call(args);
   ASSERT_FALSE(r) << f.fn << " returned " << Canon((*r)[0]);
   EXPECT_EQ(r.error().kind, component::Error::Kind::kTrap) << r.error().ToString();
   EXPECT_NE(r.error().message.find(f.message), std::string::npos) << r.error().ToString();
@@ -343,9 +355,24 @@ INSTANTIATE_TEST_SUITE_P(
                       Fault{"bad-option", "discriminant"}, Fault{"dangling-own", "12345"},
                       Fault{"import-bad-utf8", "utf-8"}, Fault{"import-dangling", "777"},
                       Fault{"drop-twice", "handle"}, Fault{"borrow-leak", "borrow", true},
-                      Fault{"unreachable", "unreachable"}),
+                      Fault{"unreachable", "unreachable"},
+                      // Lowering into guest memory through a misbehaving cabi_realloc: export
+                      // arguments and import results.
+                      Fault{.fn = "points",
+                            .message = "not aligned",
+                            .realloc = 1,
+                            .iface = kGuestFns,
+                            .args = R"([[{"x":1,"y":2}]])"},
+                      Fault{.fn = "strings",
+                            .message = "beyond end of memory",
+                            .realloc = 2,
+                            .iface = kGuestFns,
+                            .args = R"(["abc"])"},
+                      Fault{.fn = "call-reverse", .message = "beyond end of memory", .realloc = 2},
+                      Fault{"huge-list", "list content out-of-bounds"},
+                      Fault{"wrong-type-handle", "wrong type"}, Fault{"rep-of-blob", "wrong type"}),
     [](const auto& info) {
-      std::string n = info.param.fn;
+      std::string n = info.param.fn + std::string(info.param.realloc ? "_realloc" : "");
       for (char& c : n)
         if (c == '-') c = '_';
       return n;

@@ -37,9 +37,13 @@ int32_t __imported_wasi_snapshot_preview1_fd_close(int32_t a) {
 }
 
 // --- memory
+static int realloc_mode;  // faults.set-realloc: 1 misaligned, 2 out of bounds
+
 EXPORT("cabi_realloc")
 void* cabi_realloc(void* ptr, size_t old_size, size_t align, size_t new_size) {
   (void)old_size, (void)align;  // malloc's alignment (16) covers every canonical ABI type
+  if (realloc_mode == 1) return (char*)malloc(new_size + 8) + 1;
+  if (realloc_mode == 2) return (void*)(uintptr_t)0xffffff00u;
   if (new_size == 0) return (void*)align;  // never dereferenced
   void* p = realloc(ptr, new_size);
   if (!p) __builtin_trap();
@@ -622,3 +626,21 @@ EXPORT(FAULT("drop-twice")) void f_drop_twice(void) {
 }
 EXPORT(FAULT("borrow-leak")) uint32_t f_borrow_leak(int32_t b) { return host_blob_size(b); }
 EXPORT(FAULT("unreachable")) void f_unreachable(void) { __builtin_trap(); }
+EXPORT(FAULT("set-realloc")) void f_set_realloc(int32_t mode) { realloc_mode = mode; }
+EXPORT(FAULT("call-reverse")) str_t* f_call_reverse(void) {
+  host_reverse_string("abc", 3, &fault_str);
+  return &fault_str;
+}
+EXPORT(FAULT("huge-list")) list_t* f_huge_list(void) {
+  static list_t l;
+  l = (list_t){fault_mem + 8, 0x40000001u};  // 4 * 0x40000001 = 0x100000004
+  return &l;
+}
+EXPORT(FAULT("wrong-type-handle")) uint32_t f_wrong_type_handle(void) {
+  int32_t acc = acc_resource_new(0x1000);
+  return host_blob_size(acc);
+}
+EXPORT(FAULT("rep-of-blob")) uint32_t f_rep_of_blob(void) {
+  static const uint8_t one = 1;
+  return (uint32_t)acc_resource_rep(host_blob_new(&one, 1));
+}
