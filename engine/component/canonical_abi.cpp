@@ -759,6 +759,10 @@ Result<Val> load_list_from_range(CallContext& cx, uint32_t ptr, uint32_t length,
   uint64_t es = elem_size(elem_type);
   if (ptr + uint64_t{length} * es > MemSize(cx)) return TrapMsg("list content out-of-bounds");
   if (es == 0 && length > 0) return TrapMsg("list element type has zero size");
+  if (elem_type->kind == ValKind::kU8) {
+    // list<u8>: one block copy into a packed Val (Val::Bytes), not a Val per byte.
+    return Val::Bytes(std::span<const uint8_t>(cx.opts.memory->data() + ptr, length));
+  }
   std::vector<Val> a;
   a.reserve(std::min<uint32_t>(length, 1u << 16));  // grows further only with real content
   for (uint32_t i = 0; i < length; ++i) {
@@ -997,12 +1001,18 @@ namespace {
 
 Result<std::pair<uint32_t, uint32_t>> store_list_into_range(CallContext& cx, const Val& v,
                                                             const ValTypePtr& elem_type) {
-  uint64_t byte_length = v.elements().size() * uint64_t{elem_size(elem_type)};
+  uint64_t byte_length = v.list_size() * uint64_t{elem_size(elem_type)};
   if (byte_length >= (uint64_t{1} << 32)) return TrapMsg("list too large");
   uint32_t align = alignment(elem_type);
   auto ptr = CallRealloc(cx, 0, 0, align, static_cast<uint32_t>(byte_length));
   if (!ptr) return ptr.error();
   LOKUST_CM_TRY(CheckDst(cx, *ptr, align, byte_length));
+  if (v.is_packed_bytes() && elem_type->kind == ValKind::kU8) {
+    // A packed list<u8>: one block copy (memory re-read after realloc).
+    auto b = v.packed_bytes();
+    if (!b.empty()) std::memcpy(cx.opts.memory->data() + *ptr, b.data(), b.size());
+    return std::make_pair(*ptr, static_cast<uint32_t>(b.size()));
+  }
   uint32_t es = elem_size(elem_type);
   for (size_t i = 0; i < v.elements().size(); ++i)
     LOKUST_CM_TRY(store(cx, v.elements()[i], elem_type, static_cast<uint32_t>(*ptr + i * es)));

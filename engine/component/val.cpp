@@ -107,10 +107,16 @@ Val Val::List(std::vector<Val> elems) {
   return r;
 }
 Val Val::Bytes(std::span<const uint8_t> bytes) {
-  std::vector<Val> elems;
-  elems.reserve(bytes.size());
-  for (uint8_t b : bytes) elems.push_back(U8(b));
-  return List(std::move(elems));
+  Val r;
+  r.kind_ = ValKind::kList;
+  r.packed_ = true;
+  r.str_.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return r;
+}
+void Val::Unpack() const {
+  elems_.clear();
+  elems_.reserve(str_.size());
+  for (char c : str_) elems_.push_back(U8(static_cast<uint8_t>(c)));
 }
 const Val* Val::field(std::string_view name) const {
   if (kind_ != ValKind::kRecord) return nullptr;
@@ -120,6 +126,7 @@ const Val* Val::field(std::string_view name) const {
   return nullptr;
 }
 std::vector<uint8_t> Val::as_bytes() const {
+  if (packed_) return std::vector<uint8_t>(str_.begin(), str_.end());
   std::vector<uint8_t> out;
   out.reserve(elems_.size());
   for (const auto& e : elems_) out.push_back(static_cast<uint8_t>(e.as_u64()));
@@ -184,6 +191,17 @@ bool Val::operator==(const Val& o) const {
     double a = as_f64(), b = o.as_f64();
     return (std::isnan(a) && std::isnan(b)) || bits_ == o.bits_;
   }
+  if (packed_ || o.packed_) {
+    // A packed list<u8> equals any list of the same u8 values.
+    if (packed_ && o.packed_) return str_ == o.str_;
+    const Val& p = packed_ ? *this : o;
+    const Val& u = packed_ ? o : *this;
+    if (u.elems_.size() != p.str_.size()) return false;
+    for (size_t i = 0; i < p.str_.size(); ++i)
+      if (u.elems_[i].kind_ != ValKind::kU8 || u.elems_[i].bits_ != static_cast<uint8_t>(p.str_[i]))
+        return false;
+    return true;
+  }
   return bits_ == o.bits_ && str_ == o.str_ && elems_ == o.elems_ && names_ == o.names_;
 }
 
@@ -219,6 +237,7 @@ std::string Val::ToString() const {
       return QuoteString(str_);
     case ValKind::kList:
     case ValKind::kTuple: {
+      elements();  // unpacks a packed list<u8>
       std::string s = kind_ == ValKind::kList ? "[" : "(";
       for (size_t i = 0; i < elems_.size(); ++i) {
         if (i) s += ", ";
@@ -293,7 +312,8 @@ bool ValMatchesType(const Val& v, const ValTypePtr& t) {
       return c < 0x110000 && !(c >= 0xd800 && c <= 0xdfff);
     }
     case ValKind::kList:
-      if (t->fixed_length && v.elements().size() != *t->fixed_length) return false;
+      if (t->fixed_length && v.list_size() != *t->fixed_length) return false;
+      if (v.is_packed_bytes()) return t->elem && t->elem->kind == ValKind::kU8;
       for (auto& e : v.elements())
         if (!ValMatchesType(e, t->elem)) return false;
       return true;

@@ -33,7 +33,9 @@ class Val {
   static Val Char(char32_t v);
   static Val String(std::string utf8);
   static Val List(std::vector<Val> elems);
-  static Val Bytes(std::span<const uint8_t> bytes);  // a list<u8>
+  // A list<u8>, kept packed (one byte per element, not one Val): lifting and lowering copy it
+  // as a block. elements() still works (it unpacks on first use).
+  static Val Bytes(std::span<const uint8_t> bytes);
   static Val Record(std::vector<std::pair<std::string, Val>> fields);
   static Val Tuple(std::vector<Val> elems);
   static Val Variant(std::string label, std::optional<Val> payload);
@@ -55,8 +57,19 @@ class Val {
   const std::string& as_string() const { return str_; }
   uint32_t handle() const { return static_cast<uint32_t>(bits_); }
 
-  // list, tuple: the elements; record: the field values (names in field_names()).
-  const std::vector<Val>& elements() const { return elems_; }
+  // list, tuple: the elements; record: the field values (names in field_names()). A packed
+  // list<u8> (Bytes) is unpacked on the first call (not thread-safe on a shared Val).
+  const std::vector<Val>& elements() const {
+    if (packed_ && elems_.size() != str_.size()) Unpack();
+    return elems_;
+  }
+  // list: the number of elements (packed or not).
+  size_t list_size() const { return packed_ ? str_.size() : elems_.size(); }
+  // A packed list<u8> (made by Bytes or lifted from memory): its bytes without unpacking.
+  bool is_packed_bytes() const { return packed_; }
+  std::span<const uint8_t> packed_bytes() const {
+    return {reinterpret_cast<const uint8_t*>(str_.data()), str_.size()};
+  }
   const std::vector<std::string>& field_names() const { return names_; }
   // record: the field of that name, or null.
   const Val* field(std::string_view name) const;
@@ -77,10 +90,13 @@ class Val {
   std::string ToString() const;
 
  private:
+  void Unpack() const;
+
   ValKind kind_ = ValKind::kBool;
+  bool packed_ = false;  // a list<u8> whose bytes are in str_
   uint64_t bits_ = 0;
   std::string str_;
-  std::vector<Val> elems_;
+  mutable std::vector<Val> elems_;
   std::vector<std::string> names_;
 };
 

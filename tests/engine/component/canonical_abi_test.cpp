@@ -150,6 +150,45 @@ TEST(CanonicalAbi, RoundTripEveryType) {
             nested);
 }
 
+// list<u8> travels packed (Val::Bytes, one block copy) and compares equal to the same bytes as
+// a list of U8 values, both ways.
+TEST(CanonicalAbi, PackedByteLists) {
+  const uint8_t raw[] = {0, 1, 2, 250, 255};
+  Val packed = Val::Bytes(raw);
+  Val unpacked = Val::List({Val::U8(0), Val::U8(1), Val::U8(2), Val::U8(250), Val::U8(255)});
+  EXPECT_TRUE(packed.is_packed_bytes());
+  EXPECT_EQ(packed, unpacked);
+  EXPECT_EQ(unpacked, packed);
+  EXPECT_NE(packed, Val::Bytes(std::span<const uint8_t>(raw, 4)));
+  EXPECT_NE(packed, Val::List({Val::U16(0), Val::U8(1), Val::U8(2), Val::U8(250), Val::U8(255)}));
+  EXPECT_EQ(packed.as_bytes(), std::vector<uint8_t>(raw, raw + 5));
+  EXPECT_EQ(packed.list_size(), 5u);
+  EXPECT_TRUE(ValMatchesType(packed, ValType::List(P(ValKind::kU8))));
+  EXPECT_FALSE(ValMatchesType(packed, ValType::List(P(ValKind::kU16))));
+  EXPECT_FALSE(ValMatchesType(packed, ValType::List(P(ValKind::kU8), 4)));
+  EXPECT_EQ(packed.ToString(), "[0, 1, 2, 250, 255]");
+  ASSERT_EQ(packed.elements().size(), 5u);  // unpacks on demand
+  EXPECT_EQ(packed.elements()[3], Val::U8(250));
+
+  auto t = ValType::List(P(ValKind::kU8));
+  RoundTrip(packed, t);
+  RoundTrip(unpacked, t);
+  RoundTrip(Val::Bytes({}), t);
+  // Lifted from memory, a list<u8> is packed, and its bytes are the memory's.
+  Env env;
+  ASSERT_TRUE(store(env.cx, unpacked, t, 64).ok());
+  auto l = load(env.cx, 64, t);
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_TRUE(l->is_packed_bytes());
+  EXPECT_EQ(l->as_bytes(), std::vector<uint8_t>(raw, raw + 5));
+  // Out-of-bounds content still traps.
+  uint32_t bad[2] = {4090, 100};
+  std::memcpy(env.bytes.data() + 128, bad, sizeof bad);
+  auto oob = load(env.cx, 128, t);
+  ASSERT_FALSE(oob.ok());
+  EXPECT_NE(oob.error().message.find("out-of-bounds"), std::string::npos) << oob.error().message;
+}
+
 TEST(CanonicalAbi, StringEncodings) {
   for (auto enc : {StringEncoding::kUtf16, StringEncoding::kLatin1Utf16}) {
     RoundTrip(Val::String("plain ascii"), P(ValKind::kString), enc);
