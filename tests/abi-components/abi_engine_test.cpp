@@ -230,6 +230,47 @@ TEST(AbiCalls, IllTypedArgumentsAreRefused) {
   EXPECT_EQ(Canon((*ok)[0]), R"(["blue","red"])");
 }
 
+// Export results live in an arena the guest frees in each export's post-return function
+// (4096 allocations at most): thousands of calls only work when the engine runs post-return
+// after every call.
+TEST(AbiCalls, PostReturnRunsAfterEveryCall) {
+  auto inst = Load();
+  ASSERT_TRUE(inst);
+  for (int i = 0; i < 3000; ++i) {
+    auto r =
+        inst->Call(kGuestFns, "string-lists", {Val::List({Val::String("a"), Val::String("b")})});
+    ASSERT_TRUE(r) << "call " << i << ": " << r.error().ToString();
+    ASSERT_EQ(Canon((*r)[0]), R"(["a,b","b","a"])");
+  }
+}
+
+// Values larger than the guest's initial memory: cabi_realloc grows it while lowering.
+TEST(AbiCalls, LargeValues) {
+  auto inst = Load();
+  ASSERT_TRUE(inst);
+  std::vector<uint8_t> big(1 << 20);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7 + (i >> 12));
+  std::vector<Val> args{Val::Bytes(big)};
+  auto r = inst->Call(kGuestFns, "bytes", args);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(Canon((*r)[0]), Canon(Model("bytes", args)));
+
+  std::string s;
+  for (int i = 0; i < 100000; ++i) s += i % 3 ? "x" : "\xc3\xa9\xf0\x9f\x98\x80";  // é😀
+  args = {Val::String(s)};
+  r = inst->Call(kGuestFns, "strings", args);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ((*r)[0].as_string(), Model("strings", args).as_string());
+
+  std::vector<Val> points;
+  for (int i = 0; i < 50000; ++i)
+    points.push_back(Val::Record({{"x", Val::S32(i * 40000)}, {"y", Val::S32(-i)}}));
+  args = {Val::List(points)};
+  r = inst->Call(kGuestFns, "points", args);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(Canon((*r)[0]), Canon(Model("points", args)));
+}
+
 // ---- resources ----------------------------------------------------------------------------
 
 TEST(AbiResources, GuestResourceLifecycle) {
@@ -485,6 +526,25 @@ INSTANTIATE_TEST_SUITE_P(Abi, AbiStrings,
                                            Encoding{"latin1_utf16", LOKUST_ABI_STR_LATIN1_UTF16,
                                                     true}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// A host function may not call back into the instance that called it (no re-entrance in
+// a synchronous call): the nested call fails, and the host can pass the failure on as a trap.
+TEST(AbiHostFaults, ReentranceIsRefused) {
+  AbiInstance inst;
+  ASSERT_EQ(inst.Load(LOKUST_ABI_COMPONENT), "");
+  std::string nested_error;
+  inst.host.overrides["next-color"] =
+      [&](const std::vector<Val>&) -> component::Result<std::vector<Val>> {
+    auto r = inst.Call(kGuestFns, "strings", {Val::String("x")});
+    if (r) return std::vector<Val>{Val::Enum("red")};
+    nested_error = r.error().message;
+    return r.error();
+  };
+  auto r = inst.Call(kGuestFns, "colors", {Val::Enum("red"), Val::U32(2)});
+  ASSERT_FALSE(r);
+  EXPECT_NE(nested_error.find("enter"), std::string::npos) << nested_error;
+  EXPECT_TRUE(inst.instance->poisoned());
+}
 
 }  // namespace
 }  // namespace lokust::abitest
