@@ -17,7 +17,10 @@
 // run / sessions: durable sessions in the data directory through the embeddable host
 // (include/host/service/session_host.h). Exit codes: 0 done; 1 a failure (a phase failed, the
 // component or the data directory could not be used, an export was rejected); 2 a usage error
-// or a bad spec file (the message names the field); 3 an unknown session id.
+// or a bad spec file (the message names the field); 3 an unknown session id; 130 interrupted
+// (Ctrl-C or SIGTERM while sessions run: the phases running finish and are stored first).
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/agents/agent_runtime.h"
@@ -181,6 +185,36 @@ int RunDemo(const DemoOptions& opt) {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnknownSession = 3;
+constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report Ctrl-C
+
+// Ctrl-C (SIGINT) and SIGTERM while sessions run: the phases running finish and are stored, no
+// new phase starts, and the command exits 130; a second signal exits at once (the phases then
+// running run again next time). The signals are blocked in every thread (call this before the
+// host starts its workers) and taken by one watcher thread with sigwait, so no code runs in a
+// signal handler.
+sigset_t InterruptSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+void BlockInterrupts() {
+  sigset_t set = InterruptSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+void WatchInterrupts(svc::SessionHost& host) {
+  std::thread([&host] {
+    sigset_t set = InterruptSignals();
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return;
+    std::cerr << "session-host: interrupted: finishing the phases that are running (interrupt "
+                 "again to stop at once)\n";
+    host.interrupt_runs();
+    if (sigwait(&set, &sig) != 0) return;
+    std::_Exit(128 + sig);
+  }).detach();
+}
 
 struct GlobalOptions {
   std::string data_dir = "session-data";
@@ -277,6 +311,7 @@ int RunSessions(svc::SessionHost& host, const std::vector<std::string>& ids, boo
     }
     before.emplace(id, std::move(info.value()));
   }
+  WatchInterrupts(host);
   auto results = host.run_many(ids, [&](const svc::PhaseProgress& p) {
     std::lock_guard lock(out_mu);
     phases[p.session_id].push_back({{"agentId", p.phase.agent_id},
@@ -305,11 +340,19 @@ int RunSessions(svc::SessionHost& host, const std::vector<std::string>& ids, boo
       const svc::RunOutcome& out = results[i].value();
       one["status"] = svm::session_status_name(out.status);
       one["metrics"] = MetricsJson(out.metrics);
-      if (!json)
-        std::cout << (many ? id + " " : "")
-                  << (out.status == svm::SessionStatus::kCompleted ? "done: " : "paused: ")
-                  << DoneLine(out.metrics) << "\n";
-      if (out.status != svm::SessionStatus::kCompleted) code = kExitFailure;
+      if (out.interrupted) one["interrupted"] = true;
+      const char* how = out.status == svm::SessionStatus::kCompleted ? "done: "
+                        : out.interrupted                            ? "interrupted: "
+                                                                     : "paused: ";
+      if (!json) {
+        std::cout << (many ? id + " " : "") << how << DoneLine(out.metrics);
+        if (out.interrupted) std::cout << "; `session-host sessions run " << id << "` continues";
+        std::cout << "\n";
+      }
+      if (out.interrupted)
+        code = kExitInterrupted;
+      else if (out.status != svm::SessionStatus::kCompleted && code == 0)
+        code = kExitFailure;
     }
     all.push_back(std::move(one));
   }
@@ -318,6 +361,7 @@ int RunSessions(svc::SessionHost& host, const std::vector<std::string>& ids, boo
 }
 
 int CmdRun(const GlobalOptions& g, const std::vector<std::string>& files) {
+  BlockInterrupts();
   std::vector<svc::SessionSpec> specs;
   for (const auto& f : files) {
     auto spec = svc::load_spec_file(f);
@@ -346,7 +390,10 @@ int CmdRun(const GlobalOptions& g, const std::vector<std::string>& files) {
     if (!id) return Failure(files[i] + ": " + id.error());
     ids.push_back(id.value());
   }
-  return RunSessions(*host.value(), ids, g.json);
+  int code = RunSessions(*host.value(), ids, g.json);
+  // The interrupt watcher may still use the host: it lives until the process exits.
+  (void)host.value().release();
+  return code;
 }
 
 int CmdList(svc::SessionHost& host, const GlobalOptions& g) {
@@ -502,7 +549,8 @@ int main(int argc, char** argv) {
       "  --concurrency N      component instances: sessions run N at a time (default 1)\n"
       "  --component PATH     the session VM component (.wasm)\n"
       "  --json               machine-readable output\n"
-      "Exit codes: 0 ok, 1 failure, 2 usage error or bad spec, 3 unknown session id.");
+      "Exit codes: 0 ok, 1 failure, 2 usage error or bad spec, 3 unknown session id, 130\n"
+      "interrupted (Ctrl-C while sessions run: the running phases finish and are stored).");
 
   GlobalOptions g;
   g.component = DefaultComponent(argv[0]).string();
@@ -601,6 +649,7 @@ int main(int argc, char** argv) {
     spec = std::move(loaded.value());
     if (!g.gpu_given && spec->gpu) gpu_kind = *spec->gpu;
   }
+  if (srun_cmd->parsed()) BlockInterrupts();  // before the host starts its worker threads
   auto host = OpenHost(g, gpu_kind);
   if (!host) return Failure(host.error());
   svc::SessionHost& h = *host.value();
@@ -633,7 +682,10 @@ int main(int argc, char** argv) {
     }
     for (const auto& s : run_ids)
       if (!h.contains(s)) return UnknownSession(s);
-    return RunSessions(h, run_ids, g.json);
+    int code = RunSessions(h, run_ids, g.json);  // interrupts blocked before the host started
+    // The interrupt watcher may still use the host: it lives until the process exits.
+    (void)host.value().release();
+    return code;
   }
   if (import_cmd->parsed()) return CmdImport(h, g, in_file);
   if (!h.contains(id)) return UnknownSession(id);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -179,6 +180,7 @@ struct SessionHost::Impl {
   mutable std::mutex mu;  // sessions
   std::map<std::string, Entry> sessions;
   std::mutex placement;  // serialises choosing an instance for a new session
+  std::atomic<bool> interrupted{false};
 
   ~Impl() {
     for (auto& w : workers) {
@@ -535,11 +537,13 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
     Known& known = *s.known;
     const svm::SessionStatus status = known.status;
     const bool stopped_by_pause = status == svm::SessionStatus::kPaused && s.phases_run > 0;
-    if (status == svm::SessionStatus::kCompleted || stopped_by_pause) {
+    const bool interrupted = impl_->interrupted.load() && status != svm::SessionStatus::kCompleted;
+    if (status == svm::SessionStatus::kCompleted || stopped_by_pause || interrupted) {
       auto m = w.vm->get_metrics(s.id);
       if (!m || !m.value())
         return finish(s, R::err("get-metrics: " + (m ? Unknown(s.id) : m.error())));
-      return finish(s, R::ok(RunOutcome{s.id, status, s.phases_run, *m.value()}));
+      return finish(s, R::ok(RunOutcome{s.id, status, s.phases_run, *m.value(),
+                                        interrupted && !stopped_by_pause}));
     }
     const RuntimeSpec spec = impl_->EffectiveRuntime(*entry);
     auto rt = w.RuntimeFor(spec);
@@ -600,6 +604,8 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
   for (State& s : states) out.push_back(std::move(*s.result));
   return out;
 }
+
+void SessionHost::interrupt_runs() { impl_->interrupted = true; }
 
 Result<svm::SessionStatus> SessionHost::pause(const std::string& id) {
   using R = Result<svm::SessionStatus>;

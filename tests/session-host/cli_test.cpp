@@ -403,4 +403,37 @@ TEST_F(SessionHostCli, SigkillMidSessionLosesNoCompletedPhaseAndTheSessionFinish
     EXPECT_EQ(after["phases"][k]["output"], reference["phases"][k]["output"]) << k;
 }
 
+TEST_F(SessionHostCli, CtrlCFinishesTheRunningPhasesThenStops) {
+  WriteFile(tmp_.path() / "slow.json", Spec(300, 4));
+  int fd = -1;
+  pid_t pid = Start({"--data-dir", (tmp_.path() / "data").string(), "--gpu", "cpu", "run",
+                     (tmp_.path() / "slow.json").string()},
+                    &fd);
+  ASSERT_GT(pid, 0);
+  std::string seen = ReadUntil(fd, "[1/4]");
+  ASSERT_NE(seen.find("[1/4]"), std::string::npos) << seen;
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  seen += ReadUntil(fd, "\x01");  // to EOF
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fd);
+  ASSERT_TRUE(WIFEXITED(status)) << seen;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << seen;
+  EXPECT_NE(seen.find("interrupted: "), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("[4/4]"), std::string::npos) << seen;  // it stopped early
+  const std::string id = seen.substr(8, seen.find(':') - 8);
+  // Every phase it reported is stored as completed, and nothing is left running.
+  json shown = ShowJson(id);
+  size_t completed = 0;
+  for (const auto& p : shown["phases"]) completed += p["status"] == "completed";
+  for (size_t k = 1; k <= 3; ++k)
+    if (seen.find("[" + std::to_string(k) + "/4]") != std::string::npos)
+      EXPECT_EQ(shown["phases"][k - 1]["status"], "completed") << k;
+  EXPECT_GE(completed, 1u);
+  EXPECT_LT(completed, 4u);
+  Outcome finish = Host({"sessions", "run", id});
+  ASSERT_EQ(finish.code, 0) << finish.err;
+  EXPECT_NE(finish.out.find("done: 4/4 phases completed"), std::string::npos) << finish.out;
+}
+
 }  // namespace

@@ -73,12 +73,15 @@ struct PhaseProgress {
 };
 using ProgressFn = std::function<void(const PhaseProgress&)>;
 
-// How a run ended: completed, or paused (by a pause() while it ran). A failed phase is an err.
+// How a run ended: completed, paused (by a pause() while it ran), or interrupted by
+// interrupt_runs() (status idle or running; the rest runs with a later run()). A failed phase
+// is an err.
 struct RunOutcome {
   std::string session_id;
   session_vm::SessionStatus status = session_vm::SessionStatus::kIdle;
   uint32_t phases_run = 0;
   session_vm::CoordinationMetrics metrics;
+  bool interrupted = false;
 };
 
 struct SessionInfo {
@@ -114,6 +117,10 @@ class SessionHost {
   // parallel, sessions on one instance take turns phase by phase. Results in `ids` order.
   std::vector<Result<RunOutcome>> run_many(const std::vector<std::string>& ids,
                                            const ProgressFn& progress = {});
+  // Stops every run in progress (and any started later) after the phases now running: they
+  // finish and are stored, no new phase starts. For a graceful shutdown (the CLI's Ctrl-C);
+  // safe to call from any thread, not from a signal handler.
+  void interrupt_runs();
   Result<session_vm::SessionStatus> pause(const std::string& id);
   Result<session_vm::SessionStatus> resume(const std::string& id);
   Result<SessionInfo> info(const std::string& id);
