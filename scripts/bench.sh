@@ -11,12 +11,8 @@ echo "==> component: instantiate the session VM component from a compiled Compon
 build/bin/component_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
   --benchmark_out=build/bench/component-results.json --benchmark_out_format=json || status=$?
 echo "==> session VM round trips: our engine vs jco/Node.js, same component (bench/component; target: >= 3x jco's throughput)"
-build/bin/session_vm_bench --benchmark_filter='RunNextPhase/(8/0|64/1)|GetSnapshot' \
-  --benchmark_repetitions="${BENCH_RUNS:-5}" --benchmark_report_aggregates_only=true \
-  --benchmark_out=build/bench/session-vm-results.json --benchmark_out_format=json >&2 || status=$?
-node bench/component/jco-bench.mjs --reps "${BENCH_RUNS:-5}" --json build/bench/jco-results.json || status=$?
-node bench/component/table.mjs build/bench/session-vm-results.json build/bench/jco-results.json \
-  build/bench/component-results.json --json build/bench/session-vm-table.json || status=$?
+node bench/component/run.mjs --rounds "${BENCH_RUNS:-5}" --instantiate build/bench/component-results.json \
+  --json build/bench/session-vm-results.json || status=$?
 echo "==> session host: whole sessions through host/service (bench/host)"
 build/bin/host_bench --json build/bench/host-results.json || status=$?
 exit $status
