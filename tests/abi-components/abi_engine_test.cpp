@@ -112,6 +112,10 @@ Val Model(const std::string& fn, const std::vector<Val>& a) {
       out.push_back(Val::Enum(c));
     return Val::List(out);
   }
+  if (fn == "nums") {
+    Val ha = host::NextNum(a[0]), hb = host::NextNum(a[1]);
+    return Val::List({a[0], ha, a[1], hb, host::NextNum(hb)});
+  }
   if (fn == "options") {
     Val first = a[0].is_some() ? host::MaybeDouble(*a[0].payload()) : Val::Option(std::nullopt);
     Val second = a[1].is_some()
@@ -152,6 +156,7 @@ Val Model(const std::string& fn, const std::vector<Val>& a) {
 int HostCalls(const std::string& fn, const std::vector<Val>& a) {
   if (fn == "colors") return a[1].as_u64() == 0 ? 0 : static_cast<int>(a[1].as_u64()) - 1;
   if (fn == "shapes") return 2;
+  if (fn == "nums") return 3;
   if (fn == "options") return (a[0].is_some() ? 1 : 0) + (a[1].is_some() ? 1 : 0);
   if (fn == "bytes" || fn == "nan-bits") return fn == "bytes" ? 1 : 0;
   return 1;

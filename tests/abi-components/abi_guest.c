@@ -99,6 +99,16 @@ typedef struct {
     uint64_t big;
   } u;
 } shape_t;
+enum { NUM_I, NUM_F, NUM_S, NUM_U };
+typedef struct {
+  uint8_t tag;
+  union {
+    int64_t i;
+    double f;
+    float s;
+    uint8_t u;
+  } u;
+} num_t;
 typedef struct {
   bool a;
   int8_t b;
@@ -153,6 +163,7 @@ typedef struct {
 } many_t;
 _Static_assert(sizeof(person_t) == 48 && offsetof(person_t, score) == 24 &&
                    offsetof(person_t, pos) == 40, "person layout");
+_Static_assert(sizeof(num_t) == 16 && offsetof(num_t, u) == 8, "num layout");
 _Static_assert(sizeof(shape_t) == 16 && offsetof(shape_t, u) == 8, "shape layout");
 _Static_assert(sizeof(scalars_t) == 56 && offsetof(scalars_t, l) == 48, "scalars layout");
 _Static_assert(sizeof(flags3_t) == 8 && offsetof(flags3_t, big) == 4, "flags layout");
@@ -181,6 +192,7 @@ void host_transform_person(const char* name, uint32_t name_len, int32_t age, con
 HOST_IMPORT("sum-points") void host_sum_points(const point_t* p, uint32_t n, point_t* ret);
 HOST_IMPORT("next-shape") void host_next_shape(int32_t tag, int64_t p0, int32_t p1, shape_t* ret);
 HOST_IMPORT("next-color") int32_t host_next_color(int32_t c);
+HOST_IMPORT("next-num") void host_next_num(int32_t tag, int64_t payload, num_t* ret);
 HOST_IMPORT("maybe-double") void host_maybe_double(int32_t is_some, int32_t v, opt_u32_t* ret);
 HOST_IMPORT("check") void host_check(int32_t n, res_u32_str_t* ret);
 HOST_IMPORT("flip-flags") void host_flip_flags(int32_t s, int32_t m, int32_t b, flags3_t* ret);
@@ -388,6 +400,42 @@ EXPORT(GUEST("colors")) list_t* g_colors(int32_t c, uint32_t n) {
   return r;
 }
 DEFINE_POST(colors, "colors")
+
+// A num flattened: (i32 tag, i64 payload): f64 and s64 as bits, f32 bits and u8 zero-extended.
+static num_t num_from_flat(int32_t tag, int64_t p) {
+  num_t n = {.tag = (uint8_t)tag};
+  switch (tag) {
+    case NUM_I: n.u.i = p; break;
+    case NUM_F: n.u.f = bits_f64((uint64_t)p); break;
+    case NUM_S: n.u.s = bits_f32((uint32_t)p); break;
+    case NUM_U: n.u.u = (uint8_t)p; break;
+  }
+  return n;
+}
+static num_t next_num(num_t n) {
+  int64_t p = 0;
+  switch (n.tag) {
+    case NUM_I: p = n.u.i; break;
+    case NUM_F: p = (int64_t)f64_bits(n.u.f); break;
+    case NUM_S: p = f32_bits(n.u.s); break;
+    case NUM_U: p = n.u.u; break;
+  }
+  num_t r;
+  host_next_num(n.tag, p, &r);
+  return r;
+}
+EXPORT(GUEST("nums")) list_t* g_nums(int32_t a_tag, int64_t a, int32_t b_tag, int64_t b) {
+  num_t* out = arena_alloc(5 * sizeof(num_t));
+  out[0] = num_from_flat(a_tag, a);
+  out[1] = next_num(out[0]);
+  out[2] = num_from_flat(b_tag, b);
+  out[3] = next_num(out[2]);
+  out[4] = next_num(out[3]);
+  list_t* r = arena_alloc(sizeof *r);
+  *r = (list_t){out, 5};
+  return r;
+}
+DEFINE_POST(nums, "nums")
 
 // --- options, results
 EXPORT(GUEST("options"))

@@ -152,6 +152,15 @@ std::string NextColor(const std::string& c) {
   return c == "red" ? "green" : c == "green" ? "blue" : "red";
 }
 
+Val NextNum(const Val& n) {
+  const std::string& tag = n.label();
+  const Val& v = *n.payload();
+  if (tag == "i") return Val::Variant("f", Val::F64(static_cast<double>(v.as_s64())));
+  if (tag == "f") return Val::Variant("s", Val::F32(static_cast<float>(v.as_f64())));
+  if (tag == "s") return Val::Variant("u", Val::U8(std::bit_cast<uint32_t>(v.as_f32()) & 0xff));
+  return Val::Variant("i", Val::S64(-static_cast<int64_t>(v.as_u64()) - 1));  // u
+}
+
 Val MaybeDouble(const Val& opt) {
   if (!opt.is_some()) return Val::Option(Val::U32(7));
   return Val::Option(Val::U32(static_cast<uint32_t>(opt.payload()->as_u64() * 2)));
@@ -244,6 +253,7 @@ void DefineHostFns(component::Linker& linker, HostState& st) {
   def("sum-points", [](const auto& a) { return One(host::SumPoints(a[0])); });
   def("next-shape", [](const auto& a) { return One(host::NextShape(a[0])); });
   def("next-color", [](const auto& a) { return One(Val::Enum(host::NextColor(a[0].label()))); });
+  def("next-num", [](const auto& a) { return One(host::NextNum(a[0])); });
   def("maybe-double", [](const auto& a) { return One(host::MaybeDouble(a[0])); });
   def("check", [](const auto& a) { return One(host::Check(static_cast<int32_t>(a[0].as_s64()))); });
   def("flip-flags", [](const auto& a) {

@@ -48,6 +48,7 @@ Val TransformPerson(const Val& p);
 Val SumPoints(const Val& list);
 Val NextShape(const Val& s);
 std::string NextColor(const std::string& c);
+Val NextNum(const Val& n);
 Val MaybeDouble(const Val& opt);
 Val Check(int32_t n);
 Val FlipFlags(const Val& flags, const std::vector<std::string>& all);

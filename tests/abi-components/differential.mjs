@@ -70,6 +70,15 @@ const hostFns = {
     throw new Error(`bad shape ${s.tag}`);
   },
   nextColor: (c) => colors[(colors.indexOf(c) + 1) % 3],
+  nextNum(n) {
+    switch (n.tag) {
+      case "i": return { tag: "f", val: Number(n.val) };
+      case "f": return { tag: "s", val: Math.fround(n.val) };
+      case "s": return { tag: "u", val: Number(f32bits(n.val) & 0xffn) };
+      case "u": return { tag: "i", val: -BigInt(n.val) - 1n };
+    }
+    throw new Error(`bad num ${n.tag}`);
+  },
   maybeDouble: (x) => (x === undefined ? 7 : (x * 2) >>> 0),
   check: (n) => (n < 0 ? { tag: "err", val: `negative ${n}` } : { tag: "ok", val: (n * 2) >>> 0 }),
   flipFlags: (s, m, b) => [complement(s, 4, (i) => "abcd"[i]), complement(m, 12, (i) => `m${i}`),
