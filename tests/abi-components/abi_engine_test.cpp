@@ -343,6 +343,19 @@ TEST(AbiResources, HostResourceOwnBorrowAndDrop) {
   EXPECT_EQ((*taken)[0].as_bytes(), std::vector<uint8_t>{7});
   EXPECT_EQ(h.log, (std::vector<std::string>{"blob-dropped [7]"}));
   EXPECT_TRUE(h.blobs.empty());
+  h.log.clear();
+
+  // Own handles inside an option and a list, both ways.
+  uint32_t kept = h.NewBlob({1}), l1 = h.NewBlob({2, 3}), l2 = h.NewBlob({4, 5, 6});
+  auto bl = inst->Call(kGuestFns, "blobs",
+                       {Val::Option(Val::Own(kept)), Val::List({Val::Own(l1), Val::Own(l2)})});
+  ASSERT_TRUE(bl) << bl.error().ToString();
+  ASSERT_TRUE((*bl)[0].elements()[0].is_some());
+  EXPECT_EQ((*bl)[0].elements()[0].payload()->kind(), ValKind::kOwn);
+  EXPECT_EQ((*bl)[0].elements()[0].payload()->handle(), kept);
+  EXPECT_EQ((*bl)[0].elements()[1].as_u64(), 5u);
+  EXPECT_EQ(h.log, (std::vector<std::string>{"blob-dropped [2,3]", "blob-dropped [4,5,6]"}));
+  EXPECT_EQ(h.blobs.size(), 1u);  // `kept` is the host's again
   EXPECT_FALSE(inst->instance->poisoned());
 }
 

@@ -196,7 +196,7 @@ HOST_IMPORT("next-num") void host_next_num(int32_t tag, int64_t payload, num_t* 
 HOST_IMPORT("maybe-double") void host_maybe_double(int32_t is_some, int32_t v, opt_u32_t* ret);
 HOST_IMPORT("check") void host_check(int32_t n, res_u32_str_t* ret);
 HOST_IMPORT("flip-flags") void host_flip_flags(int32_t s, int32_t m, int32_t b, flags3_t* ret);
-HOST_IMPORT("many") int64_t host_many(const many_t* args);
+HOST_IMPORT("many") void host_many(const many_t* args, void* ret);
 HOST_IMPORT("acc-dropped") void host_acc_dropped(const char* p, uint32_t n);
 
 ACC_INTRINSIC("[resource-new]acc") int32_t acc_resource_new(int32_t rep);
@@ -501,7 +501,13 @@ EXPORT(GUEST("many")) uint64_t* g_many(many_t* a) {
   r[0] = a->a + (uint64_t)(int64_t)a->b + a->c + (uint64_t)a->d + f32_bits(a->e) + f64_bits(a->f) +
          utf8_len_sum(a) + a->i + a->j + a->k + (uint64_t)(int64_t)a->l + a->m +
          (uint64_t)(int64_t)a->n + a->p;
-  r[1] = (uint64_t)host_many(a);
+  struct {
+    uint64_t sum;
+    uint32_t count;
+  } h;
+  host_many(a, &h);
+  if (h.count != 16) __builtin_trap();
+  r[1] = h.sum;
   release(a->g.ptr, a->g.len);
   release(a->h.ptr, a->h.len);
   release(a->o.ptr, a->o.len);
@@ -575,6 +581,24 @@ EXPORT(GUEST("give-back")) int32_t g_give_back(int32_t b) {
   (void)host_blob_size(b);  // still ours: usable before it goes back
   return b;
 }
+
+EXPORT(GUEST("blobs")) void* g_blobs(int32_t has_b, int32_t b, int32_t* l, uint32_t n) {
+  struct {
+    uint8_t is_some;
+    int32_t b;
+    uint32_t total;
+  }* r = arena_alloc(12);
+  r->is_some = (uint8_t)has_b;
+  r->b = b;  // handed back as it came
+  r->total = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    r->total += host_blob_size(l[i]);
+    host_blob_drop(l[i]);
+  }
+  release(l, n);
+  return r;
+}
+DEFINE_POST(blobs, "blobs")
 
 // --- guest resource: acc
 typedef struct {

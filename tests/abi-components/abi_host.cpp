@@ -261,7 +261,9 @@ void DefineHostFns(component::Linker& linker, HostState& st) {
                            host::FlipFlags(a[1], FlagNames("m", 12)),
                            host::FlipFlags(a[2], FlagNames("b", 32))}));
   });
-  def("many", [](const auto& a) { return One(Val::U64(host::Many(a))); });
+  def("many", [](const auto& a) {
+    return One(Val::Tuple({Val::U64(host::Many(a)), Val::U32(16)}));
+  });
   def("acc-dropped", [&st](const auto& a) {
     st.log.push_back("acc-dropped " + Quote(a[0].as_string()));
     return HostResult(std::vector<Val>{});
@@ -566,6 +568,22 @@ std::vector<std::string> RunDifferential(AbiInstance& inst, const nlohmann::json
   lines.push_back(std::string("give-back same=") + (gb == mb ? "true" : "false"));
   lines.push_back("take-blob " + Bytes(call("take-blob", {Val::Own(gb)}).as_bytes()));
   flush();
+  uint32_t kept = inst.host.NewBlob({1});
+  Val bl =
+      call("blobs", {Val::Option(Val::Own(kept)), Val::List({Val::Own(inst.host.NewBlob({2, 3})),
+                                                             Val::Own(inst.host.NewBlob({4}))})});
+  if (bl.kind() == component::ValKind::kTuple && bl.elements()[0].is_some()) {
+    uint32_t back = bl.elements()[0].payload()->handle();
+    lines.push_back("blobs " + Bytes(inst.host.blobs[back]) +
+                    " same=" + (back == kept ? "true" : "false") + " " + Canon(bl.elements()[1]));
+    inst.host.blobs.erase(back);
+  } else {
+    lines.push_back("blobs failed: " + Canon(bl));
+  }
+  flush();
+  Val none = call("blobs", {Val::Option(std::nullopt), Val::List({})});
+  lines.push_back(std::string("blobs ") + (none.elements().at(0).is_some() ? "some" : "none") +
+                  " " + Canon(none.elements().at(1)));
   for (uint32_t rep : {m, b}) {
     auto d = inst.instance->DropResource(kGuestFns, "acc", rep);
     if (!d) lines.push_back("drop failed: " + d.error().ToString());

@@ -83,10 +83,10 @@ const hostFns = {
   check: (n) => (n < 0 ? { tag: "err", val: `negative ${n}` } : { tag: "ok", val: (n * 2) >>> 0 }),
   flipFlags: (s, m, b) => [complement(s, 4, (i) => "abcd"[i]), complement(m, 12, (i) => `m${i}`),
     complement(b, 32, (i) => `b${i}`)],
-  many: (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) => BigInt.asUintN(64,
+  many: (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) => [BigInt.asUintN(64,
     BigInt(a) + BigInt(b) + BigInt(c) + d + f32bits(e) + f64bits(f) + utf8len(g) +
     h.reduce((s, x) => s + BigInt(x), 0n) + i + BigInt(j.codePointAt(0)) + (k ? 1n : 0n) +
-    BigInt(l) + BigInt(m) + BigInt(n) + utf8len(o) + p),
+    BigInt(l) + BigInt(m) + BigInt(n) + utf8len(o) + p), 16],
   accDropped(label) { log.push(`acc-dropped ${quote(label)}`); },
 };
 
@@ -159,6 +159,12 @@ table.calls.forEach((c, i) => {
   lines.push(`give-back same=${gb === mb}`);
   lines.push(`take-blob ${bytes(G.takeBlob(gb))}`);
   flush();
+  const kept = new Blob([1]);
+  const [ob, total] = G.blobs(kept, [new Blob([2, 3]), new Blob([4])]);
+  lines.push(`blobs ${bytes(ob.data)} same=${ob === kept} ${total}`);
+  flush();
+  const [none, zero] = G.blobs(undefined, []);
+  lines.push(`blobs ${none === undefined ? "none" : "some"} ${zero}`);
   m[Symbol.dispose]();
   flush();
   b[Symbol.dispose]();
