@@ -1506,7 +1506,7 @@ Result<std::vector<Val>> lift_flat_values(CallContext& cx, uint32_t max_flat, Co
     auto tuple = ValType::Tuple(ts);
     auto v = load(cx, static_cast<uint32_t>(ptr->bits), tuple);
     if (!v) return v.error();
-    return v->elements();
+    return v->take_elements();  // moved, not copied: results can be large trees
   }
   for (auto& t : ts) {
     auto v = lift_flat(cx, vi, t);
@@ -1524,7 +1524,6 @@ Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_f
   std::vector<CoreValue> flat;
   if (flat_types.size() > max_flat) {
     auto tuple = ValType::Tuple(ts);
-    Val tv = Val::Tuple(vs);
     uint32_t ptr;
     if (!out_param) {
       auto p = CallRealloc(cx, 0, 0, alignment(tuple), elem_size(tuple));
@@ -1537,7 +1536,14 @@ Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_f
     }
     if (ptr != align_to(ptr, alignment(tuple))) return TrapMsg("unaligned pointer");
     LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(tuple)));
-    LOKUST_CM_TRY(store(cx, tv, tuple, ptr));
+    // store(tuple) field by field, without copying the values into a tuple Val first.
+    if (vs.size() != ts.size()) return TrapMsg("record arity mismatch");
+    uint64_t p = ptr;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      p = align_to(p, alignment(ts[i]));
+      LOKUST_CM_TRY(store(cx, vs[i], ts[i], static_cast<uint32_t>(p)));
+      p += elem_size(ts[i]);
+    }
     return flat;
   }
   for (size_t i = 0; i < ts.size(); ++i) LOKUST_CM_TRY(lower_flat(cx, vs[i], ts[i], flat));

@@ -135,8 +135,10 @@ std::vector<uint8_t> Val::as_bytes() const {
 Val Val::Record(std::vector<std::pair<std::string, Val>> fields) {
   Val r;
   r.kind_ = ValKind::kRecord;
+  r.names_.reserve(fields.size());
+  r.elems_.reserve(fields.size());
   for (auto& [n, v] : fields) {
-    r.names_.push_back(n);
+    r.names_.push_back(std::move(n));
     r.elems_.push_back(std::move(v));
   }
   return r;

@@ -63,6 +63,15 @@ class Val {
     if (packed_ && elems_.size() != str_.size()) Unpack();
     return elems_;
   }
+  // Moves the elements out (list, tuple, record values), leaving this Val empty of them.
+  std::vector<Val> take_elements() {
+    if (packed_) {
+      Unpack();
+      packed_ = false;
+      str_.clear();
+    }
+    return std::move(elems_);
+  }
   // list: the number of elements (packed or not).
   size_t list_size() const { return packed_ ? str_.size() : elems_.size(); }
   // A packed list<u8> (made by Bytes or lifted from memory): its bytes without unpacking.
