@@ -356,7 +356,10 @@ int RunSessions(svc::SessionHost& host, const std::vector<std::string>& ids, boo
     }
     all.push_back(std::move(one));
   }
-  if (json) std::cout << (many ? all : all[0]).dump(2) << "\n";
+  if (json)
+    std::cout << (many ? all : all[0])
+                     .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
   return code;
 }
 
