@@ -136,6 +136,10 @@ Val Model(const std::string& fn, const std::vector<Val>& a) {
                    : Val::Result(false, std::nullopt),
     });
   }
+  if (fn == "regroup") {
+    std::vector<Val> l = host::Regroup(a[0], a[1]).elements();
+    return Val::List(std::vector<Val>(l.rbegin(), l.rend()));
+  }
   if (fn == "flags-fn") {
     Val big = host::FlipFlags(a[2], Names("b", 32));
     std::vector<std::string> toggled;  // b0 flipped back

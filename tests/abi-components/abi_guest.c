@@ -195,6 +195,9 @@ HOST_IMPORT("next-color") int32_t host_next_color(int32_t c);
 HOST_IMPORT("next-num") void host_next_num(int32_t tag, int64_t payload, num_t* ret);
 HOST_IMPORT("maybe-double") void host_maybe_double(int32_t is_some, int32_t v, opt_u32_t* ret);
 HOST_IMPORT("check") void host_check(int32_t n, res_u32_str_t* ret);
+HOST_IMPORT("regroup")
+void host_regroup(int32_t t0, char* t1, uint32_t t1_len, int32_t r_err, int32_t r0, int32_t r1,
+                  list_t* ret);
 HOST_IMPORT("flip-flags") void host_flip_flags(int32_t s, int32_t m, int32_t b, flags3_t* ret);
 HOST_IMPORT("many") void host_many(const many_t* args, void* ret);
 HOST_IMPORT("acc-dropped") void host_acc_dropped(const char* p, uint32_t n);
@@ -480,6 +483,22 @@ EXPORT(GUEST("results")) void* g_results(int32_t n) {
   return r;
 }
 DEFINE_POST(results, "results")
+
+// tuple<u8, string> flat: (i32, ptr, len); result<u32, string> flat: (i32 is_err, i32, i32).
+EXPORT(GUEST("regroup"))
+list_t* g_regroup(int32_t t0, char* t1, uint32_t t1_len, int32_t r_err, int32_t r0, int32_t r1) {
+  list_t l;
+  host_regroup(t0, t1, t1_len, r_err, r0, r1, &l);
+  point_t* out = arena_alloc(sizeof(point_t) * l.len);
+  for (uint32_t i = 0; i < l.len; ++i) out[i] = ((point_t*)l.ptr)[l.len - 1 - i];
+  release(l.ptr, l.len);
+  release(t1, t1_len);
+  if (r_err) release((void*)(uintptr_t)(uint32_t)r0, (uint32_t)r1);
+  list_t* r = arena_alloc(sizeof *r);
+  *r = (list_t){out, l.len};
+  return r;
+}
+DEFINE_POST(regroup, "regroup")
 
 // --- flags
 EXPORT(GUEST("flags-fn")) flags3_t* g_flags(int32_t s, int32_t m, int32_t b) {

@@ -57,6 +57,8 @@ std::string EncodeUtf8(const std::vector<char32_t>& cps) {
   return s;
 }
 
+int32_t S32Bits(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
+
 Val Point(int32_t x, int32_t y) { return Val::Record({{"x", Val::S32(x)}, {"y", Val::S32(y)}}); }
 
 HostResult One(Val v) { return std::vector<Val>{std::move(v)}; }
@@ -171,6 +173,18 @@ Val Check(int32_t n) {
   return Val::Result(true, Val::U32(static_cast<uint32_t>(n) * 2u));
 }
 
+Val Regroup(const Val& t, const Val& r) {
+  std::vector<Val> out;
+  int32_t len = static_cast<int32_t>(t.elements()[1].as_string().size());
+  for (uint64_t i = 0; i < t.elements()[0].as_u64(); ++i)
+    out.push_back(Point(static_cast<int32_t>(i), len));
+  if (r.is_ok())
+    out.push_back(Point(S32Bits(r.payload()->as_u64()), 0));
+  else
+    out.push_back(Point(-1, static_cast<int32_t>(r.payload()->as_string().size())));
+  return Val::List(std::move(out));
+}
+
 Val FlipFlags(const Val& flags, const std::vector<std::string>& all) {
   std::vector<std::string> out;
   for (const std::string& f : all) {
@@ -256,6 +270,7 @@ void DefineHostFns(component::Linker& linker, HostState& st) {
   def("next-num", [](const auto& a) { return One(host::NextNum(a[0])); });
   def("maybe-double", [](const auto& a) { return One(host::MaybeDouble(a[0])); });
   def("check", [](const auto& a) { return One(host::Check(static_cast<int32_t>(a[0].as_s64()))); });
+  def("regroup", [](const auto& a) { return One(host::Regroup(a[0], a[1])); });
   def("flip-flags", [](const auto& a) {
     return One(Val::Tuple({host::FlipFlags(a[0], {"a", "b", "c", "d"}),
                            host::FlipFlags(a[1], FlagNames("m", 12)),

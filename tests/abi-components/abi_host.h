@@ -51,6 +51,7 @@ std::string NextColor(const std::string& c);
 Val NextNum(const Val& n);
 Val MaybeDouble(const Val& opt);
 Val Check(int32_t n);
+Val Regroup(const Val& t, const Val& r);
 Val FlipFlags(const Val& flags, const std::vector<std::string>& all);
 uint64_t Many(const std::vector<Val>& a);
 }  // namespace host

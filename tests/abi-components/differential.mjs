@@ -81,6 +81,11 @@ const hostFns = {
   },
   maybeDouble: (x) => (x === undefined ? 7 : (x * 2) >>> 0),
   check: (n) => (n < 0 ? { tag: "err", val: `negative ${n}` } : { tag: "ok", val: (n * 2) >>> 0 }),
+  regroup: (t, r) => {
+    const out = Array.from({ length: t[0] }, (_, i) => ({ x: i, y: Number(utf8len(t[1])) }));
+    out.push(r.tag === "ok" ? { x: r.val | 0, y: 0 } : { x: -1, y: Number(utf8len(r.val)) });
+    return out;
+  },
   flipFlags: (s, m, b) => [complement(s, 4, (i) => "abcd"[i]), complement(m, 12, (i) => `m${i}`),
     complement(b, 32, (i) => `b${i}`)],
   many: (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) => [BigInt.asUintN(64,
