@@ -98,6 +98,9 @@ struct Worker {
   RoutingRuntime runtime;
   std::unique_ptr<svm::SessionVm> vm;
   std::map<std::string, std::unique_ptr<agents::AgentRuntime>> runtimes;  // by RuntimeSpec JSON
+  std::function<Result<std::unique_ptr<agents::AgentRuntime>>(const RuntimeSpec&)> make_runtime;
+  // Called on this thread after a task that left the instance poisoned.
+  std::function<void(Worker&)> on_poisoned;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -123,6 +126,7 @@ struct Worker {
         queue.pop_front();
       }
       fn();
+      if (vm && vm->poisoned() && on_poisoned) on_poisoned(*this);
     }
   }
   // Runs fn(*this) on the worker thread and waits for its result.
@@ -138,7 +142,7 @@ struct Worker {
     const std::string key = spec.to_json();
     auto it = runtimes.find(key);
     if (it == runtimes.end()) {
-      auto made = agents::make_agent_runtime(spec.to_config());
+      auto made = make_runtime ? make_runtime(spec) : agents::make_agent_runtime(spec.to_config());
       if (!made) return Result<agents::AgentRuntime*>::err("agent runtime: " + made.error());
       it = runtimes.emplace(key, std::move(made.value())).first;
     }
@@ -181,6 +185,18 @@ struct SessionHost::Impl {
   std::map<std::string, Entry> sessions;
   std::mutex placement;  // serialises choosing an instance for a new session
   std::atomic<bool> interrupted{false};
+  std::shared_ptr<const svm::CompiledComponent> compiled;
+
+  // On worker `wi`'s thread: a new instance in place of the poisoned one; its sessions are
+  // imported again from the store when next used.
+  void Replace(Worker& w, size_t wi) {
+    auto vm = svm::SessionVm::Load(compiled, w.runtime, *backend);
+    if (!vm) return;  // it stays poisoned: every call on it says so
+    w.vm = std::move(vm.value());
+    std::lock_guard lock(mu);
+    for (auto& [id, e] : sessions)
+      if (e.worker == wi) e.loaded = false;
+  }
 
   ~Impl() {
     for (auto& w : workers) {
@@ -421,8 +437,12 @@ Result<std::unique_ptr<SessionHost>> SessionHost::open(const HostOptions& option
   // Compiled once; each instance of the pool then costs an instantiation only.
   auto compiled = svm::SessionVm::Compile(options.component);
   if (!compiled) return R::err("loading " + options.component.string() + ": " + compiled.error());
+  impl->compiled = compiled.value();
   for (unsigned i = 0; i < options.concurrency; ++i) {
     auto w = std::make_unique<Worker>();
+    w->make_runtime = options.make_runtime;
+    Impl* host = impl.get();
+    w->on_poisoned = [host, i](Worker& worker) { host->Replace(worker, i); };
     auto vm = svm::SessionVm::Load(compiled.value(), w->runtime, *impl->backend);
     if (!vm) return R::err("loading " + options.component.string() + ": " + vm.error());
     w->vm = std::move(vm.value());
@@ -557,6 +577,10 @@ std::vector<Result<RunOutcome>> SessionHost::run_many(const std::vector<std::str
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
     w.runtime.target = nullptr;
+    // A trap poisoned the instance: the stored session is the one before this phase, which
+    // runs again next time (the worker replaces the instance after this task).
+    if (w.vm->poisoned())
+      return finish(s, R::err(phase ? "the instance was poisoned" : phase.error()));
     // A failed phase changes the session too (it is failed now): store it either way.
     if (auto saved = impl_->Persist(w, s.id); !saved) return finish(s, R::err(saved.error()));
     const uint64_t version = impl_->Bump(s.id);

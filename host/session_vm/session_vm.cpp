@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -231,7 +232,13 @@ Status SessionVm::Impl::DefineHost() {
          } catch (const std::exception& e) {
            return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer: ") + e.what()};
          }
-         auto out = backend.infer(a.at(0).as_string(), in);
+         std::optional<Result<gpu::Tensor>> got;
+         try {
+           got.emplace(backend.infer(a.at(0).as_string(), in));
+         } catch (const std::exception& e) {
+           return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer threw: ") + e.what()};
+         }
+         const Result<gpu::Tensor>& out = *got;
          if (!out) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(out.error()))};
          return std::vector<c::Val>{c::Val::Result(true, TensorVal(out.value()))};
        }});
@@ -250,7 +257,16 @@ Status SessionVm::Impl::DefineHost() {
            return c::Error{c::Error::Kind::kTrap,
                            std::string("agent-runtime.execute: ") + e.what()};
          }
-         auto r = runtime.execute(task);
+         // The interface promises no exceptions; one that escapes anyway must not unwind
+         // through the engine: it becomes a trap (and the instance is poisoned).
+         std::optional<Result<agents::AgentResult>> got;
+         try {
+           got.emplace(runtime.execute(task));
+         } catch (const std::exception& e) {
+           return c::Error{c::Error::Kind::kTrap,
+                           std::string("agent-runtime.execute threw: ") + e.what()};
+         }
+         const Result<agents::AgentResult>& r = *got;
          if (!r) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(r.error()))};
          return std::vector<c::Val>{c::Val::Result(
              true, c::Val::Record({{"output", c::Val::Bytes(r.value().output)},
@@ -316,6 +332,8 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(
   impl->instance = std::move(*inst);
   return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
 }
+
+bool SessionVm::poisoned() const { return impl_->instance && impl_->instance->poisoned(); }
 
 Result<std::string> SessionVm::create_session(const std::vector<AgentConfig>& agents) {
   return impl_->Typed<std::string>(

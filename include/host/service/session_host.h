@@ -28,6 +28,10 @@
 // copied by hand), open() stores it under the new id, removes the old file and says so in
 // warnings().
 //
+// Faults: a trap poisons a component instance (a guest fault, or a runtime that threw). The
+// host then replaces that instance with a new one; its sessions are imported again from the
+// store when next used, so the phase that trapped runs again, like one a kill interrupted.
+//
 // One process per data directory: open() takes an exclusive lock (<data_dir>/host.lock) and
 // fails when another host holds it. The lock goes away with the process, even on SIGKILL.
 //
@@ -61,6 +65,10 @@ struct HostOptions {
   // When set, every phase run by this host uses this runtime name instead of the session's
   // (its other options stay the session's). Not stored.
   std::optional<std::string> runtime_override;
+  // Makes the agent runtime for a session's RuntimeSpec (called once per instance and spec);
+  // empty: agents::make_agent_runtime(spec.to_config()). For embedders with runtimes of their
+  // own.
+  std::function<Result<std::unique_ptr<agents::AgentRuntime>>(const RuntimeSpec&)> make_runtime;
 };
 
 struct PhaseProgress {

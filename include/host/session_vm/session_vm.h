@@ -122,6 +122,11 @@ class SessionVm {
   Result<bool> drop_session(const std::string& id);
   Result<std::vector<std::string>> list_sessions();
 
+  // Whether a trap (a guest fault, or a host function that failed hard) poisoned the
+  // instance: every later call then fails with "trap: cannot enter component instance"; make a
+  // new SessionVm and import the sessions again.
+  bool poisoned() const;
+
   struct Impl;
 
  private:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -12,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "host/agents/heuristic.h"
 #include "host/store/session_store.h"
 
 #ifndef LOKUST_SESSION_GUEST_WASM
@@ -53,8 +55,10 @@ svc::SessionSpec Spec(size_t agents, uint32_t delay_ms = 0, std::string objectiv
 
 class SessionHostTest : public ::testing::Test {
  protected:
-  std::unique_ptr<svc::SessionHost> Open(unsigned concurrency = 1) {
+  std::unique_ptr<svc::SessionHost> Open(unsigned concurrency = 1,
+                                         decltype(svc::HostOptions::make_runtime) make = {}) {
     svc::HostOptions o;
+    o.make_runtime = std::move(make);
     o.data_dir = dir_.path();
     o.component = LOKUST_SESSION_GUEST_WASM;
     o.gpu = lokust::host::gpu::BackendKind::kCpu;
@@ -282,6 +286,52 @@ TEST_F(SessionHostTest, ManyStoredSessionsReopenWithoutLoadingThemAll) {
   for (const auto& r : all) EXPECT_TRUE(r) << r.error();
   EXPECT_EQ(all[3].value().phases_run, 0u);
   EXPECT_EQ(all[4].value().phases_run, 1u);
+}
+
+// The heuristic agent, except that agent "boom" throws while *throws > 0 (a runtime that breaks
+// its no-exceptions promise: the guest call traps and poisons the instance).
+class ThrowingRuntime final : public lokust::host::agents::AgentRuntime {
+ public:
+  explicit ThrowingRuntime(std::shared_ptr<std::atomic<int>> throws) : throws_(std::move(throws)) {}
+  lokust::host::Result<lokust::host::agents::AgentResult> execute(
+      const lokust::host::agents::AgentTask& task) override {
+    if (task.agent_id == "boom" && (*throws_)-- > 0) throw std::runtime_error("runtime bug");
+    return inner_.execute(task);
+  }
+  std::string describe() const override { return "throwing"; }
+
+ private:
+  std::shared_ptr<std::atomic<int>> throws_;
+  lokust::host::agents::HeuristicRuntime inner_;
+};
+
+TEST_F(SessionHostTest, ATrapReplacesTheInstanceAndThePhaseRunsAgain) {
+  auto throws = std::make_shared<std::atomic<int>>(1);
+  auto host = Open(1, [throws](const svc::RuntimeSpec&) {
+    return lokust::host::Result<std::unique_ptr<lokust::host::agents::AgentRuntime>>::ok(
+        std::make_unique<ThrowingRuntime>(throws));
+  });
+  ASSERT_TRUE(host);
+  auto other = host->create(Spec(1)).value();
+  ASSERT_TRUE(host->run(other));
+  svc::SessionSpec spec = Spec(0);
+  spec.agents = {
+      {"planner", "", "planner", 0}, {"boom", "", "critic", 1}, {"critic", "", "critic", 2}};
+  auto id = host->create(spec).value();
+  auto failed = host->run(id);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().find("agent-runtime.execute threw: runtime bug"), std::string::npos)
+      << failed.error();
+  // The stored session is the one before the trapped phase; the new instance loads it.
+  auto info = host->info(id);
+  ASSERT_TRUE(info) << info.error();
+  EXPECT_EQ(info.value().snapshot.phases[0].status, svm::AgentStatus::kCompleted);
+  EXPECT_EQ(info.value().snapshot.phases[1].status, svm::AgentStatus::kQueued);
+  auto done = host->run(id);
+  ASSERT_TRUE(done) << done.error();
+  EXPECT_EQ(done.value().phases_run, 2u);
+  EXPECT_EQ(done.value().metrics.phases_completed, 3u);
+  EXPECT_EQ(host->info(other).value().snapshot.status, svm::SessionStatus::kCompleted);
 }
 
 TEST_F(SessionHostTest, DropDeletesAndUnknownIdsAreErrors) {
