@@ -16,29 +16,60 @@ size_t marker_size(uint64_t elided) {
   return kMarkerOpen.size() + decimal_digits(elided) + kMarkerClose.size();
 }
 
-void append(std::vector<uint8_t>& out, std::string_view s) {
-  out.insert(out.end(), s.begin(), s.end());
-}
-
 void append(std::vector<uint8_t>& out, std::span<const uint8_t> s) {
   out.insert(out.end(), s.begin(), s.end());
 }
 
-std::vector<uint8_t> whole_entry(const std::string& header, std::span<const uint8_t> output) {
+// As bytes, so the insert is one memmove rather than a char-to-uint8_t loop.
+void append(std::vector<uint8_t>& out, std::string_view s) { append(out, as_bytes(s)); }
+
+void append_u64(std::vector<uint8_t>& out, uint64_t value) {
+  uint8_t buf[20];
+  size_t n = sizeof(buf);
+  do {
+    buf[--n] = static_cast<uint8_t>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  out.insert(out.end(), buf + n, buf + sizeof(buf));
+}
+
+// phase_header appended to `out` without a temporary string.
+void append_header(std::vector<uint8_t>& out, uint32_t phase_number, uint32_t total_phases,
+                   std::string_view agent_id) {
+  append(out, std::string_view("[phase "));
+  append_u64(out, phase_number);
+  append(out, std::string_view(" of "));
+  append_u64(out, total_phases);
+  append(out, std::string_view(": "));
+  const size_t at = out.size();
+  append(out, agent_id);
+  for (size_t i = at; i < out.size(); ++i) {
+    if (out[i] < 0x20 || out[i] == 0x7F) out[i] = ' ';
+  }
+  append(out, std::string_view("]\n"));
+}
+
+size_t entry_size(const ContextSource& s, uint32_t total_phases) {
+  return phase_header_size(s.phase_number, total_phases, s.agent_id) + s.output.size() + 1;
+}
+
+std::vector<uint8_t> whole_entry(const ContextSource& s, uint32_t total_phases) {
   std::vector<uint8_t> e;
-  e.reserve(header.size() + output.size() + 1);
-  append(e, header);
-  append(e, output);
+  e.reserve(entry_size(s, total_phases));
+  append_header(e, s.phase_number, total_phases, s.agent_id);
+  append(e, s.output);
   e.push_back('\n');
   return e;
 }
 
 // The entry cut to at most `room` bytes: header, head, marker, tail, "\n". Empty if the
 // header, marker and newline plus `min_content` bytes of content do not fit.
-std::vector<uint8_t> excerpt_entry(const std::string& header, std::span<const uint8_t> output,
-                                   size_t room, size_t min_content) {
+std::vector<uint8_t> excerpt_entry(const ContextSource& s, uint32_t total_phases, size_t room,
+                                   size_t min_content) {
+  const std::span<const uint8_t> output = s.output;
   const size_t len = output.size();
-  const size_t fixed = header.size() + 1 + marker_size(len);
+  const size_t header_size = phase_header_size(s.phase_number, total_phases, s.agent_id);
+  const size_t fixed = header_size + 1 + marker_size(len);
   if (room < fixed || room - fixed < min_content) return {};
   const size_t content = std::min(room - fixed, len);
   size_t head_end = content - content / 2;
@@ -48,7 +79,8 @@ std::vector<uint8_t> excerpt_entry(const std::string& header, std::span<const ui
     tail_start = utf8_ceil(output, tail_start);
   }
   std::vector<uint8_t> e;
-  append(e, header);
+  e.reserve(fixed + content);
+  append_header(e, s.phase_number, total_phases, s.agent_id);
   append(e, output.first(head_end));
   append(e, elision_marker(tail_start - head_end));
   append(e, output.subspan(tail_start));
@@ -79,28 +111,67 @@ std::string elision_marker(uint64_t elided) {
   return m;
 }
 
+size_t phase_header_size(uint32_t phase_number, uint32_t total_phases, std::string_view agent_id) {
+  return std::string_view("[phase ").size() + decimal_digits(phase_number) +
+         std::string_view(" of ").size() + decimal_digits(total_phases) +
+         std::string_view(": ").size() + agent_id.size() + std::string_view("]\n").size();
+}
+
 std::vector<uint8_t> raw_context(std::span<const ContextSource> sources, uint32_t total_phases) {
+  size_t size = 0;
+  for (const ContextSource& s : sources) size += entry_size(s, total_phases);
   std::vector<uint8_t> raw;
+  raw.reserve(size);
   for (const ContextSource& s : sources) {
-    append(raw, phase_header(s.phase_number, total_phases, s.agent_id));
+    append_header(raw, s.phase_number, total_phases, s.agent_id);
     append(raw, s.output);
     raw.push_back('\n');
   }
   return raw;
 }
 
-std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query,
-                                      std::span<const std::span<const uint8_t>> candidates) {
-  std::vector<std::span<const uint8_t>> texts;
-  texts.reserve(candidates.size() + 1);
-  texts.push_back(as_bytes(query));
-  texts.insert(texts.end(), candidates.begin(), candidates.end());
-  const Tensor input = embed::make_input(texts);
-  const size_t n = texts.size();
+namespace {
 
+// The rows of `query` and `candidates` ([n, kDim], the query first) computed by the guest:
+// equal to embed_v1(make_input(texts)) (padding ids do not change a row, and these inputs are
+// always within the model's limits), reusing and filling `cache` for the candidates.
+std::vector<float> guest_rows(std::string_view query,
+                              std::span<const std::span<const uint8_t>> candidates,
+                              EmbedRowCache* cache, std::span<const uint32_t> cache_keys) {
+  const size_t n = candidates.size() + 1;
+  std::vector<float> rows(n * embed::kDim, 0.0f);
+  embed::TokenVectorCache vectors;
+  embed::embed_row(embed::tokenize(as_bytes(query)), rows.data(), vectors);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    float* row = rows.data() + (i + 1) * embed::kDim;
+    std::vector<float>* cached = nullptr;
+    if (cache != nullptr && i < cache_keys.size()) {
+      if (cache->rows.size() <= cache_keys[i]) cache->rows.resize(size_t{cache_keys[i]} + 1);
+      cached = &cache->rows[cache_keys[i]];
+      if (cached->size() == embed::kDim) {
+        std::copy(cached->begin(), cached->end(), row);
+        continue;
+      }
+    }
+    embed::embed_row(embed::tokenize(candidates[i]), row, vectors);
+    if (cached != nullptr) cached->assign(row, row + embed::kDim);
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query,
+                                      std::span<const std::span<const uint8_t>> candidates,
+                                      EmbedRowCache* cache, std::span<const uint32_t> cache_keys) {
+  const size_t n = candidates.size() + 1;
   std::vector<float> rows;
   if (platform.gpu_available()) {
-    Result<Tensor> r = platform.gpu_infer(embed::kModelId, input);
+    std::vector<std::span<const uint8_t>> texts;
+    texts.reserve(n);
+    texts.push_back(as_bytes(query));
+    texts.insert(texts.end(), candidates.begin(), candidates.end());
+    Result<Tensor> r = platform.gpu_infer(embed::kModelId, embed::make_input(texts));
     if (r.is_ok() && r.value().shape.size() == 2 && r.value().shape[0] == n &&
         r.value().shape[1] == embed::kDim && r.value().data.size() == n * embed::kDim) {
       rows = std::move(r.value().data);
@@ -112,12 +183,8 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
       }
     }
   }
-  if (rows.empty()) {
-    Result<Tensor> r = embed::embed_v1(input);
-    if (r.is_ok()) rows = std::move(r.value().data);
-  }
+  if (rows.empty()) rows = guest_rows(query, candidates, cache, cache_keys);
   std::vector<int64_t> scores(candidates.size(), 0);
-  if (rows.size() != n * embed::kDim) return scores;
   const float* q = rows.data();
   for (size_t i = 0; i < candidates.size(); ++i) {
     const float* c = rows.data() + (i + 1) * embed::kDim;
@@ -132,12 +199,10 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
 }
 
 ContextPack pack_context(Platform& platform, std::span<const ContextSource> sources,
-                         uint32_t total_phases, std::string_view query, uint32_t budget) {
+                         uint32_t total_phases, std::string_view query, uint32_t budget,
+                         EmbedRowCache* cache) {
   ContextPack pack;
-  for (const ContextSource& s : sources) {
-    pack.raw_bytes +=
-        phase_header(s.phase_number, total_phases, s.agent_id).size() + s.output.size() + 1;
-  }
+  for (const ContextSource& s : sources) pack.raw_bytes += entry_size(s, total_phases);
   if (pack.raw_bytes <= budget) {
     pack.bytes = raw_context(sources, total_phases);
     return pack;
@@ -146,16 +211,13 @@ ContextPack pack_context(Platform& platform, std::span<const ContextSource> sour
   const size_t m = sources.size();
   std::vector<std::vector<uint8_t>> pieces(m);
   size_t room = budget;
-  auto header_of = [&](size_t i) {
-    return phase_header(sources[i].phase_number, total_phases, sources[i].agent_id);
-  };
 
   // The newest output first: whole, or as an excerpt of whatever room there is.
   {
-    const std::string h = header_of(m - 1);
-    const auto out = sources[m - 1].output;
-    std::vector<uint8_t> e =
-        h.size() + out.size() + 1 <= room ? whole_entry(h, out) : excerpt_entry(h, out, room, 0);
+    const ContextSource& s = sources[m - 1];
+    std::vector<uint8_t> e = entry_size(s, total_phases) <= room
+                                 ? whole_entry(s, total_phases)
+                                 : excerpt_entry(s, total_phases, room, 0);
     room -= e.size();
     pieces[m - 1] = std::move(e);
   }
@@ -163,16 +225,19 @@ ContextPack pack_context(Platform& platform, std::span<const ContextSource> sour
   // Older outputs: all of them whole if they fit, else by relevance.
   const size_t older = m - 1;
   size_t whole_total = 0;
-  for (size_t i = 0; i < older; ++i) {
-    whole_total += header_of(i).size() + sources[i].output.size() + 1;
-  }
+  for (size_t i = 0; i < older; ++i) whole_total += entry_size(sources[i], total_phases);
   if (whole_total <= room) {
-    for (size_t i = 0; i < older; ++i) pieces[i] = whole_entry(header_of(i), sources[i].output);
+    for (size_t i = 0; i < older; ++i) pieces[i] = whole_entry(sources[i], total_phases);
   } else if (older > 0) {
     std::vector<std::span<const uint8_t>> candidates;
+    std::vector<uint32_t> keys;
     candidates.reserve(older);
-    for (size_t i = 0; i < older; ++i) candidates.push_back(sources[i].output);
-    const std::vector<int64_t> scores = relevance_scores(platform, query, candidates);
+    keys.reserve(older);
+    for (size_t i = 0; i < older; ++i) {
+      candidates.push_back(sources[i].output);
+      keys.push_back(sources[i].phase_number - 1);
+    }
+    const std::vector<int64_t> scores = relevance_scores(platform, query, candidates, cache, keys);
     // Ranking: descending score, ties the newer first. An insertion sort: at most 255
     // candidates, and far smaller code in the wasm guest than std::sort.
     std::vector<size_t> order;
@@ -186,11 +251,10 @@ ContextPack pack_context(Platform& platform, std::span<const ContextSource> sour
       order.insert(order.begin() + static_cast<ptrdiff_t>(at), i);
     }
     for (size_t i : order) {
-      const std::string h = header_of(i);
-      const auto out = sources[i].output;
-      std::vector<uint8_t> e = h.size() + out.size() + 1 <= room
-                                   ? whole_entry(h, out)
-                                   : excerpt_entry(h, out, room, kMinExcerptContent);
+      const ContextSource& s = sources[i];
+      std::vector<uint8_t> e = entry_size(s, total_phases) <= room
+                                   ? whole_entry(s, total_phases)
+                                   : excerpt_entry(s, total_phases, room, kMinExcerptContent);
       room -= e.size();
       pieces[i] = std::move(e);
     }

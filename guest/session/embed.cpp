@@ -41,20 +41,21 @@ void normalise(float* v) {
 
 std::vector<uint32_t> tokenize(std::span<const uint8_t> text) {
   std::vector<uint32_t> ids;
-  std::vector<uint8_t> token;
   size_t i = 0;
   while (i < text.size() && ids.size() < kMaxTokensPerText) {
     if (!is_token_byte(text[i])) {
       ++i;
       continue;
     }
-    token.clear();
+    // fnv1a32 of the lowercased token, computed as its bytes go by (= token_id of the token).
+    uint32_t h = 2166136261u;
     while (i < text.size() && is_token_byte(text[i])) {
       uint8_t c = text[i++];
       if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + ('a' - 'A'));
-      token.push_back(c);
+      h ^= c;
+      h *= 16777619u;
     }
-    ids.push_back(token_id(token));
+    ids.push_back(h % 16777215u + 1u);
   }
   return ids;
 }
@@ -72,17 +73,57 @@ void token_vector(uint32_t id, float* out) {
   normalise(out);
 }
 
-void embed_row(std::span<const uint32_t> ids, float* out) {
+const float* TokenVectorCache::get(uint32_t id) {
+  const size_t count = vectors_.size() / kDim;
+  // The table stays at most half full, so probes stay short and a free slot always exists;
+  // it doubles (rehashing the ids it holds) as vectors are added, up to 2 * max_ids_.
+  if (slots_.empty() || (2 * (count + 1) > slots_.size() && count < max_ids_)) {
+    std::vector<uint32_t> old_slots = std::move(slots_);
+    std::vector<uint32_t> old_index = std::move(index_);
+    const size_t cap = old_slots.empty() ? 64 : 2 * old_slots.size();
+    slots_.assign(cap, 0);
+    index_.assign(cap, 0);
+    for (size_t k = 0; k < old_slots.size(); ++k) {
+      if (old_slots[k] == 0) continue;
+      size_t at = (old_slots[k] * 0x9E3779B1u) & (cap - 1);
+      while (slots_[at] != 0) at = (at + 1) & (cap - 1);
+      slots_[at] = old_slots[k];
+      index_[at] = old_index[k];
+    }
+  }
+  const size_t mask = slots_.size() - 1;
+  size_t at = (id * 0x9E3779B1u) & mask;
+  while (slots_[at] != 0) {
+    if (slots_[at] == id) return vectors_.data() + size_t{index_[at]} * kDim;
+    at = (at + 1) & mask;
+  }
+  if (count >= max_ids_) {
+    token_vector(id, scratch_);
+    return scratch_;
+  }
+  vectors_.resize(vectors_.size() + kDim);
+  float* v = vectors_.data() + count * kDim;
+  token_vector(id, v);
+  slots_[at] = id;
+  index_[at] = static_cast<uint32_t>(count);
+  return v;
+}
+
+void embed_row(std::span<const uint32_t> ids, float* out, TokenVectorCache& cache) {
   for (uint32_t j = 0; j < kDim; ++j) out[j] = 0.0f;
-  float u[kDim];
   bool any = false;
   for (uint32_t id : ids) {
     if (id == 0) continue;
     any = true;
-    token_vector(id, u);
+    const float* u = cache.get(id);
     for (uint32_t j = 0; j < kDim; ++j) out[j] = out[j] + u[j];
   }
   if (any) normalise(out);
+}
+
+void embed_row(std::span<const uint32_t> ids, float* out) {
+  TokenVectorCache cache;
+  embed_row(ids, out, cache);
 }
 
 namespace {
@@ -138,8 +179,10 @@ Result<Tensor> embed_v1(const Tensor& input) {
   Tensor out;
   out.shape = {static_cast<uint32_t>(n), kDim};
   out.data.assign(n * kDim, 0.0f);
+  TokenVectorCache cache;
   for (uint64_t r = 0; r < n; ++r) {
-    embed_row(std::span<const uint32_t>(ids.data() + r * cols, cols), out.data.data() + r * kDim);
+    embed_row(std::span<const uint32_t>(ids.data() + r * cols, cols), out.data.data() + r * kDim,
+              cache);
   }
   return Result<Tensor>::ok(std::move(out));
 }

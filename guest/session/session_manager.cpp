@@ -214,12 +214,13 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
   }
 
   std::vector<ContextSource> sources;
+  sources.reserve(at);
   for (uint32_t i = 0; i < at; ++i) {
     const PhaseSnapshot& p = s->phases[i];
     if (p.status == AgentStatus::Completed) sources.push_back({i + 1, p.agent_id, p.output});
   }
-  ContextPack pack =
-      pack_context(impl_->platform, sources, n, relevance_query(*s, at), s->context_budget);
+  ContextPack pack = pack_context(impl_->platform, sources, n, relevance_query(*s, at),
+                                  s->context_budget, &s->embed_rows);
   if (pack.raw_bytes > 0) {
     s->raw_context_bytes = add_sat(s->raw_context_bytes, pack.raw_bytes);
     s->passed_context_bytes = add_sat(s->passed_context_bytes, pack.bytes.size());
@@ -247,6 +248,8 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
   }
   PhaseSnapshot& phase = s->phases[at];
   phase.duration_ms = end > start ? (end - start) / kNsPerMs : 0;
+  // The phase's output changes: a row cached for it would be stale.
+  if (at < s->embed_rows.rows.size()) s->embed_rows.rows[at] = {};
   if (r.is_ok()) {
     phase.status = AgentStatus::Completed;
     phase.output = std::move(r.value().output);
@@ -254,6 +257,8 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
     phase.tokens_used = r.value().tokens_used;
     s->current_phase_index = next_open_phase(*s, at + 1);
     s->status = s->current_phase_index >= n ? SessionStatus::Completed : SessionStatus::Running;
+    // No phase is left to rank outputs for: the cached rows go (their memory with them).
+    if (s->status == SessionStatus::Completed) s->embed_rows = {};
     recompute_totals(*s);
     return R::ok(phase);
   }

@@ -121,43 +121,66 @@ std::string_view effective_role(const AgentConfig& a) {
 
 namespace {
 void append_position(std::string& out, const SessionState& s, uint32_t index) {
-  out += "phase ";
+  out += std::string_view("phase ");
   append_u64(out, uint64_t{index} + 1);
-  out += " of ";
+  out += std::string_view(" of ");
   append_u64(out, s.phases.size());
 }
 }  // namespace
 
+// The prompts' fixed text as string_views (sizes known at compile time, no strlen), and
+// each prompt reserved once at about its final size (no regrowth while it is built).
+constexpr std::string_view kSys1 = "You are ";
+constexpr std::string_view kSys2 = " (agent ";
+constexpr std::string_view kSys3 = "), one of the agents of a LOKUST session.\nYour role: ";
+constexpr std::string_view kSys4 = "\nYou run ";
+constexpr std::string_view kSysObjective = "\nSession objective: ";
+constexpr std::string_view kSysEnd =
+    "\nThe prior context holds the outputs of earlier phases, each under a line "
+    "[phase <k> of <n>: <agent-id>]; [... <N> bytes elided ...] marks text left out.";
+constexpr std::string_view kUser1 = "Do the work of ";
+constexpr std::string_view kUserObjective = ", toward the session objective: ";
+constexpr std::string_view kUserEnd =
+    "\nBuild on the prior context where it helps, and reply with this phase's output only.";
+constexpr size_t kPositionMax = 6 + 20 + 4 + 20;  // "phase <k> of <n>"
+
 std::string system_prompt(const SessionState& s, uint32_t index) {
   const AgentConfig& a = s.agents[index];
-  std::string p = "You are ";
+  std::string p;
+  p.reserve(kSys1.size() + effective_name(a).size() + kSys2.size() + a.agent_id.size() +
+            kSys3.size() + effective_role(a).size() + kSys4.size() + kPositionMax + 1 +
+            kSysObjective.size() + s.objective.size() + kSysEnd.size());
+  p += kSys1;
   p += effective_name(a);
-  p += " (agent ";
+  p += kSys2;
   p += a.agent_id;
-  p += "), one of the agents of a LOKUST session.\nYour role: ";
+  p += kSys3;
   p += effective_role(a);
-  p += "\nYou run ";
+  p += kSys4;
   append_position(p, s, index);
-  p += ".";
+  p += '.';
   if (!s.objective.empty()) {
-    p += "\nSession objective: ";
+    p += kSysObjective;
     p += s.objective;
   }
-  p += "\nThe prior context holds the outputs of earlier phases, each under a line "
-       "[phase <k> of <n>: <agent-id>]; [... <N> bytes elided ...] marks text left out.";
+  p += kSysEnd;
   return p;
 }
 
 std::string user_prompt(const SessionState& s, uint32_t index) {
-  std::string p = "Do the work of ";
+  const std::string_view role = effective_role(s.agents[index]);
+  std::string p;
+  p.reserve(kUser1.size() + kPositionMax + 4 + role.size() + kUserObjective.size() +
+            s.objective.size() + kUserEnd.size());
+  p += kUser1;
   append_position(p, s, index);
   p += " as ";
-  p += effective_role(s.agents[index]);
+  p += role;
   if (!s.objective.empty()) {
-    p += ", toward the session objective: ";
+    p += kUserObjective;
     p += s.objective;
   }
-  p += "\nBuild on the prior context where it helps, and reply with this phase's output only.";
+  p += kUserEnd;
   return p;
 }
 

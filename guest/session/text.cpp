@@ -71,12 +71,12 @@ bool truncate_utf8(std::vector<uint8_t>& bytes, size_t max_bytes) {
 
 void append_u64(std::string& out, uint64_t value) {
   char buf[20];
-  size_t n = 0;
+  size_t n = sizeof(buf);
   do {
-    buf[n++] = static_cast<char>('0' + value % 10);
+    buf[--n] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  while (n > 0) out.push_back(buf[--n]);
+  out.append(buf + n, sizeof(buf) - n);
 }
 
 std::string u64_to_string(uint64_t value) {

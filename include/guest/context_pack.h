@@ -24,6 +24,14 @@ struct ContextPack {
   uint64_t raw_bytes = 0;      // size of the raw (unbounded) context
 };
 
+// lokust/embed-v1 rows the guest computed itself for completed outputs, by phase, kept with
+// their session: an output never changes once its phase has completed, so later phases embed
+// only the query and the outputs new since. Bounded by the session's phase count (kDim floats
+// a phase); the session manager drops it when the session completes.
+struct EmbedRowCache {
+  std::vector<std::vector<float>> rows;  // rows[phase_number - 1]; empty while not computed
+};
+
 // Excerpts of older outputs need at least this many bytes of content, or they are left out.
 inline constexpr size_t kMinExcerptContent = 64;
 
@@ -33,17 +41,25 @@ std::string phase_header(uint32_t phase_number, uint32_t total_phases, std::stri
 // "\n[... <n> bytes elided ...]\n"
 std::string elision_marker(uint64_t elided);
 
+// The size of phase_header(phase_number, total_phases, agent_id), without building it.
+size_t phase_header_size(uint32_t phase_number, uint32_t total_phases, std::string_view agent_id);
+
 // Every source under its header, oldest first: header, output, "\n".
 std::vector<uint8_t> raw_context(std::span<const ContextSource> sources, uint32_t total_phases);
 
 // Relevance of each candidate to `query`: the dot product of their lokust/embed-v1 rows,
 // quantised as round(score * 1e6). Uses platform.gpu_infer when the GPU is available and it
-// answers well, the guest's own embed_v1 otherwise.
+// answers well, the guest's own embed_v1 otherwise. With a `cache`, candidate i's row in the
+// guest's own computation is cache->rows[cache_keys[i]], computed and stored when missing.
 std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query,
-                                      std::span<const std::span<const uint8_t>> candidates);
+                                      std::span<const std::span<const uint8_t>> candidates,
+                                      EmbedRowCache* cache = nullptr,
+                                      std::span<const uint32_t> cache_keys = {});
 
-// The pack for a phase whose completed earlier phases are `sources` (chronological).
+// The pack for a phase whose completed earlier phases are `sources` (chronological). `cache`
+// (optional) holds the rows of the sources' outputs by phase_number - 1.
 ContextPack pack_context(Platform& platform, std::span<const ContextSource> sources,
-                         uint32_t total_phases, std::string_view query, uint32_t budget);
+                         uint32_t total_phases, std::string_view query, uint32_t budget,
+                         EmbedRowCache* cache = nullptr);
 
 }  // namespace lokust::session

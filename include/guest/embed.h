@@ -30,8 +30,28 @@ std::vector<uint32_t> tokenize(std::span<const uint8_t> text);
 
 // u(t): the unit vector of token id t (kDim floats written to `out`).
 void token_vector(uint32_t id, float* out);
+
+// u(t) memoised for the length of one computation: texts repeat their words, and u(t) costs
+// kDim hash rounds and a normalisation. Holds at most `max_ids` vectors (kDim floats each);
+// ids beyond that are computed every time. The vectors are the ones token_vector writes, so
+// results stay bit-identical.
+class TokenVectorCache {
+ public:
+  explicit TokenVectorCache(size_t max_ids = 1024) : max_ids_(max_ids) {}
+  // u(id) for id != 0; valid until the next call.
+  const float* get(uint32_t id);
+
+ private:
+  size_t max_ids_;
+  std::vector<uint32_t> slots_;  // open addressing: id, or 0 for a free slot
+  std::vector<uint32_t> index_;  // parallel to slots_: which vector of vectors_
+  std::vector<float> vectors_;   // kDim floats per cached id
+  float scratch_[kDim];
+};
+
 // One row: L2-normalised sum of token_vector over the non-zero ids, in order; zeros if none.
 void embed_row(std::span<const uint32_t> ids, float* out);
+void embed_row(std::span<const uint32_t> ids, float* out, TokenVectorCache& cache);
 
 // The model: input [n, L] f32 token ids, output [n, kDim] f32. err on a bad shape or id.
 Result<Tensor> embed_v1(const Tensor& input);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "guest/context_pack.h"
 #include "guest/session.h"
 
 namespace lokust::session {
@@ -25,6 +26,9 @@ struct SessionState {
   uint32_t context_budget = SessionOptions{}.context_budget;
   uint64_t raw_context_bytes = 0;     // sum of raw prior-context sizes over phases run
   uint64_t passed_context_bytes = 0;  // sum of prior-context sizes actually passed
+  // Not part of the session's state proper (never exported or snapshotted): embed-v1 rows of
+  // completed outputs the guest computed, reused by later phases; dropped on completion.
+  EmbedRowCache embed_rows;
 };
 
 // Brings any state into the invariants the session logic relies on (see "Repair rules" in

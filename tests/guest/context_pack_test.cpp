@@ -226,6 +226,29 @@ TEST(ContextPack, ScoresAreQuantisedDotProducts) {
   EXPECT_EQ(relevance_scores(p, "alpha beta", cands), scores);
 }
 
+TEST(ContextPack, CachedRowsGiveTheSameScoresAndAreReused) {
+  FakePlatform p;
+  const std::string a = "alpha beta", b = "gamma delta", c = "beta alpha gamma";
+  std::vector<std::span<const uint8_t>> cands = {as_bytes(a), as_bytes(b), as_bytes(c)};
+  const auto want = relevance_scores(p, "alpha", cands);
+  EmbedRowCache cache;
+  const std::vector<uint32_t> keys = {4, 0, 2};
+  EXPECT_EQ(relevance_scores(p, "alpha", cands, &cache, keys), want);
+  ASSERT_EQ(cache.rows.size(), 5u);
+  for (uint32_t k : keys) EXPECT_EQ(cache.rows[k].size(), embed::kDim) << k;
+  EXPECT_TRUE(cache.rows[1].empty());
+  EXPECT_EQ(relevance_scores(p, "alpha", cands, &cache, keys), want);
+  // A later call takes the cached row instead of embedding the text again.
+  cache.rows[0] = cache.rows[4];
+  const auto reused = relevance_scores(p, "alpha", cands, &cache, keys);
+  EXPECT_EQ(reused[1], want[0]);
+  EXPECT_NE(reused[1], want[1]);
+  // A GPU that answers well is used as before; the cache only serves the guest's own rows.
+  p.gpu = true;
+  EXPECT_EQ(relevance_scores(p, "alpha", cands, &cache, keys), want);
+  EXPECT_EQ(p.gpu_calls, 1);
+}
+
 TEST(ContextPack, TiesPreferTheNewer) {
   FakePlatform p;
   Sources s;

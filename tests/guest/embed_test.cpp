@@ -137,6 +137,28 @@ TEST(Embed, TokenVectorMatchesReferenceBitForBit) {
   }
 }
 
+TEST(Embed, TokenVectorCacheGivesTokenVectorBitForBitAlsoWhenFull) {
+  embed::TokenVectorCache cache(3);  // ids past the third are computed every time
+  for (uint32_t t : {5u, 6u, 7u, 8u, 5u, 9u, 8u, 7u, 16777215u, 6u}) {
+    float want[256];
+    embed::token_vector(t, want);
+    const float* got = cache.get(t);
+    for (int j = 0; j < 256; ++j) ASSERT_TRUE(bit_equal(got[j], want[j])) << t << " " << j;
+  }
+  // Enough ids to make the table grow several times.
+  embed::TokenVectorCache big;
+  for (uint32_t t = 1; t < 3000; t += 3) {
+    float want[256];
+    embed::token_vector(t, want);
+    ASSERT_EQ(std::memcmp(big.get(t), want, sizeof(want)), 0) << t;
+  }
+  for (uint32_t t = 1; t < 3000; t += 3) {  // again, from the grown table
+    float want[256];
+    embed::token_vector(t, want);
+    ASSERT_EQ(std::memcmp(big.get(t), want, sizeof(want)), 0) << t;
+  }
+}
+
 TEST(Embed, ComponentsBeforeNormalisingAreExactInMinusOneToOne) {
   const std::vector<float> v = ref::unit(77);
   for (float x : v) {
