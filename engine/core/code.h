@@ -141,7 +141,16 @@ namespace lokust::core::code {
   X(SimdLane, 2)    /* sub-opcode, lane */                                          \
   X(SimdMem, 2)     /* sub-opcode, offset */                                        \
   X(SimdMemLane, 3) /* sub-opcode, offset, lane */                                  \
-  X(Shuffle, 2)     /* 16 lane indices, bytes 0-7 then 8-15 */
+  X(Shuffle, 2)     /* 16 lane indices, bytes 0-7 then 8-15 */                      \
+  /* multi-memory: memories other than 0 (memory 0 keeps the ops above) */          \
+  X(MemAccessM, 3)   /* load/store Op, memory, offset */                            \
+  X(MemorySizeM, 1)  /* memory */                                                   \
+  X(MemoryGrowM, 1)  /* memory */                                                   \
+  X(MemoryInitM, 2)  /* segment, memory */                                          \
+  X(MemoryCopyM, 2)  /* dst memory, src memory */                                   \
+  X(MemoryFillM, 1)  /* memory */                                                   \
+  X(SimdMemM, 3)     /* sub-opcode, offset, memory */                               \
+  X(SimdMemLaneM, 4) /* sub-opcode, offset, lane, memory */
 
 // Simple numeric instructions: X(name, wasm opcode, operand 1, operand 2, result).
 // Types: I32 I64 F32 F64, or None. Opcodes >= 0xfc00 are 0xfc-prefixed.

@@ -101,7 +101,8 @@ constexpr uint32_t kMaxPages = 65536;
 
 class Decoder {
  public:
-  explicit Decoder(std::span<const uint8_t> bytes) : r_(bytes) {}
+  Decoder(std::span<const uint8_t> bytes, const CompileOptions& options)
+      : r_(bytes), options_(options) {}
 
   Result<std::shared_ptr<const Module>> Run();
 
@@ -187,6 +188,7 @@ class Decoder {
   bool DataSection(Reader& r);
 
   Reader r_;
+  CompileOptions options_;
   std::unique_ptr<Module> m_ = std::make_unique<Module>();
   std::string invalid_;
   std::vector<std::span<const uint8_t>> bodies_;
@@ -686,7 +688,7 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
   if (data_count_ && *data_count_ != m_->datas.size())
     return Malformed("data count and data section have inconsistent lengths");
 
-  if (m_->memories.size() > 1) return core::Invalid("multiple memories");
+  if (m_->memories.size() > 1 && !options_.multi_memory) return core::Invalid("multiple memories");
   if (declared_.size() != m_->func_types.size()) declared_.resize(m_->func_types.size());
 
   ModuleContext ctx;
@@ -694,6 +696,7 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
   ctx.declared_funcs = declared_;
   ctx.has_data_count = data_count_.has_value();
   ctx.data_count = data_count_.value_or(0);
+  ctx.multi_memory = options_.multi_memory;
   std::vector<size_t> relocs;
   std::vector<uint64_t>& code = m_->mutable_code();
   // Bodies are decoded (malformed checks) before any is validated, so that a malformed
@@ -716,8 +719,9 @@ Result<std::shared_ptr<const Module>> Decoder::Run() {
 
 }  // namespace
 
-Result<std::shared_ptr<const Module>> Module::Compile(std::span<const uint8_t> bytes) {
-  Decoder d(bytes);
+Result<std::shared_ptr<const Module>> Module::Compile(std::span<const uint8_t> bytes,
+                                                      const CompileOptions& options) {
+  Decoder d(bytes, options);
   return d.Run();
 }
 

@@ -23,6 +23,84 @@ constexpr const char* kTableOob = "out of bounds table access";
 constexpr const char* kExhausted = "call stack exhausted";
 constexpr int64_t kCheckInterval = 10000;
 
+// A load or store on a memory other than 0 (multi-memory), out of the dispatch loop so that
+// memory 0's specialised ops keep the loop's registers. `op` is the memory-0 op it stands
+// for; loads replace sp[-1], stores pop two slots. Returns the new sp, or nullptr when the
+// access is out of bounds.
+template <typename T>
+bool MemLoad(Memory& m, uint64_t ea, T* v) {
+  if (ea + sizeof(T) > m.size_bytes()) return false;
+  std::memcpy(v, m.data() + ea, sizeof(T));
+  return true;
+}
+template <typename T>
+bool MemStore(Memory& m, uint64_t ea, T v) {
+  if (ea + sizeof(T) > m.size_bytes()) return false;
+  std::memcpy(m.data() + ea, &v, sizeof(T));
+  return true;
+}
+
+[[gnu::noinline]] uint64_t* MemAccessM(code::Op op, Memory& m, uint64_t offset, uint64_t* sp) {
+  using code::Op;
+  auto load = [&]<typename T>(T, auto conv) -> uint64_t* {
+    T v;
+    if (!MemLoad(m, static_cast<uint32_t>(sp[-1]) + offset, &v)) return nullptr;
+    sp[-1] = conv(v);
+    return sp;
+  };
+  auto store = [&]<typename T>(T) -> uint64_t* {
+    if (!MemStore(m, static_cast<uint32_t>(sp[-2]) + offset, static_cast<T>(sp[-1])))
+      return nullptr;
+    return sp - 2;
+  };
+  auto same = [](auto v) -> uint64_t { return v; };
+  auto s32 = [](auto v) -> uint64_t { return static_cast<uint32_t>(static_cast<int32_t>(v)); };
+  auto s64 = [](auto v) -> uint64_t { return static_cast<uint64_t>(static_cast<int64_t>(v)); };
+  switch (op) {
+    case Op::I32Load:
+    case Op::F32Load:
+      return load(uint32_t{}, same);
+    case Op::I64Load:
+    case Op::F64Load:
+      return load(uint64_t{}, same);
+    case Op::I32Load8S:
+      return load(int8_t{}, s32);
+    case Op::I32Load8U:
+      return load(uint8_t{}, same);
+    case Op::I32Load16S:
+      return load(int16_t{}, s32);
+    case Op::I32Load16U:
+      return load(uint16_t{}, same);
+    case Op::I64Load8S:
+      return load(int8_t{}, s64);
+    case Op::I64Load8U:
+      return load(uint8_t{}, same);
+    case Op::I64Load16S:
+      return load(int16_t{}, s64);
+    case Op::I64Load16U:
+      return load(uint16_t{}, same);
+    case Op::I64Load32S:
+      return load(int32_t{}, s64);
+    case Op::I64Load32U:
+      return load(uint32_t{}, same);
+    case Op::I32Store:
+    case Op::F32Store:
+    case Op::I64Store32:
+      return store(uint32_t{});
+    case Op::I64Store:
+    case Op::F64Store:
+      return store(uint64_t{});
+    case Op::I32Store8:
+    case Op::I64Store8:
+      return store(uint8_t{});
+    case Op::I32Store16:
+    case Op::I64Store16:
+      return store(uint16_t{});
+    default:
+      return nullptr;  // the translator emits only the ops above
+  }
+}
+
 // Slow path of the back-edge/call tick: interrupt flag, deadline, fuel.
 const char* SlowCheck(Store& store) {
   Store::Exec& ex = store.exec();
@@ -574,6 +652,57 @@ L_MemoryFill : {
   uint32_t d = static_cast<uint32_t>(*--sp);
   if (uint64_t{d} + n > memsize) TRAP(kMemOob);
   if (n) std::memset(mem + d, v, n);
+  NEXT();
+}
+
+  // ---- memories other than 0 (multi-memory)
+L_MemAccessM : {
+  uint64_t* r = MemAccessM(static_cast<code::Op>(pc[0]), *inst->memories[pc[1]], pc[2], sp);
+  if (!r) TRAP(kMemOob);
+  sp = r;
+  pc += 3;
+  NEXT();
+}
+L_MemorySizeM:
+  *sp++ = inst->memories[pc[0]]->size_bytes() >> 16;
+  pc += 1;
+  NEXT();
+L_MemoryGrowM : {
+  uint32_t n = static_cast<uint32_t>(sp[-1]);
+  sp[-1] = static_cast<uint32_t>(inst->memories[pc[0]]->Grow(n));
+  pc += 1;
+  NEXT();
+}
+L_MemoryInitM : {
+  std::span<const uint8_t> seg = inst->datas[pc[0]];
+  Memory* m = inst->memories[pc[1]];
+  pc += 2;
+  uint32_t n = static_cast<uint32_t>(*--sp);
+  uint32_t s = static_cast<uint32_t>(*--sp);
+  uint32_t d = static_cast<uint32_t>(*--sp);
+  if (uint64_t{s} + n > seg.size() || uint64_t{d} + n > m->size_bytes()) TRAP(kMemOob);
+  if (n) std::memcpy(m->data() + d, seg.data() + s, n);
+  NEXT();
+}
+L_MemoryCopyM : {
+  Memory* dm = inst->memories[pc[0]];
+  Memory* sm = inst->memories[pc[1]];
+  pc += 2;
+  uint32_t n = static_cast<uint32_t>(*--sp);
+  uint32_t s = static_cast<uint32_t>(*--sp);
+  uint32_t d = static_cast<uint32_t>(*--sp);
+  if (uint64_t{s} + n > sm->size_bytes() || uint64_t{d} + n > dm->size_bytes()) TRAP(kMemOob);
+  if (n) std::memmove(dm->data() + d, sm->data() + s, n);
+  NEXT();
+}
+L_MemoryFillM : {
+  Memory* m = inst->memories[pc[0]];
+  pc += 1;
+  uint32_t n = static_cast<uint32_t>(*--sp);
+  uint8_t v = static_cast<uint8_t>(*--sp);
+  uint32_t d = static_cast<uint32_t>(*--sp);
+  if (uint64_t{d} + n > m->size_bytes()) TRAP(kMemOob);
+  if (n) std::memset(m->data() + d, v, n);
   NEXT();
 }
 
@@ -1279,6 +1408,23 @@ L_SimdMemLane : {
   if (!r) TRAP(kMemOob);
   sp = r;
   pc += 3;
+  NEXT();
+}
+L_SimdMemM : {
+  Memory* m = inst->memories[pc[2]];
+  uint64_t* r = simd::MemOp(static_cast<uint32_t>(pc[0]), pc[1], 0, sp, m->data(), m->size_bytes());
+  if (!r) TRAP(kMemOob);
+  sp = r;
+  pc += 3;
+  NEXT();
+}
+L_SimdMemLaneM : {
+  Memory* m = inst->memories[pc[3]];
+  uint64_t* r = simd::MemOp(static_cast<uint32_t>(pc[0]), pc[1], static_cast<uint32_t>(pc[2]), sp,
+                            m->data(), m->size_bytes());
+  if (!r) TRAP(kMemOob);
+  sp = r;
+  pc += 4;
   NEXT();
 }
 L_Shuffle : {

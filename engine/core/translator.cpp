@@ -212,9 +212,19 @@ class Translator {
   void EmitBranch(uint32_t depth, bool conditional);
 
   bool BlockType(Reader& r, std::vector<VT>* params, std::vector<VT>* results);
-  bool MemArg(Reader& r, uint32_t natural_align, uint32_t* offset);
-  bool CheckMemory() {
-    if (m_.memories.empty()) return Invalid("unknown memory 0");
+  bool MemArg(Reader& r, uint32_t natural_align, uint32_t* offset, uint32_t* memory);
+  bool CheckMemory(uint32_t memory = 0) {
+    if (memory >= m_.memories.size()) return Invalid("unknown memory " + std::to_string(memory));
+    return true;
+  }
+  // The memory index of memory.size/grow/fill/copy/init: a reserved zero byte in Wasm 2.0,
+  // a memidx with multi-memory.
+  bool MemIndex(Reader& r, uint32_t* memory) {
+    if (ctx_.multi_memory) return r.U32(memory);
+    uint8_t zero;
+    if (!r.U8(&zero)) return false;
+    if (zero != 0) return Malformed("zero byte expected");
+    *memory = 0;
     return true;
   }
   bool CheckTable(uint32_t t) {
@@ -222,6 +232,15 @@ class Translator {
     return true;
   }
   bool Load(Reader& r, Op op, uint32_t align, VT type);
+  // A load or store on a memory other than 0: one generic op, so that memory 0's ops stay
+  // specialised (memidx != 0 only occurs with multi-memory).
+  bool EmitMemAccessM(Op op, uint32_t memory, uint32_t offset) {
+    Emit(Op::MemAccessM);
+    Imm(static_cast<uint64_t>(op));
+    Imm(memory);
+    Imm(offset);
+    return true;
+  }
   bool Store(Reader& r, Op op, uint32_t align, VT type);
   bool Instr(Reader& r, uint8_t opcode);
   bool Simd(Reader& r);
@@ -309,20 +328,28 @@ bool Translator::BlockType(Reader& r, std::vector<VT>* params, std::vector<VT>* 
   return true;
 }
 
-bool Translator::MemArg(Reader& r, uint32_t natural_align, uint32_t* offset) {
+bool Translator::MemArg(Reader& r, uint32_t natural_align, uint32_t* offset, uint32_t* memory) {
   uint32_t align;
-  if (!r.U32(&align) || !r.U32(offset)) return Malformed(r.error());
-  if (!CheckMemory()) return false;
+  *memory = 0;
+  if (!r.U32(&align)) return Malformed(r.error());
+  // Multi-memory: flag bit 6 says a memory index follows the alignment (before the offset).
+  if (ctx_.multi_memory && align >= 64 && align < 128) {
+    if (!r.U32(memory)) return Malformed(r.error());
+    align -= 64;
+  }
+  if (!r.U32(offset)) return Malformed(r.error());
+  if (!CheckMemory(*memory)) return false;
   if (align >= 32) return Malformed("malformed memop flags");
   if (align > natural_align) return Invalid("alignment must not be larger than natural");
   return true;
 }
 
 bool Translator::Load(Reader& r, Op op, uint32_t align, VT type) {
-  uint32_t offset;
-  if (!MemArg(r, align, &offset)) return false;
+  uint32_t offset, memory;
+  if (!MemArg(r, align, &offset, &memory)) return false;
   if (!Pop(I32)) return false;
   Push(type);
+  if (memory != 0) return EmitMemAccessM(op, memory, offset);
   Op lop = op == Op::I32Load     ? Op::I32LoadL
            : op == Op::I64Load   ? Op::I64LoadL
            : op == Op::F64Load   ? Op::F64LoadL
@@ -342,9 +369,10 @@ bool Translator::Load(Reader& r, Op op, uint32_t align, VT type) {
 }
 
 bool Translator::Store(Reader& r, Op op, uint32_t align, VT type) {
-  uint32_t offset;
-  if (!MemArg(r, align, &offset)) return false;
+  uint32_t offset, memory;
+  if (!MemArg(r, align, &offset, &memory)) return false;
   if (!Pop(type) || !Pop(I32)) return false;
+  if (memory != 0) return EmitMemAccessM(op, memory, offset);
   Emit(op);
   Imm(offset);
   return true;
@@ -948,18 +976,18 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       return Store(r, Op::I64Store32, 2, I64);
     case 0x3f:    // memory.size
     case 0x40: {  // memory.grow
-      uint8_t zero;
-      if (!r.U8(&zero)) return false;
-      if (zero != 0) return Malformed("zero byte expected");
-      if (!CheckMemory()) return false;
+      uint32_t memory;
+      if (!MemIndex(r, &memory)) return false;
+      if (!CheckMemory(memory)) return false;
       if (opcode == 0x3f) {
         Push(I32);
-        Emit(Op::MemorySize);
+        Emit(memory == 0 ? Op::MemorySize : Op::MemorySizeM);
       } else {
         if (!Pop(I32)) return false;
         Push(I32);
-        Emit(Op::MemoryGrow);
+        Emit(memory == 0 ? Op::MemoryGrow : Op::MemoryGrowM);
       }
+      if (memory != 0) Imm(memory);
       return true;
     }
     case 0x41: {
@@ -1047,16 +1075,15 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       }
       switch (sub) {
         case 8: {  // memory.init
-          uint32_t seg;
-          uint8_t zero;
-          if (!r.U32(&seg) || !r.U8(&zero)) return false;
-          if (zero != 0) return Malformed("zero byte expected");
+          uint32_t seg, memory;
+          if (!r.U32(&seg) || !MemIndex(r, &memory)) return false;
           if (!ctx_.has_data_count) return Malformed("data count section required");
-          if (!CheckMemory()) return false;
+          if (!CheckMemory(memory)) return false;
           if (seg >= ctx_.data_count) return Invalid("unknown data segment " + std::to_string(seg));
           if (!Pop(I32) || !Pop(I32) || !Pop(I32)) return false;
-          Emit(Op::MemoryInit);
+          Emit(memory == 0 ? Op::MemoryInit : Op::MemoryInitM);
           Imm(seg);
+          if (memory != 0) Imm(memory);
           return true;
         }
         case 9: {  // data.drop
@@ -1069,21 +1096,26 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
           return true;
         }
         case 10: {  // memory.copy
-          uint8_t z1, z2;
-          if (!r.U8(&z1) || !r.U8(&z2)) return false;
-          if (z1 != 0 || z2 != 0) return Malformed("zero byte expected");
-          if (!CheckMemory()) return false;
+          uint32_t dst, src;
+          if (!MemIndex(r, &dst) || !MemIndex(r, &src)) return false;
+          if (!CheckMemory(dst) || !CheckMemory(src)) return false;
           if (!Pop(I32) || !Pop(I32) || !Pop(I32)) return false;
-          Emit(Op::MemoryCopy);
+          if (dst == 0 && src == 0) {
+            Emit(Op::MemoryCopy);
+          } else {
+            Emit(Op::MemoryCopyM);
+            Imm(dst);
+            Imm(src);
+          }
           return true;
         }
         case 11: {  // memory.fill
-          uint8_t z;
-          if (!r.U8(&z)) return false;
-          if (z != 0) return Malformed("zero byte expected");
-          if (!CheckMemory()) return false;
+          uint32_t memory;
+          if (!MemIndex(r, &memory)) return false;
+          if (!CheckMemory(memory)) return false;
           if (!Pop(I32) || !Pop(I32) || !Pop(I32)) return false;
-          Emit(Op::MemoryFill);
+          Emit(memory == 0 ? Op::MemoryFill : Op::MemoryFillM);
+          if (memory != 0) Imm(memory);
           return true;
         }
         case 12: {  // table.init
@@ -1165,7 +1197,8 @@ bool Translator::Simd(Reader& r) {
   uint32_t sub;
   if (!r.U32(&sub)) return false;
   const simd::Info& info = simd::GetInfo(sub);
-  auto memarg = [&](uint32_t* offset) { return MemArg(r, info.align, offset); };
+  uint32_t memory = 0;
+  auto memarg = [&](uint32_t* offset) { return MemArg(r, info.align, offset, &memory); };
   auto lane_imm = [&](uint8_t* lane) {
     if (!r.U8(lane)) return false;
     if (*lane >= info.lanes) return Invalid("invalid lane index");
@@ -1181,9 +1214,10 @@ bool Translator::Simd(Reader& r) {
       if (info.kind == simd::Kind::kStore && !Pop(V128)) return false;
       if (!Pop(I32)) return false;
       if (info.kind == simd::Kind::kLoad) Push(V128);
-      Emit(Op::SimdMem);
+      Emit(memory == 0 ? Op::SimdMem : Op::SimdMemM);
       Imm(sub);
       Imm(offset);
+      if (memory != 0) Imm(memory);
       return true;
     }
     case simd::Kind::kLoadLane:
@@ -1193,10 +1227,11 @@ bool Translator::Simd(Reader& r) {
       if (!memarg(&offset) || !lane_imm(&lane)) return false;
       if (!Pop(V128) || !Pop(I32)) return false;
       if (info.kind == simd::Kind::kLoadLane) Push(V128);
-      Emit(Op::SimdMemLane);
+      Emit(memory == 0 ? Op::SimdMemLane : Op::SimdMemLaneM);
       Imm(sub);
       Imm(offset);
       Imm(lane);
+      if (memory != 0) Imm(memory);
       return true;
     }
     case simd::Kind::kConst: {

@@ -16,6 +16,7 @@ struct ModuleContext {
   std::vector<bool> declared_funcs;  // C.refs: functions that ref.func may name
   bool has_data_count = false;
   uint32_t data_count = 0;
+  bool multi_memory = false;  // CompileOptions::multi_memory: memory-index immediates
 };
 
 // Validates the body of defined function `defined_index` and appends its code to

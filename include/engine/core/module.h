@@ -89,11 +89,20 @@ struct CustomSection {
   std::vector<uint8_t> bytes;
 };
 
+// Proposals beyond Wasm 2.0, each off by default so that the 2.0 spec's "invalid" verdicts hold.
+struct CompileOptions {
+  // Multi-memory (part of Wasm 3.0): several memories, memargs with an explicit memory index
+  // (alignment flag bit 6), memidx immediates on memory.size/grow/fill/copy/init. The
+  // component model needs it: its core modules may define or import more than one memory.
+  bool multi_memory = false;
+};
+
 class Module {
  public:
   // Decode, validate and translate. Errors are kMalformed (binary format) or kInvalid
   // (validation), with the specification's message.
-  static Result<std::shared_ptr<const Module>> Compile(std::span<const uint8_t> bytes);
+  static Result<std::shared_ptr<const Module>> Compile(std::span<const uint8_t> bytes,
+                                                       const CompileOptions& options = {});
 
   std::vector<FuncType> types;
   std::vector<Import> imports;

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   if (use_core)
     options.validate_core_module =
         [](std::span<const uint8_t> m) -> lokust::component::Result<void> {
-      auto r = lokust::core::Module::Compile(m);
+      auto r = lokust::core::Module::Compile(m, {.multi_memory = true});
       if (!r.ok()) return lokust::component::Invalid(r.error().message);
       return {};
     };
