@@ -96,6 +96,33 @@ std::vector<uint8_t> WasiCtx::InsecureRandomBytes(uint64_t len) {
 
 uint64_t WasiCtx::InsecureRandomU64() { return SplitMix(insecure_state_); }
 
+uint64_t WasiCtx::GuestMonotonicNow() const {
+  return monotonic_clock_ ? monotonic_clock_() : MonotonicNow();
+}
+
+uint64_t WasiCtx::HostDeadline(uint64_t guest_instant) const {
+  if (!monotonic_clock_) return guest_instant;  // the guest's clock is the host's
+  const uint64_t guest_now = monotonic_clock_(), host_now = MonotonicNow();
+  if (guest_instant <= guest_now) return host_now;
+  const uint64_t left = guest_instant - guest_now;
+  return left > UINT64_MAX - host_now ? UINT64_MAX : host_now + left;
+}
+
+std::vector<uint8_t> WasiCtx::GuestRandomBytes(uint64_t len) const {
+  if (!secure_random_) return RandomBytes(len);
+  std::vector<uint8_t> out(static_cast<size_t>(len));
+  secure_random_(out);
+  return out;
+}
+
+uint64_t WasiCtx::GuestRandomU64() const {
+  if (!secure_random_) return RandomU64();
+  const std::vector<uint8_t> b = GuestRandomBytes(8);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | b[static_cast<size_t>(i)];
+  return v;
+}
+
 bool WasiCtx::PollableReady(const Pollable& p) const {
   return !p.deadline_ns || MonotonicNow() >= *p.deadline_ns;
 }
@@ -190,6 +217,16 @@ WasiCtxBuilder& WasiCtxBuilder::InheritStdio() {
   return *this;
 }
 
+WasiCtxBuilder& WasiCtxBuilder::MonotonicClock(MonotonicClockFn now_ns) {
+  monotonic_clock_ = std::move(now_ns);
+  return *this;
+}
+
+WasiCtxBuilder& WasiCtxBuilder::SecureRandom(RandomFillFn fill) {
+  secure_random_ = std::move(fill);
+  return *this;
+}
+
 Expected<std::unique_ptr<WasiCtx>, std::string> WasiCtxBuilder::Build() const {
   auto ctx = std::make_unique<WasiCtx>();
   for (size_t i = 0; i < preopens_.size(); ++i) {
@@ -209,6 +246,10 @@ Expected<std::unique_ptr<WasiCtx>, std::string> WasiCtxBuilder::Build() const {
   ctx->stdin_ = stdin_ ? stdin_ : ClosedInputStream();
   ctx->stdout_ = stdout_ ? stdout_ : SinkOutputStream();
   ctx->stderr_ = stderr_ ? stderr_ : SinkOutputStream();
+  ctx->monotonic_clock_ = monotonic_clock_;
+  ctx->secure_random_ = secure_random_;
+  // From the host's CSPRNG even when SecureRandom replaces the guest's: a replaced source
+  // hands its bytes to the guest's own get-random-* calls only, in order.
   ctx->insecure_state_ = WasiCtx::RandomU64();
   ctx->insecure_seed_ = {WasiCtx::RandomU64(), WasiCtx::RandomU64()};
   return ctx;

@@ -292,17 +292,24 @@ Result<void> AddIo(component::Linker& linker, WasiCtx& ctx) {
 
 // ---- wasi:clocks, wasi:random ----
 
+// The WIT bounds no length; a guest asking for more than this would only exhaust the host's
+// memory (an allocation failure must not unwind through the engine), so it traps.
+constexpr uint64_t kMaxRandomBytes = 64u << 20;
+std::string TooManyBytes(uint64_t len) {
+  return "len " + std::to_string(len) + " exceeds " + std::to_string(kMaxRandomBytes) + " bytes";
+}
+
 Result<void> AddClocksAndRandom(component::Linker& linker, WasiCtx& ctx) {
   {
     Definer d(linker.Instance(Iface("wasi:clocks/monotonic-clock")));
-    WASI_TRY(d.Func("now", 0, [](const Args&) -> Result<Vals> {
-      return Vals{Val::U64(WasiCtx::MonotonicNow())};
+    WASI_TRY(d.Func("now", 0, [&ctx](const Args&) -> Result<Vals> {
+      return Vals{Val::U64(ctx.GuestMonotonicNow())};
     }));
     WASI_TRY(d.Func("resolution", 0, [](const Args&) -> Result<Vals> {
       return Vals{Val::U64(WasiCtx::MonotonicResolution())};
     }));
     WASI_TRY(d.Func("subscribe-instant", 1, [&ctx](const Args& a) -> Result<Vals> {
-      return Vals{Val::Own(ctx.pollables.Insert(Pollable{a[0].as_u64()}))};
+      return Vals{Val::Own(ctx.pollables.Insert(Pollable{ctx.HostDeadline(a[0].as_u64())}))};
     }));
     WASI_TRY(d.Func("subscribe-duration", 1, [&ctx](const Args& a) -> Result<Vals> {
       const uint64_t now = WasiCtx::MonotonicNow(), dur = a[0].as_u64();
@@ -321,16 +328,18 @@ Result<void> AddClocksAndRandom(component::Linker& linker, WasiCtx& ctx) {
   }
   {
     Definer d(linker.Instance(Iface("wasi:random/random")));
-    WASI_TRY(d.Func("get-random-bytes", 1, [](const Args& a) -> Result<Vals> {
-      return Vals{Val::Bytes(WasiCtx::RandomBytes(a[0].as_u64()))};
+    WASI_TRY(d.Func("get-random-bytes", 1, [&ctx](const Args& a) -> Result<Vals> {
+      if (a[0].as_u64() > kMaxRandomBytes) return a.Bad(TooManyBytes(a[0].as_u64()));
+      return Vals{Val::Bytes(ctx.GuestRandomBytes(a[0].as_u64()))};
     }));
-    WASI_TRY(d.Func("get-random-u64", 0, [](const Args&) -> Result<Vals> {
-      return Vals{Val::U64(WasiCtx::RandomU64())};
+    WASI_TRY(d.Func("get-random-u64", 0, [&ctx](const Args&) -> Result<Vals> {
+      return Vals{Val::U64(ctx.GuestRandomU64())};
     }));
   }
   {
     Definer d(linker.Instance(Iface("wasi:random/insecure")));
     WASI_TRY(d.Func("get-insecure-random-bytes", 1, [&ctx](const Args& a) -> Result<Vals> {
+      if (a[0].as_u64() > kMaxRandomBytes) return a.Bad(TooManyBytes(a[0].as_u64()));
       return Vals{Val::Bytes(ctx.InsecureRandomBytes(a[0].as_u64()))};
     }));
     WASI_TRY(d.Func("get-insecure-random-u64", 0, [&ctx](const Args&) -> Result<Vals> {

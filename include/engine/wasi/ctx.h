@@ -10,9 +10,13 @@
 //
 // The tables give the binding layer (wasi/linker.h) reps to hand out; dropping a handle
 // removes its rep, and with it the host object (the last reference closes the fd).
+//
+// The guest's monotonic clock and secure random source are the host's unless the builder
+// replaces them (MonotonicClock, SecureRandom): deterministic replays inject their own.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -73,6 +77,11 @@ struct Pollable {
   std::optional<uint64_t> deadline_ns;
 };
 
+// A replacement monotonic clock: nanoseconds, never decreasing.
+using MonotonicClockFn = std::function<uint64_t()>;
+// A replacement secure random source: fills `out` entirely.
+using RandomFillFn = std::function<void(std::span<uint8_t> out)>;
+
 struct PreopenSpec {
   std::string host_path;
   std::string guest_path;
@@ -99,16 +108,27 @@ class WasiCtx {
   // Every live host object, all tables together (tests check that drops free them).
   size_t live_resources() const;
 
-  // wasi:clocks
+  // wasi:clocks. The static functions read the host's clocks.
   static uint64_t MonotonicNow();
   static uint64_t MonotonicResolution();
   static Datetime WallNow();
   static Datetime WallResolution();
+  // What this context's guest sees as monotonic-clock#now: the builder's MonotonicClock, or
+  // the host's (MonotonicNow).
+  uint64_t GuestMonotonicNow() const;
+  // A monotonic-clock instant of the guest's clock as a host deadline (MonotonicNow's
+  // timeline), for pollables: with a replaced clock, the time left until `instant` passes in
+  // real time; an instant already reached is ready now.
+  uint64_t HostDeadline(uint64_t guest_instant) const;
 
-  // wasi:random. `random` reads the host's CSPRNG; `insecure` is a fast generator seeded
-  // from it; `insecure-seed` is fixed for the context's lifetime, as the WIT asks.
+  // wasi:random. The static functions read the host's CSPRNG; `insecure` is a fast generator
+  // seeded from it; `insecure-seed` is fixed for the context's lifetime, as the WIT asks.
   static std::vector<uint8_t> RandomBytes(uint64_t len);
   static uint64_t RandomU64();
+  // What this context's guest gets from wasi:random/random: the builder's SecureRandom, or the
+  // host's CSPRNG. get-random-u64 is 8 bytes of it, little-endian.
+  std::vector<uint8_t> GuestRandomBytes(uint64_t len) const;
+  uint64_t GuestRandomU64() const;
   std::vector<uint8_t> InsecureRandomBytes(uint64_t len);
   uint64_t InsecureRandomU64();
   std::pair<uint64_t, uint64_t> InsecureSeed() const { return insecure_seed_; }
@@ -130,6 +150,8 @@ class WasiCtx {
   InputStreamPtr stdin_;
   OutputStreamPtr stdout_;
   OutputStreamPtr stderr_;
+  MonotonicClockFn monotonic_clock_;
+  RandomFillFn secure_random_;
   uint64_t insecure_state_ = 0;
   std::pair<uint64_t, uint64_t> insecure_seed_;
 };
@@ -147,6 +169,11 @@ class WasiCtxBuilder {
   WasiCtxBuilder& Stdout(OutputStreamPtr s);
   WasiCtxBuilder& Stderr(OutputStreamPtr s);
   WasiCtxBuilder& InheritStdio();  // the host process's fds 0, 1, 2
+  // Replace the guest's monotonic clock (monotonic-clock#now, and the instants of
+  // subscribe-instant) and its secure random source (wasi:random/random). For deterministic
+  // tests; insecure-random and the wall clock stay the host's.
+  WasiCtxBuilder& MonotonicClock(MonotonicClockFn now_ns);
+  WasiCtxBuilder& SecureRandom(RandomFillFn fill);
 
   // Opens the preopens; an error names the one that failed and why.
   Expected<std::unique_ptr<WasiCtx>, std::string> Build() const;
@@ -158,6 +185,8 @@ class WasiCtxBuilder {
   InputStreamPtr stdin_;
   OutputStreamPtr stdout_;
   OutputStreamPtr stderr_;
+  MonotonicClockFn monotonic_clock_;
+  RandomFillFn secure_random_;
 };
 
 }  // namespace lokust::wasi

@@ -164,6 +164,50 @@ TEST(WasiCtxTest, ClocksAndRandom) {
   EXPECT_EQ((*ctx)->InsecureSeed(), (*ctx)->InsecureSeed());
 }
 
+TEST(WasiCtxTest, ReplacedClockAndRandomAreWhatTheGuestSees) {
+  uint64_t fake_now = 5000;
+  uint8_t next = 0;
+  auto ctx = WasiCtxBuilder()
+                 .MonotonicClock([&] { return fake_now; })
+                 .SecureRandom([&](std::span<uint8_t> out) {
+                   for (uint8_t& b : out) b = next++;
+                 })
+                 .Build();
+  ASSERT_TRUE(ctx.ok());
+  WasiCtx& c = **ctx;
+  EXPECT_EQ(c.GuestMonotonicNow(), 5000u);
+  fake_now = 7000;
+  EXPECT_EQ(c.GuestMonotonicNow(), 7000u);
+  EXPECT_EQ(c.GuestRandomBytes(4), (std::vector<uint8_t>{0, 1, 2, 3}));
+  // 8 bytes of the same stream, little-endian.
+  EXPECT_EQ(c.GuestRandomU64(), 0x0B0A090807060504ull);
+  // Building drew nothing from the replaced source (the insecure seed is the host's).
+  EXPECT_EQ(next, 12);
+  // An instant of the fake clock: one already reached is due now, a later one after the
+  // same time in real time.
+  const uint64_t before = WasiCtx::MonotonicNow();
+  const uint64_t due = c.HostDeadline(6000);
+  EXPECT_GE(due, before);
+  EXPECT_LE(due, WasiCtx::MonotonicNow());
+  const uint64_t later = c.HostDeadline(7000 + 3600000000000ull);
+  EXPECT_GE(later, before + 3600000000000ull);
+  EXPECT_FALSE(c.PollableReady(Pollable{later}));
+}
+
+TEST(WasiCtxTest, WithoutReplacementsTheGuestSeesTheHostsClockAndRandom) {
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  const uint64_t before = WasiCtx::MonotonicNow();
+  const uint64_t guest = (*ctx)->GuestMonotonicNow();
+  EXPECT_GE(guest, before);
+  EXPECT_LE(guest, WasiCtx::MonotonicNow());
+  EXPECT_EQ((*ctx)->HostDeadline(12345), 12345u);
+  auto r = (*ctx)->GuestRandomBytes(32);
+  ASSERT_EQ(r.size(), 32u);
+  EXPECT_NE(std::count(r.begin(), r.end(), 0), 32);
+  EXPECT_NE((*ctx)->GuestRandomBytes(32), r);
+}
+
 TEST(WasiCtxTest, PollReturnsReadyPollables) {
   auto ctx = WasiCtxBuilder().Build();
   ASSERT_TRUE(ctx.ok());

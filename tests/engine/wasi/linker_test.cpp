@@ -262,6 +262,63 @@ TEST_F(WasiLinkerTest, CliEnvironmentClocksRandomAndExit) {
   EXPECT_EQ(ctx_->exit_code, 1);
 }
 
+TEST_F(WasiLinkerTest, RandomLengthIsBounded) {
+  for (const char* iface : {"wasi:random/random", "wasi:random/insecure"}) {
+    const char* fn = std::string_view(iface) == "wasi:random/random" ? "get-random-bytes"
+                                                                     : "get-insecure-random-bytes";
+    for (uint64_t len : {(64ull << 20) + 1, 1ull << 40}) {
+      auto r = Call(iface, fn, {Val::U64(len)});
+      ASSERT_FALSE(r.ok()) << fn << " " << len;
+      EXPECT_EQ(r.error().kind, component::Error::Kind::kTrap);
+      EXPECT_NE(r.error().message.find(fn), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find(std::to_string(len)), std::string::npos);
+    }
+    EXPECT_EQ(Call1(iface, fn, {Val::U64(4096)}).as_bytes().size(), 4096u);
+  }
+}
+
+// The builder's replacements reach the guest through the bindings: monotonic-clock#now,
+// subscribe-instant, get-random-bytes and get-random-u64.
+TEST(WasiLinkerHooksTest, ReplacedClockAndRandomReachTheBindings) {
+  uint64_t fake_now = 1000;
+  uint8_t next = 0x10;
+  auto ctx = WasiCtxBuilder()
+                 .MonotonicClock([&] { return fake_now; })
+                 .SecureRandom([&](std::span<uint8_t> out) {
+                   for (uint8_t& b : out) b = next++;
+                 })
+                 .Build();
+  ASSERT_TRUE(ctx.ok());
+  Linker linker;
+  ASSERT_TRUE(AddWasiToLinker(linker, **ctx).ok());
+  auto call = [&](std::string_view iface, std::string_view fn, const Vals& args) {
+    const LinkerInstance* li =
+        linker.Root().FindInstanceCompatible(std::string(iface) + "@" + std::string(kWasiVersion));
+    EXPECT_NE(li, nullptr) << iface;
+    const component::HostFuncDef* f = li ? li->FindFunc(fn) : nullptr;
+    EXPECT_NE(f, nullptr) << fn;
+    if (f == nullptr) return Val();
+    auto r = f->fn(args);
+    EXPECT_TRUE(r.ok()) << fn;
+    return r.ok() && r->size() == 1 ? (*r)[0] : Val();
+  };
+  EXPECT_EQ(call("wasi:clocks/monotonic-clock", "now", {}).as_u64(), 1000u);
+  fake_now = 2500;
+  EXPECT_EQ(call("wasi:clocks/monotonic-clock", "now", {}).as_u64(), 2500u);
+  EXPECT_EQ(call("wasi:random/random", "get-random-bytes", {Val::U64(3)}).as_bytes(),
+            (std::vector<uint8_t>{0x10, 0x11, 0x12}));
+  EXPECT_EQ(call("wasi:random/random", "get-random-u64", {}).as_u64(), 0x1A19181716151413ull);
+  // An instant the fake clock has reached is ready; one an hour ahead of it is not.
+  Val due = call("wasi:clocks/monotonic-clock", "subscribe-instant", {Val::U64(2000)});
+  Val far =
+      call("wasi:clocks/monotonic-clock", "subscribe-instant", {Val::U64(2500 + 3600000000000ull)});
+  ASSERT_EQ(due.kind(), ValKind::kOwn);
+  ASSERT_EQ(far.kind(), ValKind::kOwn);
+  Val ready = call("wasi:io/poll", "poll",
+                   {Val::List({Val::Borrow(far.handle()), Val::Borrow(due.handle())})});
+  EXPECT_EQ(ready.ToString(), "[1]");
+}
+
 TEST_F(WasiLinkerTest, WrongArgumentsTrapNamingTheFunction) {
   auto r = Call(kTypes, "[method]descriptor.stat", {});
   ASSERT_FALSE(r.ok());
