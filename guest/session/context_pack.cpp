@@ -16,12 +16,8 @@ size_t marker_size(uint64_t elided) {
   return kMarkerOpen.size() + decimal_digits(elided) + kMarkerClose.size();
 }
 
-void append(std::vector<uint8_t>& out, std::span<const uint8_t> s) {
-  out.insert(out.end(), s.begin(), s.end());
-}
-
-// As bytes, so the insert is one memmove rather than a char-to-uint8_t loop.
-void append(std::vector<uint8_t>& out, std::string_view s) { append(out, as_bytes(s)); }
+void append(std::vector<uint8_t>& out, std::span<const uint8_t> s) { append_bytes(out, s); }
+void append(std::vector<uint8_t>& out, std::string_view s) { append_bytes(out, as_bytes(s)); }
 
 void append_u64(std::vector<uint8_t>& out, uint64_t value) {
   uint8_t buf[20];
@@ -30,7 +26,7 @@ void append_u64(std::vector<uint8_t>& out, uint64_t value) {
     buf[--n] = static_cast<uint8_t>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  out.insert(out.end(), buf + n, buf + sizeof(buf));
+  append_bytes(out, std::span<const uint8_t>(buf + n, sizeof(buf) - n));
 }
 
 // phase_header appended to `out` without a temporary string.

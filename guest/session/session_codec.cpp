@@ -36,7 +36,7 @@ class Writer {
   void u64(uint64_t v) { le(v, 8); }
   void bytes(std::span<const uint8_t> b) {
     u32(static_cast<uint32_t>(b.size()));
-    out.insert(out.end(), b.begin(), b.end());
+    append_bytes(out, b);
   }
   void str(const std::string& s) { bytes(as_bytes(s)); }
   std::vector<uint8_t> out;
@@ -220,7 +220,7 @@ Result<SessionState> decode_session(std::span<const uint8_t> bytes) {
     }
     p.status = static_cast<AgentStatus>(ps);
     auto out = r.bytes("phase output", Limits::kMaxOutputBytes);
-    p.output.assign(out.begin(), out.end());
+    assign_bytes(p.output, out);
     p.duration_ms = r.u64("phase duration-ms");
     p.tokens_used = r.u64("phase tokens-used");
     p.agent_id = a.agent_id;

@@ -265,7 +265,7 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
   std::string message = r.error();
   truncate_utf8(message, Limits::kMaxOutputBytes);
   phase.status = AgentStatus::Failed;
-  phase.output.assign(message.begin(), message.end());
+  assign_bytes(phase.output, as_bytes(message));
   phase.tokens_used = 0;
   s->status = SessionStatus::Failed;
   recompute_totals(*s);

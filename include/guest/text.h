@@ -34,6 +34,20 @@ size_t decimal_digits(uint64_t value);
 // Lowercase hex of `bytes` appended to `out`.
 void append_hex(std::string& out, std::span<const uint8_t> bytes);
 
+// Appends / assigns `bytes` with one memory copy. libc++ (as built for the guest, at -Oz)
+// copies a range into a vector<uint8_t> with memcpy only when the iterators are uint8_t*
+// exactly; from const uint8_t*, span or vector iterators it copies byte by byte, a loop the
+// engine's interpreter runs at about a dozen instructions a byte (most of a phase's work).
+// The bytes are only read: the const_cast just picks libc++'s memcpy path.
+inline void append_bytes(std::vector<uint8_t>& out, std::span<const uint8_t> bytes) {
+  auto* p = const_cast<uint8_t*>(bytes.data());
+  out.insert(out.end(), p, p + bytes.size());
+}
+inline void assign_bytes(std::vector<uint8_t>& out, std::span<const uint8_t> bytes) {
+  auto* p = const_cast<uint8_t*>(bytes.data());
+  out.assign(p, p + bytes.size());
+}
+
 inline std::span<const uint8_t> as_bytes(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
