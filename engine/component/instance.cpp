@@ -207,6 +207,172 @@ class RtHandles : public HandleTables {
   CallScope* scope_;
 };
 
+}  // namespace
+
+// In-place access to Val's parts for the host-handle rewriting below (a friend of Val).
+struct ValAccess {
+  static std::vector<Val>& elements(Val& v) {
+    if (v.packed_) v.Unpack();
+    return v.elems_;
+  }
+  static void set_handle(Val& v, uint32_t h) { v.bits_ = h; }
+};
+
+namespace {
+
+// Whether values of `t` can hold own/borrow handles.
+bool MentionsHandles(const ValTypePtr& t) {
+  if (!t) return false;
+  switch (t->kind) {
+    case ValKind::kOwn:
+    case ValKind::kBorrow:
+      return true;
+    default:
+      break;
+  }
+  for (const Field& f : t->fields)
+    if (MentionsHandles(f.type)) return true;
+  return MentionsHandles(t->elem) || MentionsHandles(t->value) || MentionsHandles(t->ok) ||
+         MentionsHandles(t->err);
+}
+
+bool FuncMentionsHandles(const FuncType& ft) {
+  for (const Field& p : ft.params)
+    if (MentionsHandles(p.type)) return true;
+  return MentionsHandles(ft.result);
+}
+
+// An own/borrow of a guest-defined resource inside a host value.
+struct HostHandleSlot {
+  Val* val;
+  const ResourceType* rt;  // runtime type
+  const ResourceType* static_rt;
+  size_t index;  // the argument or result it is in
+};
+
+std::string ResourceName(const HostHandleSlot& s) {
+  for (const ResourceType* r : {s.static_rt, ResourceRoot(s.static_rt), s.rt})
+    if (r && !r->name.empty()) return r->name;
+  return "resource";
+}
+
+// Collects the own/borrow values of guest-defined resources (those a component instance
+// implements) in `v` of type `t`.
+void CollectGuestHandles(Val& v, const ValTypePtr& t, const ComponentInstanceRt& inst, size_t index,
+                         std::vector<HostHandleSlot>& out) {
+  switch (t->kind) {
+    case ValKind::kOwn:
+    case ValKind::kBorrow:
+      if (const ResourceType* rt = inst.Find(t->resource.get()); rt && rt->impl)
+        out.push_back({&v, rt, t->resource.get(), index});
+      return;
+    case ValKind::kRecord:
+    case ValKind::kTuple: {
+      auto& elems = ValAccess::elements(v);
+      for (size_t i = 0; i < elems.size() && i < t->fields.size(); ++i)
+        if (MentionsHandles(t->fields[i].type))
+          CollectGuestHandles(elems[i], t->fields[i].type, inst, index, out);
+      return;
+    }
+    case ValKind::kVariant: {
+      auto& elems = ValAccess::elements(v);
+      if (elems.empty()) return;
+      for (const Field& c : t->fields)
+        if (c.label == v.label() && c.type) CollectGuestHandles(elems[0], c.type, inst, index, out);
+      return;
+    }
+    case ValKind::kOption:
+      if (v.payload()) CollectGuestHandles(ValAccess::elements(v)[0], t->elem, inst, index, out);
+      return;
+    case ValKind::kResult: {
+      const ValTypePtr& pt = v.is_ok() ? t->ok : t->err;
+      if (v.payload() && pt) CollectGuestHandles(ValAccess::elements(v)[0], pt, inst, index, out);
+      return;
+    }
+    case ValKind::kList:
+      if (!MentionsHandles(t->elem)) return;
+      for (Val& e : ValAccess::elements(v)) CollectGuestHandles(e, t->elem, inst, index, out);
+      return;
+    case ValKind::kMap:
+      if (!MentionsHandles(t->elem) && !MentionsHandles(t->value)) return;
+      for (Val& e : ValAccess::elements(v)) {
+        auto& kv = ValAccess::elements(e);
+        if (kv.size() != 2) continue;
+        CollectGuestHandles(kv[0], t->elem, inst, index, out);
+        CollectGuestHandles(kv[1], t->value, inst, index, out);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+// Host -> guest: the host handles of guest-defined resources in an export's arguments become
+// the guest's reps; owns move out of the host's table. Every handle is checked before any
+// moves, so a refused call leaves the table as it was.
+Result<void> HostHandlesToReps(std::vector<Val>& args, const std::vector<ValTypePtr>& params,
+                               const ComponentInstanceRt& inst, HostResourceTable& table) {
+  std::vector<HostHandleSlot> slots;
+  for (size_t i = 0; i < args.size(); ++i)
+    if (MentionsHandles(params[i])) CollectGuestHandles(args[i], params[i], inst, i, slots);
+  std::vector<uint32_t> owns;
+  for (const HostHandleSlot& s : slots) {
+    std::string arg = "argument " + std::to_string(s.index) + ": ";
+    auto e = table.Get(s.val->handle(), *s.rt, ResourceName(s));
+    if (!e) return Invalid(arg + e.error().message);
+    if (s.val->kind() != ValKind::kOwn) continue;
+    for (uint32_t h : owns)
+      if (h == s.val->handle())
+        return Invalid(arg + "host handle " + std::to_string(h) + " of resource `" +
+                       ResourceName(s) + "` is moved twice (two own values)");
+    owns.push_back(s.val->handle());
+  }
+  for (const HostHandleSlot& s : slots) {
+    auto e = s.val->kind() == ValKind::kOwn ? table.Take(s.val->handle(), *s.rt, ResourceName(s))
+                                            : table.Get(s.val->handle(), *s.rt, ResourceName(s));
+    if (!e) return Invalid(e.error().message);  // checked above
+    ValAccess::set_handle(*s.val, e->rep);
+  }
+  return {};
+}
+
+// Guest -> host: each own of a guest-defined resource in an export's results gets a host
+// handle (results hold no borrows).
+Result<void> RepsToHostHandles(std::vector<Val>& results, const std::vector<ValTypePtr>& types,
+                               const ComponentInstanceRt& inst, HostResourceTable& table) {
+  std::vector<HostHandleSlot> slots;
+  for (size_t i = 0; i < results.size() && i < types.size(); ++i)
+    if (MentionsHandles(types[i])) CollectGuestHandles(results[i], types[i], inst, i, slots);
+  for (const HostHandleSlot& s : slots) {
+    if (s.val->kind() != ValKind::kOwn) continue;
+    auto h = table.Insert(s.rt, s.val->handle());
+    if (!h) return h.error();
+    ValAccess::set_handle(*s.val, *h);
+  }
+  return {};
+}
+
+// The host's view of an instance's exports: lifted functions with guest-defined resources
+// in their type call through host_call. Shares `ex` when nothing differs.
+InstanceExportsPtr HostFacing(const InstanceExportsPtr& ex) {
+  std::map<std::string, ComponentFuncPtr, std::less<>> funcs;
+  std::map<std::string, InstanceExportsPtr, std::less<>> instances;
+  for (const auto& [n, f] : ex->funcs)
+    if (f->host_call) {
+      auto c = std::make_shared<ComponentFunc>(*f);
+      c->call = f->host_call;
+      c->host_call = nullptr;
+      funcs[n] = std::move(c);
+    }
+  for (const auto& [n, i] : ex->instances)
+    if (auto h = HostFacing(i); h != i) instances[n] = std::move(h);
+  if (funcs.empty() && instances.empty()) return ex;
+  auto out = std::make_shared<InstanceExports>(*ex);
+  for (auto& [n, f] : funcs) out->funcs[n] = std::move(f);
+  for (auto& [n, i] : instances) out->instances[n] = std::move(i);
+  return out;
+}
+
 std::string DefName(const Definition& d) {
   static const char* const kNames[] = {"core module", "core instance", "core type", "component",
                                        "instance",    "alias",         "type",      "canon",
@@ -228,6 +394,8 @@ struct Instance::State {
   // Set by the first trap out of any lifted call: the instance's state may be inconsistent,
   // so every later call into it traps (the host stays up; the session can be recreated).
   std::shared_ptr<bool> poisoned = std::make_shared<bool>(false);
+  // The own handles of guest-defined resources the host holds (see instance.h).
+  std::shared_ptr<HostResourceTable> host_handles = std::make_shared<HostResourceTable>();
 };
 
 namespace {
@@ -387,11 +555,30 @@ class Walker {
     return static_cast<uint8_t>(s) == static_cast<uint8_t>(k);
   }
 
-  // The component function `fn` from a host definition.
-  ComponentFuncPtr HostFunction(const HostFuncDef& def, FuncTypePtr type) {
+  // The component function from a host definition, the import `name` ("iface#f" or "f"):
+  // its results are checked against `type` here, and its errors and ill-typed results name
+  // the import (what a guest's trap message shows).
+  ComponentFuncPtr HostFunction(const HostFuncDef& def, FuncTypePtr type, std::string name) {
     auto f = std::make_shared<ComponentFunc>();
-    f->type = std::move(type);
-    f->call = def.fn;
+    f->type = type;
+    f->results_checked = true;
+    f->call = [fn = def.fn, type,
+               name = std::move(name)](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+      auto r = fn(args);
+      if (!r) {
+        Error e = r.error();
+        e.message = "host function " + name + " trapped: " + e.message;
+        return e;
+      }
+      std::vector<ValTypePtr> rts = type->result_types();
+      if (r->size() != rts.size())
+        return Trap(name + ": wrong number of results: expected " + std::to_string(rts.size()) +
+                    ", got " + std::to_string(r->size()));
+      for (size_t i = 0; i < rts.size(); ++i)
+        if (!ValMatchesType((*r)[i], rts[i]))
+          return Trap(name + ": result does not match result type " + ValTypeToString(rts[i]));
+      return r;
+    };
     return f;
   }
 
@@ -472,8 +659,11 @@ class Walker {
     FuncTypePtr type = *ft;
     InstanceRtPtr inst = f.rt;
     std::shared_ptr<bool> poisoned = state_.poisoned;
-    fn->call = [store, callee, mem, realloc, post_return, enc, type, inst,
-                poisoned](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+    // `host`: the call comes from the host (Instance::GetFunc), whose own/borrow values of
+    // guest-defined resources are host handles; null: from a component (reps).
+    auto call = [store, callee, mem, realloc, post_return, enc, type, inst, poisoned](
+                    const std::vector<Val>& args,
+                    HostResourceTable* host) -> Result<std::vector<Val>> {
       if (*poisoned)
         return Trap("cannot enter component instance: it is poisoned by an earlier trap");
       // Arguments that do not match the type are the caller's mistake: an error, not a trap
@@ -493,6 +683,12 @@ class Walker {
         explicit OnStack(ComponentInstanceRt* p) : i(p) { i->on_stack = true; }
         ~OnStack() { i->on_stack = false; }
       } on_stack(inst.get());
+      std::vector<Val> host_args;
+      if (host) {
+        host_args = args;
+        auto in = HostHandlesToReps(host_args, params, *inst, *host);
+        if (!in) return in.error();
+      }
       // The call's borrow scope: borrows lowered into the callee must be dropped by the time
       // it returns (CanonicalABI.md, Task.return / num_borrows).
       CallScope scope;
@@ -523,11 +719,21 @@ class Walker {
         if (!r) return FromCore(r.error());
         return {};
       };
-      auto r = canon_lift(cx, *type, core_callee, args, post);
+      auto r = canon_lift(cx, *type, core_callee, host ? host_args : args, post);
       if (scope.borrow_count != 0) inst->table.ForgetScope(&scope);
+      if (r && host) {
+        auto out = RepsToHostHandles(*r, type->result_types(), *inst, *host);
+        if (!out) r = out.error();
+      }
       if (!r && r.error().kind == Error::Kind::kTrap) *poisoned = true;
       return r;
     };
+    fn->call = [call](const std::vector<Val>& args) { return call(args, nullptr); };
+    if (FuncMentionsHandles(*type))
+      fn->host_call = [call, table = state_.host_handles](const std::vector<Val>& args) {
+        return call(args, table.get());
+      };
+    fn->results_checked = true;
     f.funcs.push_back(std::move(fn));
     return {};
   }
@@ -610,7 +816,8 @@ class Walker {
           cx.opts.string_encoding = enc;
           if (realloc) cx.opts.realloc = MakeRealloc(store, realloc);
           ComponentCallee callee = [&target](const std::vector<Val>& a) { return target->Call(a); };
-          auto r = canon_lower(cx, *target->type, callee, FromCoreValues(args));
+          auto r = canon_lower(cx, *target->type, callee, FromCoreValues(args),
+                               /*check_results=*/!target->results_checked);
           auto exited = scope.exit();
           if (!r) return core::Trap(r.error().message);
           if (!exited) return core::Trap(exited.error().message);
@@ -1020,7 +1227,7 @@ class Walker {
           if (!def) return LinkError("alias: host instance has no function \"" + al->name + "\"");
           auto t = FuncTypeAt(info, f.funcs.size());
           if (!t) return t.error();
-          f.funcs.push_back(HostFunction(*def, *t));
+          f.funcs.push_back(HostFunction(*def, *t, src.host_name + "#" + al->name));
           return {};
         }
         auto it = src.funcs.find(al->name);
@@ -1034,6 +1241,7 @@ class Walker {
           if (!li) return LinkError("alias: host instance has no instance \"" + al->name + "\"");
           auto ie = std::make_shared<InstanceExports>();
           ie->host = li;
+          ie->host_name = src.host_name + "/" + al->name;
           PushInstance(f, info, ie);
           return {};
         }
@@ -1100,12 +1308,13 @@ class Walker {
           auto t = FuncTypeAt(info, f.funcs.size());
           if (!t) return t.error();
           a.kind = Arg::Kind::kFunc;
-          a.func = HostFunction(*ri.func, *t);
+          a.func = HostFunction(*ri.func, *t, name);
         } else if (im->desc.kind == ExternKind::kInstance && ri.instance) {
           // (BindInstance below binds the resources the host instance defines.)
           a.kind = Arg::Kind::kInstance;
           a.instance = std::make_shared<InstanceExports>();
           a.instance->host = ri.instance;
+          a.instance->host_name = name;
         } else {
           return NotSupported(d, "import \"" + name + "\" of this kind");
         }
@@ -1205,7 +1414,7 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store, cons
   Walker w(store, *inst->state_);
   auto r = w.Run(ast, info, nullptr, &*resolution, nullptr, nullptr);
   if (!r) return r.error();
-  inst->exports_ = *r;
+  inst->exports_ = HostFacing(*r);
   return inst;
 }
 
@@ -1247,14 +1456,14 @@ Result<std::unique_ptr<Instance>> Instance::Instantiate(core::Store& store,
   Walker w(store, *inst->state_, &component);
   auto r = w.Run(component.ast(), component.info(), nullptr, &*resolution, nullptr, nullptr);
   if (!r) return r.error();
-  inst->exports_ = *r;
+  inst->exports_ = HostFacing(*r);
   return inst;
 }
 
 bool Instance::poisoned() const { return *state_->poisoned; }
 
 Result<void> Instance::DropResource(std::string_view instance, std::string_view resource,
-                                    uint32_t rep) {
+                                    uint32_t handle) {
   const InstanceExports* ex = exports_.get();
   if (!instance.empty()) {
     auto it = exports_->instances.find(instance);
@@ -1267,8 +1476,21 @@ Result<void> Instance::DropResource(std::string_view instance, std::string_view 
     return LinkError("no exported resource type \"" + std::string(resource) + "\"");
   if (*state_->poisoned)
     return Trap("cannot enter component instance: it is poisoned by an earlier trap");
-  if (!t->second->destroy) return {};
-  auto r = t->second->destroy(rep);
+  const ResourceType& rt = *t->second;
+  uint32_t rep = handle;  // host-defined: the host's rep
+  if (rt.impl) {
+    // Guest-defined: a host handle. Its destructor is guest code: not while the implementing
+    // instance is on the call stack (a host function it called); the handle stays valid.
+    if (static_cast<const ComponentInstanceRt*>(rt.impl)->on_stack)
+      return Invalid("DropResource: host handle " + std::to_string(handle) + " of resource `" +
+                     std::string(resource) +
+                     "`: cannot enter component instance: it is already on the call stack");
+    auto e = state_->host_handles->Take(handle, rt, resource);
+    if (!e) return Invalid("DropResource: " + e.error().message);
+    rep = e->rep;
+  }
+  if (!rt.destroy) return {};
+  auto r = rt.destroy(rep);
   if (!r && r.error().kind == Error::Kind::kTrap) *state_->poisoned = true;
   return r;
 }

@@ -151,4 +151,64 @@ Result<uint32_t> InstanceHandles::lower_borrow(const ResourceType& rt, uint32_t 
   return component::lower_borrow(table_, rt, rep, scope_, false);
 }
 
+// ---- HostResourceTable ----
+
+namespace {
+
+constexpr uint32_t kIndexMask = HostResourceTable::kMaxLive - 1;
+constexpr uint32_t kMaxGeneration = (1u << (32 - HostResourceTable::kIndexBits)) - 1;
+
+std::string HostHandleName(uint32_t handle, std::string_view name) {
+  return "host handle " + std::to_string(handle) + " of resource `" + std::string(name) + "`";
+}
+
+}  // namespace
+
+Result<uint32_t> HostResourceTable::Insert(const ResourceType* rt, uint32_t rep) {
+  uint32_t i;
+  if (!free_.empty()) {
+    i = free_.front();
+    free_.pop_front();
+  } else {
+    if (slots_.size() >= kMaxLive)
+      return Trap("the host holds too many handles of guest resources (" +
+                  std::to_string(kMaxLive) + ")");
+    i = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[i];
+  s.generation = s.generation == kMaxGeneration ? 1 : s.generation + 1;
+  s.live = true;
+  s.entry = Entry{rt, rep};
+  ++live_;
+  return (s.generation << kIndexBits) | i;
+}
+
+Result<HostResourceTable::Entry> HostResourceTable::Get(uint32_t handle, const ResourceType& rt,
+                                                        std::string_view name) const {
+  uint32_t i = handle & kIndexMask, generation = handle >> kIndexBits;
+  if (generation == 0 || i >= slots_.size() || slots_[i].generation < generation)
+    return Invalid("unknown " + HostHandleName(handle, name) + " (never given to the host)");
+  const Slot& s = slots_[i];
+  if (!s.live || s.generation != generation)
+    return Invalid("stale " + HostHandleName(handle, name) + " (already dropped or moved)");
+  if (!SameResource(s.entry.rt, &rt))
+    return Invalid(HostHandleName(handle, name) + " is a handle of another resource" +
+                   (ResourceRoot(s.entry.rt)->name.empty()
+                        ? std::string()
+                        : " (`" + ResourceRoot(s.entry.rt)->name + "`)"));
+  return s.entry;
+}
+
+Result<HostResourceTable::Entry> HostResourceTable::Take(uint32_t handle, const ResourceType& rt,
+                                                         std::string_view name) {
+  auto e = Get(handle, rt, name);
+  if (!e) return e;
+  uint32_t i = handle & kIndexMask;
+  slots_[i].live = false;
+  free_.push_back(i);
+  --live_;
+  return e;
+}
+
 }  // namespace lokust::component

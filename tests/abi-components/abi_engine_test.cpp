@@ -315,6 +315,82 @@ TEST(AbiResources, GuestResourceLifecycle) {
   EXPECT_FALSE(inst->instance->poisoned());
 }
 
+// Own handles of guest-defined resources the host holds are host handles (an index and a
+// generation in the instance's host table), checked on every use: a dropped, moved or made-up
+// handle is an Error{kInvalid} naming the resource and the handle; no guest memory is read, no
+// destructor runs and nothing is poisoned.
+TEST(AbiResources, HostHeldGuestHandlesAreChecked) {
+  auto inst = Load();
+  ASSERT_TRUE(inst);
+  auto make = [&](const char* label, int64_t start) -> uint32_t {
+    auto r = inst->Call(kGuestFns, "[constructor]acc", {Val::String(label), Val::S64(start)});
+    EXPECT_TRUE(r) << r.error().ToString();
+    return r ? (*r)[0].handle() : 0;
+  };
+  auto label = [&](uint32_t h) {
+    return inst->Call(kGuestFns, "[method]acc.label", {Val::Borrow(h)});
+  };
+  auto refused = [&](const component::Error& e, uint32_t h) {
+    EXPECT_EQ(e.kind, component::Error::Kind::kInvalid) << e.ToString();
+    EXPECT_NE(e.message.find("acc"), std::string::npos) << e.ToString();
+    EXPECT_NE(e.message.find(std::to_string(h)), std::string::npos) << e.ToString();
+  };
+
+  uint32_t once = make("once", 1);
+  ASSERT_TRUE(inst->instance->DropResource(kGuestFns, "acc", once));
+  EXPECT_EQ(inst->host.log, (std::vector<std::string>{"acc-dropped \"once\""}));
+  // A borrow of the dropped handle would read freed guest memory: refused.
+  auto stale = label(once);
+  ASSERT_FALSE(stale);
+  refused(stale.error(), once);
+  // A new object gets a handle of its own; the stale one does not reach it.
+  uint32_t other = make("other", 2);
+  EXPECT_NE(other, once);
+  auto again = inst->instance->DropResource(kGuestFns, "acc", once);
+  ASSERT_FALSE(again);
+  refused(again.error(), once);
+  auto made_up = inst->instance->DropResource(kGuestFns, "acc", 12345678);
+  ASSERT_FALSE(made_up);
+  refused(made_up.error(), 12345678);
+  EXPECT_EQ(inst->host.log.size(), 1u);  // no destructor ran
+  auto l = label(other);
+  ASSERT_TRUE(l) << l.error().ToString();
+  EXPECT_EQ((*l)[0].as_string(), "other");
+
+  // An own passed to an export moves out of the host's table: using it again is refused.
+  uint32_t x = make("x", 3);
+  auto m = inst->Call(kGuestFns, "[static]acc.merge", {Val::Own(other), Val::Borrow(x)});
+  ASSERT_TRUE(m) << m.error().ToString();
+  uint32_t merged = (*m)[0].handle();
+  EXPECT_EQ(inst->host.log.back(), "acc-dropped \"other\"");
+  auto moved = label(other);
+  ASSERT_FALSE(moved);
+  refused(moved.error(), other);
+  auto moved_own = inst->Call(kGuestFns, "[static]acc.merge", {Val::Own(other), Val::Borrow(x)});
+  ASSERT_FALSE(moved_own);
+  refused(moved_own.error(), other);
+  auto moved_drop = inst->instance->DropResource(kGuestFns, "acc", other);
+  ASSERT_FALSE(moved_drop);
+  refused(moved_drop.error(), other);
+  // A refused argument list moves nothing: `x` is still the host's after this call fails.
+  auto half = inst->Call(kGuestFns, "[static]acc.merge", {Val::Own(x), Val::Borrow(once)});
+  ASSERT_FALSE(half);
+  refused(half.error(), once);
+  auto lx = label(x);
+  ASSERT_TRUE(lx) << lx.error().ToString();
+  EXPECT_EQ((*lx)[0].as_string(), "x");
+  // A raw rep is no host handle.
+  EXPECT_FALSE(label(1));
+  EXPECT_FALSE(inst->instance->poisoned());
+
+  inst->host.log.clear();
+  ASSERT_TRUE(inst->instance->DropResource(kGuestFns, "acc", merged));
+  ASSERT_TRUE(inst->instance->DropResource(kGuestFns, "acc", x));
+  EXPECT_EQ(inst->host.log,
+            (std::vector<std::string>{"acc-dropped \"other+x\"", "acc-dropped \"x\""}));
+  EXPECT_FALSE(inst->instance->poisoned());
+}
+
 TEST(AbiResources, HostResourceOwnBorrowAndDrop) {
   auto inst = Load();
   ASSERT_TRUE(inst);
@@ -465,11 +541,17 @@ TEST(AbiHostFaults, HostTrapAndIllTypedHostResultPoison) {
     };
     auto r = inst.Call(kGuestFns, "colors", {Val::Enum("red"), Val::U32(3)});
     ASSERT_FALSE(r);
+    // Both messages name the import (interface and function).
     if (!ill_typed)
-      EXPECT_NE(r.error().message.find("host says no"), std::string::npos) << r.error().ToString();
-    // (The message names the type, "result does not match result type color".)
+      EXPECT_NE(r.error().message.find(
+                    "host function lokust:abi-test/host-fns#next-color trapped: host says no"),
+                std::string::npos)
+          << r.error().ToString();
     else
-      EXPECT_NE(r.error().message.find("color"), std::string::npos) << r.error().ToString();
+      EXPECT_NE(r.error().message.find("lokust:abi-test/host-fns#next-color: result does not "
+                                       "match result type color"),
+                std::string::npos)
+          << r.error().ToString();
     EXPECT_TRUE(inst.instance->poisoned());
   }
 }

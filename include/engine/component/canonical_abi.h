@@ -189,9 +189,11 @@ Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncType& ft, const C
 
 // canon_lower: core code calls `callee` with flat arguments: arguments are lifted from the
 // caller's memory, results lowered back (into the out-pointer, the last flat argument, beyond
-// MAX_FLAT_RESULTS).
+// MAX_FLAT_RESULTS). The callee's results are checked against `ft` (a trap when they do not
+// match) unless `check_results` is false: a callee whose results are known to match.
 Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncType& ft,
                                            const ComponentCallee& callee,
-                                           const std::vector<CoreValue>& flat_args);
+                                           const std::vector<CoreValue>& flat_args,
+                                           bool check_results = true);
 
 }  // namespace lokust::component

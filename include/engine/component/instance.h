@@ -15,8 +15,19 @@
 // type arguments, inline instances, exports of functions, instances and types.
 //
 // Resources: each component instance (the root and every nested one) has its own HandleTable.
-// Own/borrow values cross to the host as the resource's rep (host resources: the rep the host
-// chose, see linker.h; guest resources: the guest's rep). Each lifted call has a CallScope:
+// Own/borrow values in the host's Vals (GetFunc's arguments and results, DropResource):
+//  - host-defined resources (LinkerInstance::DefineResource): the rep the host chose, as in
+//    linker.h; the host keeps track of its own objects.
+//  - guest-defined resources (a `(type (resource ...))` of the component, exported): an own
+//    returned to the host gets an entry in the Instance's host table (HostResourceTable) and
+//    the host sees that entry's handle (an index and a generation), never the guest's rep.
+//    Passing `Val::Own(handle)` to an export moves the object back to the guest (the handle is
+//    stale afterwards); `Val::Borrow(handle)` lends it for the call (the handle stays live);
+//    DropResource(handle) runs the guest's destructor and frees the handle. An unknown, stale
+//    (dropped or moved) or other-resource handle is an Error{kInvalid} naming the resource and
+//    the handle: nothing moves (all of a call's handles are checked first), no destructor runs,
+//    nothing is poisoned. Components calling each other pass reps, as the Canonical ABI does.
+// Each lifted call has a CallScope:
 // borrows lowered into it must be dropped before it returns ("borrow handles still remain at
 // the end of the call" trap); each lowered call has one too: own handles lent as borrows
 // cannot be dropped or moved until the callee returns. Misused handles trap with the index
@@ -45,8 +56,17 @@ namespace lokust::component {
 
 // A component-level function of an instance: a lifted core function or a host function.
 struct ComponentFunc {
+  using Fn = std::function<Result<std::vector<Val>>(const std::vector<Val>&)>;
   FuncTypePtr type;
-  std::function<Result<std::vector<Val>>(const std::vector<Val>&)> call;
+  // The call as components make it (canon lower): own/borrow values are reps.
+  Fn call;
+  // Lifted functions whose type has own/borrow values: the call as the host makes it
+  // (Instance::GetFunc and exports() hand out a ComponentFunc whose `call` is this one), with
+  // guest-defined resources as host handles (see Instance). Empty otherwise.
+  Fn host_call;
+  // `call` returns values of the type's results (lifted by construction, host results
+  // checked by instantiation's wrapper), so canon lower does not check them again.
+  bool results_checked = false;
 
   Result<std::vector<Val>> Call(const std::vector<Val>& args) const { return call(args); }
 };
@@ -67,6 +87,7 @@ struct InstanceExports {
   std::map<std::string, std::shared_ptr<const core::Module>, std::less<>> modules;
   std::map<std::string, ComponentRefPtr, std::less<>> components;
   const LinkerInstance* host = nullptr;  // an imported host instance: its functions
+  std::string host_name;                 // ... and its import name (for messages)
 };
 using InstanceExportsPtr = std::shared_ptr<InstanceExports>;
 
@@ -107,15 +128,20 @@ class Instance {
                                                        const Linker& linker);
 
   // An exported function: `GetFunc("ns:pkg/iface", "f")` for a function of an exported
-  // instance, `GetFunc("f")` for a function exported by the component itself.
+  // instance, `GetFunc("f")` for a function exported by the component itself. Own/borrow of
+  // guest-defined resources in its arguments and results are host handles (see above).
   Result<ComponentFuncPtr> GetFunc(std::string_view instance, std::string_view name) const;
   Result<ComponentFuncPtr> GetFunc(std::string_view name) const;
 
-  // Drops a guest-defined resource the host owns (an own<T> an export returned, which reaches
-  // the host as the guest's rep): runs the resource's destructor with `rep` (wasmtime's
-  // ResourceAny::resource_drop). `resource` is the exported type's name, in the exported
-  // instance `instance` (empty: exported by the component itself).
-  Result<void> DropResource(std::string_view instance, std::string_view resource, uint32_t rep);
+  // Drops an own<T> the host holds, T the exported resource type `resource` of the exported
+  // instance `instance` (empty: exported by the component itself); wasmtime's
+  // ResourceAny::resource_drop. A guest-defined T: `handle` is the host handle an export
+  // returned; the handle is freed and the guest's destructor runs with its rep. An unknown,
+  // stale or other-resource handle is an Error{kInvalid} naming it (nothing runs, nothing is
+  // poisoned); so is a drop while the implementing instance is on the call stack (a host
+  // function called by it). A host-defined T (re-exported): `handle` is the host's rep and the
+  // host dtor runs with it.
+  Result<void> DropResource(std::string_view instance, std::string_view resource, uint32_t handle);
 
   const InstanceExports& exports() const { return *exports_; }
   // Whether a call trapped (guest trap, bad guest data, a host function's trap): every later

@@ -19,8 +19,8 @@
 // own handle passed by a guest to a host function leaves the guest's table and arrives as
 // `Val::Own(rep)` (the host owns it now); a borrow arrives as `Val::Borrow(rep)` (valid during
 // the call only). When a guest drops an own handle of a host resource (`resource.drop`), the
-// host dtor runs with the rep. Own/borrow of guest-defined resources reach the host as the
-// guest's rep too.
+// host dtor runs with the rep. Own/borrow of guest-defined resources (exported by a component)
+// are not reps on the host side but host handles, checked on every use (instance.h).
 //
 // Versions: an import `ns:pkg/iface@1.2.3` resolves to a definition of the same interface
 // whose version is semver-compatible (same major; for 0.x the same minor; 0.0.x exact), the

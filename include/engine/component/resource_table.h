@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/component/canonical_abi.h"
@@ -55,6 +57,44 @@ class HandleTable {
  private:
   std::vector<std::optional<ResourceHandle>> array_;
   std::vector<uint32_t> free_;
+};
+
+// The own handles of guest-defined resources the host holds (wasmtime's ResourceAny): an own
+// lifted out of a component to the host gets an entry here, and the host sees its handle, not
+// the guest's rep, so a handle the host dropped or moved (or made up) is refused instead of
+// reaching the guest's destructor or methods with a dangling rep. A handle is a slot index (low
+// kIndexBits) and the slot's generation (high bits, never 0, so 0 and small numbers are never
+// handles); a freed slot is reused as late as possible (FIFO) and with the next generation, so a
+// stale handle is detected until its slot has been reused 2^(32 - kIndexBits) - 1 times.
+class HostResourceTable {
+ public:
+  static constexpr uint32_t kIndexBits = 20;
+  static constexpr uint32_t kMaxLive = 1u << kIndexBits;
+
+  struct Entry {
+    const ResourceType* rt = nullptr;  // the runtime resource type (compared by root)
+    uint32_t rep = 0;
+  };
+
+  // A new handle for `rep`; an Error (trap) when kMaxLive handles are live.
+  Result<uint32_t> Insert(const ResourceType* rt, uint32_t rep);
+  // The live entry `handle` names, of resource type `rt`; otherwise an Error{kInvalid} naming
+  // the handle and the resource `name` (unknown, stale: dropped or moved, or of another
+  // resource).
+  Result<Entry> Get(uint32_t handle, const ResourceType& rt, std::string_view name) const;
+  // Get, then frees the slot (the handle is stale from now on).
+  Result<Entry> Take(uint32_t handle, const ResourceType& rt, std::string_view name);
+  size_t live() const { return live_; }
+
+ private:
+  struct Slot {
+    uint32_t generation = 0;
+    bool live = false;
+    Entry entry;
+  };
+  std::vector<Slot> slots_;
+  std::deque<uint32_t> free_;  // freed slots, oldest first
+  size_t live_ = 0;
 };
 
 // lift_own / lift_borrow / lower_own / lower_borrow for one side of a call.

@@ -1,6 +1,8 @@
 // Val: a dynamic component value of any component value type (the vocabulary of wasmtime's
-// component::Val). Strings are UTF-8; own/borrow carry a handle or representation as u32; a
-// map<K, V> value is a List of Records {key, value}.
+// component::Val). Strings are UTF-8; own/borrow carry a u32: on the host side, the host's rep
+// for a host-defined resource and a host handle for a guest-defined one (instance.h), a rep
+// or a handle index inside the Canonical ABI; a map<K, V> value is a List of Records
+// {key, value}.
 #pragma once
 
 #include <cstdint>
@@ -99,6 +101,8 @@ class Val {
   std::string ToString() const;
 
  private:
+  // Instantiation rewrites own/borrow values in place (guest reps <-> host handles).
+  friend struct ValAccess;
   void Unpack() const;
 
   ValKind kind_ = ValKind::kBool;

@@ -109,13 +109,25 @@ TEST(ComponentResources, GuestResourceOwnToHostAndBorrowBack) {
   ASSERT_TRUE(made.ok()) << made.error().message;
   ASSERT_EQ(made->size(), 1u);
   EXPECT_EQ((*made)[0].kind(), ValKind::kOwn);
-  EXPECT_EQ((*made)[0].handle(), 55u);  // the host sees the guest's rep
-  // A borrow of the guest's own resource reaches the guest as the rep itself.
-  EXPECT_EQ(U32(Call(*fx, "peek", {Val::Borrow(55)})), 55u);
-  // The host owns it: dropping it runs the guest's destructor.
-  ASSERT_TRUE(fx->instance->DropResource("", "r", 55).ok());
+  // The host holds a host handle (its table's index and generation), not the guest's rep.
+  uint32_t h = (*made)[0].handle();
+  EXPECT_NE(h, 55u);
+  // A borrow of it reaches the guest as the rep itself.
+  EXPECT_EQ(U32(Call(*fx, "peek", {Val::Borrow(h)})), 55u);
+  // The raw rep is no handle of the host's.
+  auto raw = Call(*fx, "peek", {Val::Borrow(55)});
+  ASSERT_FALSE(raw.ok());
+  EXPECT_EQ(raw.error().kind, Error::Kind::kInvalid);
+  EXPECT_FALSE(fx->instance->DropResource("", "nope", h).ok());
+  // The host owns it: dropping it runs the guest's destructor, once.
+  ASSERT_TRUE(fx->instance->DropResource("", "r", h).ok());
   EXPECT_EQ(U32(Call(*fx, "last-dropped")), 55u);
-  EXPECT_FALSE(fx->instance->DropResource("", "nope", 55).ok());
+  auto twice = fx->instance->DropResource("", "r", h);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().kind, Error::Kind::kInvalid);
+  EXPECT_NE(twice.error().message.find(std::to_string(h)), std::string::npos)
+      << twice.error().message;
+  EXPECT_FALSE(fx->instance->poisoned());
 }
 
 TEST(ComponentResources, OwnAndBorrowToAndFromHostFunctions) {

@@ -102,5 +102,36 @@ TEST(ResourceTable, ThroughLoadAndStore) {
   EXPECT_TRUE(Has(again.error(), "unknown handle index 1"));
 }
 
+// The host's table of guest-resource own handles: handles carry a generation, so one that was
+// taken (dropped or moved) stays refused after its slot is reused, and a handle only names
+// entries of its own resource type.
+TEST(HostResourceTable, StaleUnknownAndWrongTypeHandles) {
+  HostResourceTable t;
+  auto acc = NewResourceType("acc", true), other = NewResourceType("other", true);
+  auto h1 = t.Insert(acc.get(), 100);
+  ASSERT_TRUE(h1.ok());
+  EXPECT_GE(*h1, 1u << HostResourceTable::kIndexBits);  // never 0 or a small number
+  auto e = t.Get(*h1, *acc, "acc");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->rep, 100u);
+  auto wrong = t.Get(*h1, *other, "other");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().kind, Error::Kind::kInvalid);
+  EXPECT_TRUE(
+      Has(wrong.error(), ("host handle " + std::to_string(*h1) + " of resource `other`").c_str()));
+  ASSERT_TRUE(t.Take(*h1, *acc, "acc").ok());
+  EXPECT_EQ(t.live(), 0u);
+  auto h2 = t.Insert(acc.get(), 200);  // the same slot, the next generation
+  ASSERT_TRUE(h2.ok());
+  EXPECT_NE(*h2, *h1);
+  auto stale = t.Take(*h1, *acc, "acc");
+  ASSERT_FALSE(stale.ok());
+  EXPECT_TRUE(Has(stale.error(), ("stale host handle " + std::to_string(*h1)).c_str()));
+  EXPECT_EQ(t.Get(*h2, *acc, "acc")->rep, 200u);  // the refused take left it alone
+  EXPECT_FALSE(t.Get(12345678, *acc, "acc").ok());
+  EXPECT_FALSE(t.Get(0, *acc, "acc").ok());
+  EXPECT_FALSE(t.Get(100, *acc, "acc").ok());  // a rep is not a handle
+}
+
 }  // namespace
 }  // namespace lokust::component
