@@ -187,10 +187,17 @@ struct SessionHost::Impl {
   std::atomic<bool> interrupted{false};
   std::shared_ptr<const svm::CompiledComponent> compiled;
 
+  // What every instance's WASI imports see: the data directory, its `data` folder preopened.
+  svm::VmOptions InstanceOptions() const {
+    svm::VmOptions o;
+    o.data_dir = options.data_dir;
+    return o;
+  }
+
   // On worker `wi`'s thread: a new instance in place of the poisoned one; its sessions are
   // imported again from the store when next used.
   void Replace(Worker& w, size_t wi) {
-    auto vm = svm::SessionVm::Load(compiled, w.runtime, *backend);
+    auto vm = svm::SessionVm::Load(compiled, w.runtime, *backend, InstanceOptions());
     if (!vm) return;  // it stays poisoned: every call on it says so
     w.vm = std::move(vm.value());
     std::lock_guard lock(mu);
@@ -443,7 +450,8 @@ Result<std::unique_ptr<SessionHost>> SessionHost::open(const HostOptions& option
     w->make_runtime = options.make_runtime;
     Impl* host = impl.get();
     w->on_poisoned = [host, i](Worker& worker) { host->Replace(worker, i); };
-    auto vm = svm::SessionVm::Load(compiled.value(), w->runtime, *impl->backend);
+    auto vm =
+        svm::SessionVm::Load(compiled.value(), w->runtime, *impl->backend, impl->InstanceOptions());
     if (!vm) return R::err("loading " + options.component.string() + ": " + vm.error());
     w->vm = std::move(vm.value());
     Worker* raw = w.get();

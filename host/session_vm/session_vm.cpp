@@ -1,20 +1,22 @@
 // The session-vm world on the project's engine: see include/host/session_vm/session_vm.h.
-// The host functions mirror tests/engine/component/scenario_engine_test.cpp's, backed by the
-// real clock, random source, GpuBackend and AgentRuntime.
+// The custom host functions mirror tests/engine/component/scenario_engine_test.cpp's, backed
+// by the real GpuBackend and AgentRuntime; the wasi:* imports are the WASI host's.
 #include "host/session_vm/session_vm.h"
 
-#include <chrono>
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <optional>
-#include <random>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 #include "engine/component/decoder.h"
 #include "engine/component/instance.h"
 #include "engine/component/validator.h"
 #include "engine/core/store.h"
+#include "engine/wasi/linker.h"
+#include "engine/wasi/streams.h"
 
 namespace lokust::host::session_vm {
 
@@ -139,14 +141,13 @@ const char* agent_status_name(AgentStatus s) { return kAgentStatus[static_cast<i
 struct SessionVm::Impl {
   Impl(agents::AgentRuntime& r, gpu::GpuBackend& b) : runtime(r), backend(b) {}
 
-  HostSources sources;
   agents::AgentRuntime& runtime;
   gpu::GpuBackend& backend;
-  std::random_device random;
   std::vector<uint8_t> bytes;  // the AST points into these
   std::shared_ptr<c::ComponentAst> ast;
   std::shared_ptr<c::ComponentInfo> info;
   std::shared_ptr<const c::Component> compiled;  // or this, instead of bytes/ast/info
+  std::unique_ptr<wasi::WasiCtx> wasi_ctx;       // the instance's WASI state; outlives it
   c::Linker linker;
   core::Store store;
   // Last: its functions need everything above.
@@ -161,6 +162,8 @@ struct SessionVm::Impl {
     return Status::ok({});
   }
 
+  // The WasiCtx (preopen, stdio, sources) and every WASI interface on the linker.
+  Status LinkWasi(const VmOptions& options);
   Status DefineHost();
 
   // Calls iface#fn; the single result (or none).
@@ -186,6 +189,31 @@ struct SessionVm::Impl {
   }
 };
 
+Status SessionVm::Impl::LinkWasi(const VmOptions& options) {
+  wasi::WasiCtxBuilder b;
+  if (!options.data_dir.empty()) {
+    const std::filesystem::path data = options.data_dir / "data";
+    std::error_code ec;
+    std::filesystem::create_directories(data, ec);
+    if (ec) return Status::err("cannot create " + data.string() + ": " + ec.message());
+    b.Preopen(data.string(), kDataGuestPath);
+  }
+  b.Stdout(wasi::HostFdOutputStream(2)).Stderr(wasi::HostFdOutputStream(2));
+  if (options.sources.now_ns) b.MonotonicClock(options.sources.now_ns);
+  if (options.sources.random_bytes)
+    b.SecureRandom([fn = options.sources.random_bytes](std::span<uint8_t> out) {
+      const std::vector<uint8_t> got = fn(out.size());
+      std::fill(std::copy_n(got.begin(), std::min(got.size(), out.size()), out.begin()), out.end(),
+                uint8_t{0});
+    });
+  auto ctx = b.Build();
+  if (!ctx) return Status::err("wasi: " + ctx.error());
+  wasi_ctx = std::move(*ctx);
+  if (auto added = wasi::AddWasiToLinker(linker, *wasi_ctx); !added)
+    return Status::err("wasi: " + added.error().ToString());
+  return Status::ok({});
+}
+
 Status SessionVm::Impl::DefineHost() {
   struct Def {
     const char* iface;
@@ -193,29 +221,6 @@ Status SessionVm::Impl::DefineHost() {
     std::function<HostResult(const std::vector<c::Val>&)> fn;
   };
   std::vector<Def> defs;
-  defs.push_back({"wasi:clocks/monotonic-clock@0.2.11", "now", [this](const std::vector<c::Val>&) {
-                    if (sources.now_ns)
-                      return HostResult(std::vector<c::Val>{c::Val::U64(sources.now_ns())});
-                    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::steady_clock::now().time_since_epoch())
-                                  .count();
-                    return HostResult(std::vector<c::Val>{c::Val::U64(static_cast<uint64_t>(ns))});
-                  }});
-  defs.push_back({"wasi:random/random@0.2.11", "get-random-bytes",
-                  [this](const std::vector<c::Val>& a) -> HostResult {
-                    uint64_t n = a.at(0).as_u64();
-                    if (n > (64u << 20))
-                      return c::Error{c::Error::Kind::kTrap, "get-random-bytes: too many bytes"};
-                    if (sources.random_bytes)
-                      return std::vector<c::Val>{c::Val::Bytes(sources.random_bytes(n))};
-                    std::vector<uint8_t> out(n);
-                    for (size_t i = 0; i < n; i += 4) {
-                      uint32_t r = random();
-                      for (size_t k = 0; k < 4 && i + k < n; ++k)
-                        out[i + k] = static_cast<uint8_t>(r >> (8 * k));
-                    }
-                    return std::vector<c::Val>{c::Val::Bytes(out)};
-                  }});
   defs.push_back({"lokust:session-vm/gpu", "available", [this](const std::vector<c::Val>&) {
                     return HostResult(std::vector<c::Val>{c::Val::Bool(backend.available())});
                   }});
@@ -285,7 +290,8 @@ SessionVm::~SessionVm() = default;
 
 Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& component_path,
                                                    agents::AgentRuntime& runtime,
-                                                   gpu::GpuBackend& backend) {
+                                                   gpu::GpuBackend& backend,
+                                                   const VmOptions& options) {
   using R = Result<std::unique_ptr<SessionVm>>;
   auto impl = std::make_unique<Impl>(runtime, backend);
   std::ifstream in(component_path, std::ios::binary);
@@ -298,6 +304,7 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& 
   auto info = c::ValidateComponent(*impl->ast);
   if (!info) return R::err("validate " + component_path.string() + ": " + info.error().ToString());
   impl->info = *info;
+  if (auto s = impl->LinkWasi(options); !s) return R::err(s.error());
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
   auto inst = c::Instance::Instantiate(impl->store, *impl->ast, *impl->info, impl->linker);
   if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
@@ -320,12 +327,12 @@ Result<std::shared_ptr<const CompiledComponent>> SessionVm::Compile(
 
 Result<std::unique_ptr<SessionVm>> SessionVm::Load(
     std::shared_ptr<const CompiledComponent> compiled, agents::AgentRuntime& runtime,
-    gpu::GpuBackend& backend, HostSources sources) {
+    gpu::GpuBackend& backend, const VmOptions& options) {
   using R = Result<std::unique_ptr<SessionVm>>;
   if (!compiled) return R::err("no compiled component");
   auto impl = std::make_unique<Impl>(runtime, backend);
-  impl->sources = std::move(sources);
   impl->compiled = std::move(compiled);
+  if (auto s = impl->LinkWasi(options); !s) return R::err(s.error());
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
   auto inst = c::Instance::Instantiate(impl->store, *impl->compiled, impl->linker);
   if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
@@ -334,6 +341,8 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(
 }
 
 bool SessionVm::poisoned() const { return impl_->instance && impl_->instance->poisoned(); }
+
+const wasi::WasiCtx& SessionVm::wasi() const { return *impl_->wasi_ctx; }
 
 Result<std::string> SessionVm::create_session(const std::vector<AgentConfig>& agents) {
   return impl_->Typed<std::string>(

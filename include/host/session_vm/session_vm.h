@@ -1,12 +1,19 @@
 // A typed C++ layer for the session-vm world (wit/session-vm.wit, wit/session-vm-ext.wit) on
 // the project's own engine: loads the session VM component (build/guest/session_guest.wasm),
-// wires its imports to the host (monotonic clock, random bytes, a GpuBackend, an
-// AgentRuntime) and exposes session-ops and session-admin as typed methods.
+// wires its imports to the host and exposes session-ops and session-admin as typed methods.
+//
+// Imports: every wasi:* import (today monotonic-clock and random) is linked to the project's
+// WASI 0.2 host (engine/wasi, AddWasiToLinker) over one WasiCtx per instance; the custom `gpu`
+// and `agent-runtime` imports to a GpuBackend and an AgentRuntime. The WasiCtx has no
+// arguments and no environment; stdin is empty, and the guest's stdout and stderr go to the
+// host's stderr (the host's stdout is its own output, e.g. --json; the guest writes nothing
+// today). With VmOptions::data_dir, <data_dir>/data (created if missing) is preopened
+// read-write at kDataGuestPath, as the seed's host preopens ./session-data/data.
 //
 //   auto runtime = agents::make_agent_runtime({});
 //   auto backend = gpu::make_gpu_backend(gpu::BackendKind::kCpu, {});
 //   auto vm = SessionVm::Load("build/guest/session_guest.wasm", *runtime.value(),
-//                             *backend.value());
+//                             *backend.value(), {.data_dir = "session-data"});
 //   auto id = vm.value()->create_session_checked(agents, "objective", 16384);
 //   auto phase = vm.value()->run_next_phase(id.value());
 //
@@ -28,6 +35,9 @@
 
 namespace lokust::component {
 class Component;
+}
+namespace lokust::wasi {
+class WasiCtx;
 }
 
 namespace lokust::host::session_vm {
@@ -77,11 +87,24 @@ struct CoordinationMetrics {
   double compression_ratio = 0;
 };
 
-// The world's clock and random imports. Empty members: the real ones (steady_clock, the OS
-// random source). Deterministic replays (tests/host/session_vm/) supply their own.
+// Replacements for what the WASI host gives the guest as wasi:clocks/monotonic-clock#now and
+// wasi:random/random (WasiCtxBuilder::MonotonicClock / SecureRandom). Empty members: the
+// WASI host's own (the host's monotonic clock, its CSPRNG). Deterministic replays
+// (tests/host/session_vm/) supply their own; random_bytes(n) must return n bytes.
 struct HostSources {
   std::function<uint64_t()> now_ns;
   std::function<std::vector<uint8_t>(uint64_t)> random_bytes;
+};
+
+// Where the session data directory's `data` folder appears to the guest (a wasi:filesystem
+// preopen).
+inline constexpr const char* kDataGuestPath = "/data";
+
+struct VmOptions {
+  // The session data directory. Non-empty: <data_dir>/data, created if missing, is preopened
+  // read-write at kDataGuestPath. Empty: no preopen.
+  std::filesystem::path data_dir;
+  HostSources sources;
 };
 
 class SessionVm {
@@ -90,7 +113,8 @@ class SessionVm {
   // outlive the SessionVm.
   static Result<std::unique_ptr<SessionVm>> Load(const std::filesystem::path& component_path,
                                                  agents::AgentRuntime& runtime,
-                                                 gpu::GpuBackend& backend);
+                                                 gpu::GpuBackend& backend,
+                                                 const VmOptions& options = {});
   // Reads and compiles the component for Load(compiled, ...).
   static Result<std::shared_ptr<const CompiledComponent>> Compile(
       const std::filesystem::path& component_path);
@@ -98,7 +122,7 @@ class SessionVm {
   static Result<std::unique_ptr<SessionVm>> Load(std::shared_ptr<const CompiledComponent> compiled,
                                                  agents::AgentRuntime& runtime,
                                                  gpu::GpuBackend& backend,
-                                                 HostSources sources = {});
+                                                 const VmOptions& options = {});
   ~SessionVm();
   SessionVm(const SessionVm&) = delete;
   SessionVm& operator=(const SessionVm&) = delete;
@@ -126,6 +150,9 @@ class SessionVm {
   // instance: every later call then fails with "trap: cannot enter component instance"; make a
   // new SessionVm and import the sessions again.
   bool poisoned() const;
+
+  // The WASI context of this instance: its preopens, resource tables.
+  const wasi::WasiCtx& wasi() const;
 
   struct Impl;
 

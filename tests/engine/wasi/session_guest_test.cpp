@@ -1,7 +1,8 @@
 // The session VM component on the WASI host: its wasi:clocks and wasi:random imports (named
 // @0.2.11) link to AddWasiToLinker's definitions (@0.2.12), with the session data directory
-// preopened as the seed's host does (./session-data/data). The gpu and agent-runtime imports
-// get stubs that trap: create-session uses neither.
+// preopened at /data as the seed's host does (./session-data/data; host/session_vm does the
+// same for the session host). The gpu and agent-runtime imports get stubs that trap:
+// create-session uses neither.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -31,7 +32,7 @@ TEST_F(SessionGuestTest, RunsWithTheDataDirectoryPreopened) {
   ASSERT_TRUE(info.ok()) << info.error().ToString();
 
   std::filesystem::create_directories(root_ / "session-data" / "data");
-  auto ctx = WasiCtxBuilder().Preopen((root_ / "session-data" / "data").string(), "data").Build();
+  auto ctx = WasiCtxBuilder().Preopen((root_ / "session-data" / "data").string(), "/data").Build();
   ASSERT_TRUE(ctx.ok()) << ctx.error();
   c::Linker linker;
   ASSERT_TRUE(AddWasiToLinker(linker, **ctx).ok());

@@ -368,6 +368,35 @@ TEST_F(SessionHostTest, ASecondHostOnTheSameDataDirIsRefused) {
       << second.error();
 }
 
+// Every instance's WASI context preopens <data_dir>/data (session_vm.h, kDataGuestPath):
+// created when missing, its files left as they are.
+TEST_F(SessionHostTest, TheDataFolderIsCreatedForThePreopenAndKept) {
+  {
+    auto host = Open(2);
+    ASSERT_TRUE(host);
+    EXPECT_TRUE(fs::is_directory(dir_.path() / "data"));
+    std::ofstream(dir_.path() / "data" / "notes.txt") << "kept";
+    auto id = host->create(Spec(1));
+    ASSERT_TRUE(id) << id.error();
+    ASSERT_TRUE(host->run(id.value()));
+  }
+  auto host = Open();
+  ASSERT_TRUE(host);
+  std::ifstream in(dir_.path() / "data" / "notes.txt");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "kept");
+}
+
+TEST_F(SessionHostTest, ADataFolderThatCannotBeMadeFailsOpenNamingIt) {
+  std::ofstream(dir_.path() / "data") << "a file where the folder should be";
+  svc::HostOptions o;
+  o.data_dir = dir_.path();
+  o.component = LOKUST_SESSION_GUEST_WASM;
+  o.gpu = lokust::host::gpu::BackendKind::kCpu;
+  auto host = svc::SessionHost::open(o);
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.error().find((dir_.path() / "data").string()), std::string::npos) << host.error();
+}
+
 TEST_F(SessionHostTest, ARuntimeThatCannotBeMadeFailsAtCreate) {
   auto host = Open();
   ASSERT_TRUE(host);

@@ -1,8 +1,9 @@
 // The behaviour scenarios (tests/scenarios/) replayed through the host library: the typed
 // SessionVm layer (include/host/session_vm/session_vm.h) on the real component, with the
 // scenarios' fake host (tests/support/scenario_host.h) behind its AgentRuntime, GpuBackend
-// and clock/random sources. Every value crosses the typed C++ API, so a conversion the typed
-// layer gets wrong fails a scenario here even where the raw engine replay passes.
+// and, through HostSources, the WASI host's monotonic clock and random source. Every value
+// crosses the typed C++ API, so a conversion the typed layer gets wrong fails a scenario here
+// even where the raw engine replay passes.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -138,10 +139,10 @@ json ResultJson(const lokust::host::Result<T>& r, F to_json) {
 class HostLibraryTarget final : public lokust::testing::ScenarioTarget {
  public:
   explicit HostLibraryTarget(const json& host) : host_(host), runtime_(host_), gpu_(host_) {
-    svm::HostSources sources;
-    sources.now_ns = [this] { return host_.now_ns(); };
-    sources.random_bytes = [this](uint64_t n) { return host_.random_bytes(n); };
-    auto vm = svm::SessionVm::Load(Compiled(), runtime_, gpu_, std::move(sources));
+    svm::VmOptions options;
+    options.sources.now_ns = [this] { return host_.now_ns(); };
+    options.sources.random_bytes = [this](uint64_t n) { return host_.random_bytes(n); };
+    auto vm = svm::SessionVm::Load(Compiled(), runtime_, gpu_, options);
     if (!vm) throw std::runtime_error(vm.error());
     vm_ = std::move(vm.value());
   }
