@@ -56,6 +56,8 @@
 namespace lokust::host::service {
 
 struct HostOptions {
+  // sessions/ (the store), host.lock, and data/: preopened read-write to every component
+  // instance at session_vm::kDataGuestPath ("/data"), created if missing.
   std::filesystem::path data_dir = "session-data";
   std::filesystem::path component;  // the session VM component (.wasm)
   unsigned concurrency = 1;         // component instances (worker threads), >= 1
