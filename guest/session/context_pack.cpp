@@ -1,5 +1,6 @@
 #include "guest/context_pack.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "guest/embed.h"
@@ -128,17 +129,69 @@ std::vector<uint8_t> raw_context(std::span<const ContextSource> sources, uint32_
 
 namespace {
 
-// The rows of `query` and `candidates` ([n, kDim], the query first) computed by the guest:
-// equal to embed_v1(make_input(texts)) (padding ids do not change a row, and these inputs are
-// always within the model's limits), reusing and filling `cache` for the candidates.
-std::vector<float> guest_rows(std::string_view query,
-                              std::span<const std::span<const uint8_t>> candidates,
-                              EmbedRowCache* cache, std::span<const uint32_t> cache_keys) {
+// Token ids of the query (row 0) and of each candidate (row i + 1), the candidates' from the
+// cache where it has them (tokenized once per session) and stored there when not.
+std::vector<std::span<const uint32_t>> token_rows(
+    std::string_view query, std::span<const std::span<const uint8_t>> candidates,
+    EmbedRowCache* cache, std::span<const uint32_t> cache_keys,
+    std::vector<std::vector<uint32_t>>& local) {
   const size_t n = candidates.size() + 1;
+  local.assign(n, {});
+  if (cache != nullptr) {
+    // Sized first: the spans below point into cache->ids and must not move.
+    size_t need = 0;
+    for (size_t i = 0; i < candidates.size() && i < cache_keys.size(); ++i) {
+      need = std::max(need, size_t{cache_keys[i]} + 1);
+    }
+    if (cache->ids.size() < need) {
+      cache->ids.resize(need);
+      cache->tokenized.resize(need, 0);
+    }
+  }
+  std::vector<std::span<const uint32_t>> rows(n);
+  local[0] = embed::tokenize(as_bytes(query));
+  rows[0] = local[0];
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (cache != nullptr && i < cache_keys.size()) {
+      const uint32_t k = cache_keys[i];
+      if (!cache->tokenized[k]) {
+        cache->ids[k] = embed::tokenize(candidates[i]);
+        cache->tokenized[k] = 1;
+      }
+      rows[i + 1] = cache->ids[k];
+    } else {
+      local[i + 1] = embed::tokenize(candidates[i]);
+      rows[i + 1] = local[i + 1];
+    }
+  }
+  return rows;
+}
+
+// embed::make_input from token ids: [n, L], L the longest row (at least 1), zero padded.
+Tensor input_of(std::span<const std::span<const uint32_t>> rows) {
+  size_t cols = 1;
+  for (auto r : rows) cols = std::max(cols, r.size());
+  Tensor t;
+  t.shape = {static_cast<uint32_t>(rows.size()), static_cast<uint32_t>(cols)};
+  t.data.assign(rows.size() * cols, 0.0f);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      t.data[r * cols + c] = static_cast<float>(rows[r][c]);
+    }
+  }
+  return t;
+}
+
+// The rows ([n, kDim], the query first) computed by the guest: equal to
+// embed_v1(input_of(ids)) (padding ids do not change a row, and these inputs are always within
+// the model's limits), reusing and filling the cache's rows for the candidates.
+std::vector<float> guest_rows(std::span<const std::span<const uint32_t>> ids, EmbedRowCache* cache,
+                              std::span<const uint32_t> cache_keys) {
+  const size_t n = ids.size();
   std::vector<float> rows(n * embed::kDim, 0.0f);
   embed::TokenVectorCache vectors;
-  embed::embed_row(embed::tokenize(as_bytes(query)), rows.data(), vectors);
-  for (size_t i = 0; i < candidates.size(); ++i) {
+  embed::embed_row(ids[0], rows.data(), vectors);
+  for (size_t i = 0; i + 1 < n; ++i) {
     float* row = rows.data() + (i + 1) * embed::kDim;
     std::vector<float>* cached = nullptr;
     if (cache != nullptr && i < cache_keys.size()) {
@@ -149,7 +202,7 @@ std::vector<float> guest_rows(std::string_view query,
         continue;
       }
     }
-    embed::embed_row(embed::tokenize(candidates[i]), row, vectors);
+    embed::embed_row(ids[i + 1], row, vectors);
     if (cached != nullptr) cached->assign(row, row + embed::kDim);
   }
   return rows;
@@ -161,13 +214,12 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
                                       std::span<const std::span<const uint8_t>> candidates,
                                       EmbedRowCache* cache, std::span<const uint32_t> cache_keys) {
   const size_t n = candidates.size() + 1;
+  std::vector<std::vector<uint32_t>> local;
+  const std::vector<std::span<const uint32_t>> ids =
+      token_rows(query, candidates, cache, cache_keys, local);
   std::vector<float> rows;
   if (platform.gpu_available()) {
-    std::vector<std::span<const uint8_t>> texts;
-    texts.reserve(n);
-    texts.push_back(as_bytes(query));
-    texts.insert(texts.end(), candidates.begin(), candidates.end());
-    Result<Tensor> r = platform.gpu_infer(embed::kModelId, embed::make_input(texts));
+    Result<Tensor> r = platform.gpu_infer(embed::kModelId, input_of(ids));
     if (r.is_ok() && r.value().shape.size() == 2 && r.value().shape[0] == n &&
         r.value().shape[1] == embed::kDim && r.value().data.size() == n * embed::kDim) {
       rows = std::move(r.value().data);
@@ -179,7 +231,7 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
       }
     }
   }
-  if (rows.empty()) rows = guest_rows(query, candidates, cache, cache_keys);
+  if (rows.empty()) rows = guest_rows(ids, cache, cache_keys);
   std::vector<int64_t> scores(candidates.size(), 0);
   const float* q = rows.data();
   for (size_t i = 0; i < candidates.size(); ++i) {

@@ -250,6 +250,10 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
   phase.duration_ms = end > start ? (end - start) / kNsPerMs : 0;
   // The phase's output changes: a row cached for it would be stale.
   if (at < s->embed_rows.rows.size()) s->embed_rows.rows[at] = {};
+  if (at < s->embed_rows.tokenized.size()) {
+    s->embed_rows.tokenized[at] = 0;
+    s->embed_rows.ids[at] = {};
+  }
   if (r.is_ok()) {
     phase.status = AgentStatus::Completed;
     phase.output = std::move(r.value().output);
@@ -257,7 +261,7 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
     phase.tokens_used = r.value().tokens_used;
     s->current_phase_index = next_open_phase(*s, at + 1);
     s->status = s->current_phase_index >= n ? SessionStatus::Completed : SessionStatus::Running;
-    // No phase is left to rank outputs for: the cached rows go (their memory with them).
+    // No phase is left to rank outputs for: the cache goes (its memory with it).
     if (s->status == SessionStatus::Completed) s->embed_rows = {};
     recompute_totals(*s);
     return R::ok(phase);

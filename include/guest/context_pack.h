@@ -24,12 +24,15 @@ struct ContextPack {
   uint64_t raw_bytes = 0;      // size of the raw (unbounded) context
 };
 
-// lokust/embed-v1 rows the guest computed itself for completed outputs, by phase, kept with
-// their session: an output never changes once its phase has completed, so later phases embed
-// only the query and the outputs new since. Bounded by the session's phase count (kDim floats
-// a phase); the session manager drops it when the session completes.
+// What ranking derives from completed outputs, by phase, kept with their session: an output
+// never changes once its phase has completed, so later phases tokenize (for the GPU's input)
+// and embed (the guest's own rows) only the outputs new since. Bounded by the session's phase
+// count (at most 512 ids and kDim floats a phase); the session manager drops it when the
+// session completes.
 struct EmbedRowCache {
-  std::vector<std::vector<float>> rows;  // rows[phase_number - 1]; empty while not computed
+  std::vector<std::vector<float>> rows;    // rows[phase_number - 1]; empty while not computed
+  std::vector<std::vector<uint32_t>> ids;  // the output's token ids, where tokenized[k] is 1
+  std::vector<uint8_t> tokenized;
 };
 
 // Excerpts of older outputs need at least this many bytes of content, or they are left out.
@@ -49,8 +52,9 @@ std::vector<uint8_t> raw_context(std::span<const ContextSource> sources, uint32_
 
 // Relevance of each candidate to `query`: the dot product of their lokust/embed-v1 rows,
 // quantised as round(score * 1e6). Uses platform.gpu_infer when the GPU is available and it
-// answers well, the guest's own embed_v1 otherwise. With a `cache`, candidate i's row in the
-// guest's own computation is cache->rows[cache_keys[i]], computed and stored when missing.
+// answers well, the guest's own embed_v1 otherwise. With a `cache`, candidate i's token ids
+// are cache->ids[cache_keys[i]] and its row in the guest's own computation
+// cache->rows[cache_keys[i]], each computed and stored when missing.
 std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query,
                                       std::span<const std::span<const uint8_t>> candidates,
                                       EmbedRowCache* cache = nullptr,

@@ -243,10 +243,19 @@ TEST(ContextPack, CachedRowsGiveTheSameScoresAndAreReused) {
   const auto reused = relevance_scores(p, "alpha", cands, &cache, keys);
   EXPECT_EQ(reused[1], want[0]);
   EXPECT_NE(reused[1], want[1]);
-  // A GPU that answers well is used as before; the cache only serves the guest's own rows.
+  // A GPU that answers well is used as before (the cached rows only stand in for the guest's
+  // own); its input is the same tensor, built from the cached token ids.
   p.gpu = true;
   EXPECT_EQ(relevance_scores(p, "alpha", cands, &cache, keys), want);
   EXPECT_EQ(p.gpu_calls, 1);
+  ASSERT_EQ(cache.tokenized.size(), 5u);
+  EXPECT_EQ(cache.ids[4], embed::tokenize(as_bytes(a)));
+  EXPECT_EQ(cache.ids[2], embed::tokenize(as_bytes(c)));
+  EXPECT_EQ(cache.tokenized[1], 0);
+  cache.ids[0] = cache.ids[4];  // the cached ids are what the GPU is given
+  const auto from_ids = relevance_scores(p, "alpha", cands, &cache, keys);
+  EXPECT_EQ(from_ids[1], want[0]);
+  EXPECT_EQ(p.gpu_calls, 2);
 }
 
 TEST(ContextPack, TiesPreferTheNewer) {
