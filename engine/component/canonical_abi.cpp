@@ -710,25 +710,7 @@ Result<Val> load_string_from_range(CallContext& cx, uint32_t ptr, uint32_t tagge
       } else if (u >= 0xdc00 && u <= 0xdfff) {
         return TrapMsg("invalid utf-16: unpaired surrogate");
       }
-      std::string tmp;
-      Val c = Val::Char(cp);
-      // AppendUtf8 via Val::ToString would quote; encode directly.
-      if (cp < 0x80) {
-        out += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-      } else {
-        out += static_cast<char>(0xf0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-      }
-      (void)c;
+      detail::AppendUtf8(out, cp);
     }
   }
   return Val::String(std::move(out));

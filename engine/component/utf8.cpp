@@ -1,12 +1,32 @@
-// UTF-8 validation shared by the decoder (names) and the canonical ABI (strings).
+// UTF-8 validation and encoding shared by the decoder (names), the canonical ABI (strings) and
+// Val's text form.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "engine/component/reader.h"
 
 namespace lokust::component::detail {
 
 bool IsValidUtf8(const uint8_t* p, size_t n) { return CheckUtf8(p, n) == 0; }
+
+void AppendUtf8(std::string& s, char32_t c) {
+  if (c < 0x80) {
+    s += static_cast<char>(c);
+  } else if (c < 0x800) {
+    s += static_cast<char>(0xc0 | (c >> 6));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    s += static_cast<char>(0xe0 | (c >> 12));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    s += static_cast<char>(0xf0 | (c >> 18));
+    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
 
 int CheckUtf8(const uint8_t* p, size_t n) {
   size_t i = 0;

@@ -5,26 +5,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/component/reader.h"
+
 namespace lokust::component {
 namespace {
-
-void AppendUtf8(std::string& s, char32_t c) {
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xc0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    s += static_cast<char>(0xe0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    s += static_cast<char>(0xf0 | (c >> 18));
-    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  }
-}
 
 std::string QuoteString(const std::string& s) {
   std::string out = "\"";
@@ -232,7 +216,7 @@ std::string Val::ToString() const {
     }
     case ValKind::kChar: {
       std::string s = "'";
-      AppendUtf8(s, as_char());
+      detail::AppendUtf8(s, as_char());
       return s + "'";
     }
     case ValKind::kString:
