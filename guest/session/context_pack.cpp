@@ -167,24 +167,9 @@ std::vector<std::span<const uint32_t>> token_rows(
   return rows;
 }
 
-// embed::make_input from token ids: [n, L], L the longest row (at least 1), zero padded.
-Tensor input_of(std::span<const std::span<const uint32_t>> rows) {
-  size_t cols = 1;
-  for (auto r : rows) cols = std::max(cols, r.size());
-  Tensor t;
-  t.shape = {static_cast<uint32_t>(rows.size()), static_cast<uint32_t>(cols)};
-  t.data.assign(rows.size() * cols, 0.0f);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t c = 0; c < rows[r].size(); ++c) {
-      t.data[r * cols + c] = static_cast<float>(rows[r][c]);
-    }
-  }
-  return t;
-}
-
 // The rows ([n, kDim], the query first) computed by the guest: equal to
-// embed_v1(input_of(ids)) (padding ids do not change a row, and these inputs are always within
-// the model's limits), reusing and filling the cache's rows for the candidates.
+// embed_v1(embed::make_input_from_ids(ids)) (padding ids do not change a row, and these inputs are
+// always within the model's limits), reusing and filling the cache's rows for the candidates.
 std::vector<float> guest_rows(std::span<const std::span<const uint32_t>> ids, EmbedRowCache* cache,
                               std::span<const uint32_t> cache_keys) {
   const size_t n = ids.size();
@@ -219,7 +204,7 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
       token_rows(query, candidates, cache, cache_keys, local);
   std::vector<float> rows;
   if (platform.gpu_available()) {
-    Result<Tensor> r = platform.gpu_infer(embed::kModelId, input_of(ids));
+    Result<Tensor> r = platform.gpu_infer(embed::kModelId, embed::make_input_from_ids(ids));
     if (r.is_ok() && r.value().shape.size() == 2 && r.value().shape[0] == n &&
         r.value().shape[1] == embed::kDim && r.value().data.size() == n * embed::kDim) {
       rows = std::move(r.value().data);

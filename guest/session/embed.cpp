@@ -1,5 +1,6 @@
 #include "guest/embed.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "guest/text.h"
@@ -187,14 +188,9 @@ Result<Tensor> embed_v1(const Tensor& input) {
   return Result<Tensor>::ok(std::move(out));
 }
 
-Tensor make_input(std::span<const std::span<const uint8_t>> texts) {
-  std::vector<std::vector<uint32_t>> rows;
-  rows.reserve(texts.size());
+Tensor make_input_from_ids(std::span<const std::span<const uint32_t>> rows) {
   size_t cols = 1;
-  for (auto text : texts) {
-    rows.push_back(tokenize(text));
-    if (rows.back().size() > cols) cols = rows.back().size();
-  }
+  for (auto r : rows) cols = std::max(cols, r.size());
   Tensor t;
   t.shape = {static_cast<uint32_t>(rows.size()), static_cast<uint32_t>(cols)};
   t.data.assign(rows.size() * cols, 0.0f);
@@ -204,6 +200,14 @@ Tensor make_input(std::span<const std::span<const uint8_t>> texts) {
     }
   }
   return t;
+}
+
+Tensor make_input(std::span<const std::span<const uint8_t>> texts) {
+  std::vector<std::vector<uint32_t>> ids;
+  ids.reserve(texts.size());
+  for (auto text : texts) ids.push_back(tokenize(text));
+  std::vector<std::span<const uint32_t>> rows(ids.begin(), ids.end());
+  return make_input_from_ids(rows);
 }
 
 }  // namespace lokust::session::embed

@@ -58,5 +58,7 @@ Result<Tensor> embed_v1(const Tensor& input);
 
 // Builds the [n, L] input for `texts` (L = the longest token count, at least 1).
 Tensor make_input(std::span<const std::span<const uint8_t>> texts);
+// The same from token ids already computed (rows zero padded to the longest).
+Tensor make_input_from_ids(std::span<const std::span<const uint32_t>> rows);
 
 }  // namespace lokust::session::embed
