@@ -734,6 +734,28 @@ Result<Val> load_list(CallContext& cx, uint32_t ptr, const ValTypePtr& elem_type
   return load_list_from_range(cx, begin, length, elem_type);
 }
 
+namespace {
+// The number types a Val keeps packed as a list (everything fixed-size but bool and char, whose
+// bit patterns must be validated one by one).
+bool IsPackableNumber(ValKind k) {
+  switch (k) {
+    case ValKind::kS8:
+    case ValKind::kU8:
+    case ValKind::kS16:
+    case ValKind::kU16:
+    case ValKind::kS32:
+    case ValKind::kU32:
+    case ValKind::kS64:
+    case ValKind::kU64:
+    case ValKind::kF32:
+    case ValKind::kF64:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
 Result<Val> load_list_from_range(CallContext& cx, uint32_t ptr, uint32_t length,
                                  const ValTypePtr& elem_type) {
   if (ptr != align_to(ptr, alignment(elem_type))) return TrapMsg("unaligned pointer");
@@ -741,9 +763,11 @@ Result<Val> load_list_from_range(CallContext& cx, uint32_t ptr, uint32_t length,
   uint64_t es = elem_size(elem_type);
   if (ptr + uint64_t{length} * es > MemSize(cx)) return TrapMsg("list content out-of-bounds");
   if (es == 0 && length > 0) return TrapMsg("list element type has zero size");
-  if (elem_type->kind == ValKind::kU8) {
-    // list<u8>: one block copy into a packed Val (Val::Bytes), not a Val per byte.
-    return Val::Bytes(std::span<const uint8_t>(cx.opts.memory->data() + ptr, length));
+  if (IsPackableNumber(elem_type->kind)) {
+    // A list of fixed-size numbers (list<u8>, tensors as list<f32>): one block copy into a
+    // packed Val, not a Val per element. PackedList canonicalises float NaNs, as load does.
+    return Val::PackedList(elem_type->kind,
+                           std::span<const uint8_t>(cx.opts.memory->data() + ptr, length * es));
   }
   std::vector<Val> a;
   a.reserve(std::min<uint32_t>(length, 1u << 16));  // grows further only with real content
@@ -989,11 +1013,12 @@ Result<std::pair<uint32_t, uint32_t>> store_list_into_range(CallContext& cx, con
   auto ptr = CallRealloc(cx, 0, 0, align, static_cast<uint32_t>(byte_length));
   if (!ptr) return ptr.error();
   LOKUST_CM_TRY(CheckDst(cx, *ptr, align, byte_length));
-  if (v.is_packed_bytes() && elem_type->kind == ValKind::kU8) {
-    // A packed list<u8>: one block copy (memory re-read after realloc).
+  if (v.is_packed() && elem_type->kind == v.packed_elem()) {
+    // A packed list: one block copy (memory re-read after realloc). Its float NaNs are already
+    // canonical (PackedList), as store's maybe_scramble_nan would make them.
     auto b = v.packed_bytes();
     if (!b.empty()) std::memcpy(cx.opts.memory->data() + *ptr, b.data(), b.size());
-    return std::make_pair(*ptr, static_cast<uint32_t>(b.size()));
+    return std::make_pair(*ptr, static_cast<uint32_t>(v.list_size()));
   }
   uint32_t es = elem_size(elem_type);
   for (size_t i = 0; i < v.elements().size(); ++i)

@@ -1,6 +1,7 @@
 // Val: see val.h.
 #include "engine/component/val.h"
 
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -97,10 +98,101 @@ Val Val::Bytes(std::span<const uint8_t> bytes) {
   r.str_.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return r;
 }
+Val Val::F32s(std::span<const float> values) {
+  return PackedList(ValKind::kF32,
+                    {reinterpret_cast<const uint8_t*>(values.data()), values.size_bytes()});
+}
+Val Val::PackedList(ValKind elem, std::span<const uint8_t> raw) {
+  Val r;
+  r.kind_ = ValKind::kList;
+  r.packed_ = true;
+  r.packed_elem_ = elem;
+  r.str_.assign(reinterpret_cast<const char*>(raw.data()), raw.size());
+  // Canonical NaNs, as lifting a single f32/f64 gives (and lowering would write anyway).
+  if (elem == ValKind::kF32) {
+    for (size_t o = 0; o + 4 <= r.str_.size(); o += 4) {
+      uint32_t b;
+      std::memcpy(&b, r.str_.data() + o, 4);
+      if ((b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0) {
+        b = 0x7fc00000u;
+        std::memcpy(r.str_.data() + o, &b, 4);
+      }
+    }
+  } else if (elem == ValKind::kF64) {
+    for (size_t o = 0; o + 8 <= r.str_.size(); o += 8) {
+      uint64_t b;
+      std::memcpy(&b, r.str_.data() + o, 8);
+      if ((b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0x000fffffffffffffull)) {
+        b = 0x7ff8000000000000ull;
+        std::memcpy(r.str_.data() + o, &b, 8);
+      }
+    }
+  }
+  return r;
+}
+size_t Val::PackedElemSize() const {
+  switch (packed_elem_) {
+    case ValKind::kS16:
+    case ValKind::kU16:
+      return 2;
+    case ValKind::kS32:
+    case ValKind::kU32:
+    case ValKind::kF32:
+      return 4;
+    case ValKind::kS64:
+    case ValKind::kU64:
+    case ValKind::kF64:
+      return 8;
+    default:
+      return 1;
+  }
+}
+// The packed bytes are in the Canonical ABI's little-endian layout; memcpy reads them as host
+// numbers only on a little-endian host.
+static_assert(std::endian::native == std::endian::little);
 void Val::Unpack() const {
+  size_t n = list_size(), es = PackedElemSize();
   elems_.clear();
-  elems_.reserve(str_.size());
-  for (char c : str_) elems_.push_back(U8(static_cast<uint8_t>(c)));
+  elems_.reserve(n);
+  const char* p = str_.data();
+  for (size_t i = 0; i < n; ++i, p += es) {
+    switch (packed_elem_) {
+#define LOKUST_UNPACK(K, T, MAKE) \
+  case ValKind::K: {              \
+    T x;                          \
+    std::memcpy(&x, p, sizeof x); \
+    elems_.push_back(MAKE(x));    \
+    break;                        \
+  }
+      LOKUST_UNPACK(kS8, int8_t, S8)
+      LOKUST_UNPACK(kS16, int16_t, S16)
+      LOKUST_UNPACK(kU16, uint16_t, U16)
+      LOKUST_UNPACK(kS32, int32_t, S32)
+      LOKUST_UNPACK(kU32, uint32_t, U32)
+      LOKUST_UNPACK(kS64, int64_t, S64)
+      LOKUST_UNPACK(kU64, uint64_t, U64)
+      LOKUST_UNPACK(kF32, float, F32)
+      LOKUST_UNPACK(kF64, double, F64)
+#undef LOKUST_UNPACK
+      default:
+        elems_.push_back(U8(static_cast<uint8_t>(*p)));
+    }
+  }
+}
+std::vector<float> Val::as_f32s() const {
+  if (packed_) {
+    auto s = packed_f32s();
+    return std::vector<float>(s.begin(), s.end());
+  }
+  std::vector<float> out;
+  out.reserve(elems_.size());
+  for (const auto& e : elems_) out.push_back(e.as_f32());
+  return out;
+}
+std::span<const float> Val::packed_f32s() const {
+  if (!packed_ || packed_elem_ != ValKind::kF32) return {};
+  // std::string storage is at least 8-byte aligned (heap or in-object), enough for float.
+  return {reinterpret_cast<const float*>(str_.data()), str_.size() / sizeof(float)};
 }
 const Val* Val::field(std::string_view name) const {
   if (kind_ != ValKind::kRecord) return nullptr;
@@ -178,15 +270,13 @@ bool Val::operator==(const Val& o) const {
     return (std::isnan(a) && std::isnan(b)) || bits_ == o.bits_;
   }
   if (packed_ || o.packed_) {
-    // A packed list<u8> equals any list of the same u8 values.
-    if (packed_ && o.packed_) return str_ == o.str_;
-    const Val& p = packed_ ? *this : o;
-    const Val& u = packed_ ? o : *this;
-    if (u.elems_.size() != p.str_.size()) return false;
-    for (size_t i = 0; i < p.str_.size(); ++i)
-      if (u.elems_[i].kind_ != ValKind::kU8 || u.elems_[i].bits_ != static_cast<uint8_t>(p.str_[i]))
-        return false;
-    return true;
+    // A packed list equals any list of the same values, packed or not. Floats compare as
+    // F32/F64 Vals do (all NaNs equal), so raw bytes decide only for integers.
+    if (packed_ && o.packed_ && packed_elem_ == o.packed_elem_ && packed_elem_ != ValKind::kF32 &&
+        packed_elem_ != ValKind::kF64)
+      return str_ == o.str_;
+    if (list_size() != o.list_size()) return false;
+    return elements() == o.elements();
   }
   return bits_ == o.bits_ && str_ == o.str_ && elems_ == o.elems_ && names_ == o.names_;
 }
@@ -299,7 +389,7 @@ bool ValMatchesType(const Val& v, const ValTypePtr& t) {
     }
     case ValKind::kList:
       if (t->fixed_length && v.list_size() != *t->fixed_length) return false;
-      if (v.is_packed_bytes()) return t->elem && t->elem->kind == ValKind::kU8;
+      if (v.is_packed()) return t->elem && t->elem->kind == v.packed_elem();
       for (auto& e : v.elements())
         if (!ValMatchesType(e, t->elem)) return false;
       return true;

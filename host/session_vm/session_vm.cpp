@@ -43,12 +43,10 @@ const c::Val& FieldOf(const c::Val& record, const std::string& name) {
 }
 
 c::Val TensorVal(const gpu::Tensor& t) {
-  std::vector<c::Val> s, d;
+  std::vector<c::Val> s;
   for (uint32_t x : t.shape) s.push_back(c::Val::U32(x));
-  d.reserve(t.data.size());
-  for (float x : t.data) d.push_back(c::Val::F32(x));
-  return c::Val::Record(
-      {{"shape", c::Val::List(std::move(s))}, {"data", c::Val::List(std::move(d))}});
+  // data stays packed (one float buffer, lowered with one block copy), not a Val per float.
+  return c::Val::Record({{"shape", c::Val::List(std::move(s))}, {"data", c::Val::F32s(t.data)}});
 }
 
 c::Val IdVal(const std::string& id) { return c::Val::Record({{"inner", c::Val::String(id)}}); }
@@ -233,7 +231,8 @@ Status SessionVm::Impl::DefineHost() {
          try {
            for (const auto& x : FieldOf(a.at(1), "shape").elements())
              in.shape.push_back(static_cast<uint32_t>(x.as_u64()));
-           for (const auto& x : FieldOf(a.at(1), "data").elements()) in.data.push_back(x.as_f32());
+           // Lifted packed: one copy of the floats, no Val per element.
+           in.data = FieldOf(a.at(1), "data").as_f32s();
          } catch (const std::exception& e) {
            return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer: ") + e.what()};
          }

@@ -38,6 +38,13 @@ class Val {
   // A list<u8>, kept packed (one byte per element, not one Val): lifting and lowering copy it
   // as a block. elements() still works (it unpacks on first use).
   static Val Bytes(std::span<const uint8_t> bytes);
+  // A list<f32>, kept packed the same way (tensors cross gpu.infer as list<f32>). NaNs are
+  // stored canonical (0x7fc00000), as lifting and lowering a Val::F32 make them.
+  static Val F32s(std::span<const float> values);
+  // A packed list of any fixed-size number type (s8..u64, f32, f64; u8 is Bytes): `raw` holds
+  // size_of(elem) * n bytes, little-endian, as the Canonical ABI lays them out in memory.
+  // Float NaNs are canonicalised.
+  static Val PackedList(ValKind elem, std::span<const uint8_t> raw);
   static Val Record(std::vector<std::pair<std::string, Val>> fields);
   static Val Tuple(std::vector<Val> elems);
   static Val Variant(std::string label, std::optional<Val> payload);
@@ -60,9 +67,10 @@ class Val {
   uint32_t handle() const { return static_cast<uint32_t>(bits_); }
 
   // list, tuple: the elements; record: the field values (names in field_names()). A packed
-  // list<u8> (Bytes) is unpacked on the first call (not thread-safe on a shared Val).
+  // list (Bytes, F32s, PackedList) is unpacked on the first call (not thread-safe on a shared
+  // Val).
   const std::vector<Val>& elements() const {
-    if (packed_ && elems_.size() != str_.size()) Unpack();
+    if (packed_ && elems_.size() != list_size()) Unpack();
     return elems_;
   }
   // Moves the elements out (list, tuple, record values), leaving this Val empty of them.
@@ -75,9 +83,12 @@ class Val {
     return std::move(elems_);
   }
   // list: the number of elements (packed or not).
-  size_t list_size() const { return packed_ ? str_.size() : elems_.size(); }
+  size_t list_size() const { return packed_ ? str_.size() / PackedElemSize() : elems_.size(); }
   // A packed list<u8> (made by Bytes or lifted from memory): its bytes without unpacking.
-  bool is_packed_bytes() const { return packed_; }
+  bool is_packed_bytes() const { return packed_ && packed_elem_ == ValKind::kU8; }
+  // A packed list of any number type: its element kind, and its raw little-endian bytes.
+  bool is_packed() const { return packed_; }
+  ValKind packed_elem() const { return packed_elem_; }
   std::span<const uint8_t> packed_bytes() const {
     return {reinterpret_cast<const uint8_t*>(str_.data()), str_.size()};
   }
@@ -86,6 +97,11 @@ class Val {
   const Val* field(std::string_view name) const;
   // list<u8>: the bytes.
   std::vector<uint8_t> as_bytes() const;
+  // list<f32>: the floats (packed or a List of F32 Vals).
+  std::vector<float> as_f32s() const;
+  // A packed list<f32>: a view of its floats without a copy, valid while this Val lives
+  // unchanged; empty for any other Val.
+  std::span<const float> packed_f32s() const;
   // variant, enum: the case label.
   const std::string& label() const { return str_; }
   // variant, option, result: the payload, or null.
@@ -104,9 +120,11 @@ class Val {
   // Instantiation rewrites own/borrow values in place (guest reps <-> host handles).
   friend struct ValAccess;
   void Unpack() const;
+  size_t PackedElemSize() const;
 
   ValKind kind_ = ValKind::kBool;
-  bool packed_ = false;  // a list<u8> whose bytes are in str_
+  bool packed_ = false;  // a list of numbers whose raw bytes are in str_
+  ValKind packed_elem_ = ValKind::kU8;
   uint64_t bits_ = 0;
   std::string str_;
   mutable std::vector<Val> elems_;

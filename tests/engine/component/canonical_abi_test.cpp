@@ -189,6 +189,181 @@ TEST(CanonicalAbi, PackedByteLists) {
   EXPECT_NE(oob.error().message.find("out-of-bounds"), std::string::npos) << oob.error().message;
 }
 
+uint32_t F32Bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+float F32FromBits(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+// list<f32> (tensors) travels packed too: Val::F32s / lifted lists keep one float buffer, equal
+// to the same floats as a list of F32 Vals, with NaNs canonicalised as for a single f32.
+TEST(CanonicalAbi, PackedF32Lists) {
+  const float raw[] = {0.0f, -0.0f, 1.5f, -3.25e10f, INFINITY};
+  Val packed = Val::F32s(raw);
+  Val unpacked = Val::List(
+      {Val::F32(0.0f), Val::F32(-0.0f), Val::F32(1.5f), Val::F32(-3.25e10f), Val::F32(INFINITY)});
+  EXPECT_TRUE(packed.is_packed());
+  EXPECT_FALSE(packed.is_packed_bytes());
+  EXPECT_EQ(packed.packed_elem(), ValKind::kF32);
+  EXPECT_EQ(packed, unpacked);
+  EXPECT_EQ(unpacked, packed);
+  EXPECT_NE(packed, Val::F32s(std::span<const float>(raw, 4)));
+  // -0.0 and 0.0 are different bit patterns and so different values, as for Val::F32.
+  const float zeros[] = {0.0f};
+  const float negzeros[] = {-0.0f};
+  EXPECT_NE(Val::F32s(zeros), Val::F32s(negzeros));
+  EXPECT_NE(packed, Val::List({Val::F64(0.0), Val::F32(-0.0f), Val::F32(1.5f), Val::F32(-3.25e10f),
+                               Val::F32(INFINITY)}));
+  EXPECT_EQ(packed.list_size(), 5u);
+  ASSERT_EQ(packed.packed_f32s().size(), 5u);
+  EXPECT_EQ(F32Bits(packed.packed_f32s()[1]), F32Bits(-0.0f));
+  EXPECT_EQ(packed.as_f32s(), std::vector<float>(raw, raw + 5));
+  EXPECT_EQ(unpacked.as_f32s(), std::vector<float>(raw, raw + 5));
+  EXPECT_TRUE(unpacked.packed_f32s().empty());
+  EXPECT_TRUE(ValMatchesType(packed, ValType::List(P(ValKind::kF32))));
+  EXPECT_FALSE(ValMatchesType(packed, ValType::List(P(ValKind::kF64))));
+  EXPECT_FALSE(ValMatchesType(packed, ValType::List(P(ValKind::kU32))));
+  EXPECT_TRUE(ValMatchesType(packed, ValType::List(P(ValKind::kF32), 5)));
+  EXPECT_FALSE(ValMatchesType(packed, ValType::List(P(ValKind::kF32), 4)));
+  ASSERT_EQ(packed.elements().size(), 5u);  // unpacks on demand
+  EXPECT_EQ(packed.elements()[2], Val::F32(1.5f));
+  EXPECT_EQ(packed.ToString(), unpacked.ToString());
+
+  auto t = ValType::List(P(ValKind::kF32));
+  RoundTrip(packed, t);
+  RoundTrip(unpacked, t);
+  RoundTrip(Val::F32s({}), t);
+  RoundTrip(packed, ValType::List(P(ValKind::kF32), 5));  // fixed-length: inline elements
+
+  // Lifted from memory: packed, the memory's floats, NaNs (any payload, either sign) made the
+  // canonical 0x7fc00000 exactly as load does for one f32.
+  Env env;
+  const uint32_t bits[] = {F32Bits(2.0f), 0x7fa00001u, 0xffc00123u, 0x7f800000u, 0x7fc00000u};
+  std::memcpy(env.bytes.data() + 256, bits, sizeof bits);
+  uint32_t desc[2] = {256, 5};
+  std::memcpy(env.bytes.data() + 128, desc, sizeof desc);
+  auto l = load(env.cx, 128, t);
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  ASSERT_TRUE(l->is_packed());
+  auto f = l->packed_f32s();
+  ASSERT_EQ(f.size(), 5u);
+  EXPECT_EQ(F32Bits(f[0]), F32Bits(2.0f));
+  EXPECT_EQ(F32Bits(f[1]), 0x7fc00000u);
+  EXPECT_EQ(F32Bits(f[2]), 0x7fc00000u);
+  EXPECT_EQ(F32Bits(f[3]), 0x7f800000u);  // +inf is not a NaN
+  EXPECT_EQ(F32Bits(f[4]), 0x7fc00000u);
+  for (uint32_t i = 0; i < 5; ++i) {
+    auto one = load(env.cx, 256 + 4 * i, P(ValKind::kF32));
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(F32Bits(one->as_f32()), F32Bits(f[i])) << "element " << i;
+    EXPECT_EQ(l->elements()[i], *one) << "element " << i;
+  }
+  // Lowering a packed list with a NaN writes the canonical NaN, as storing a Val::F32 does.
+  const float with_nan[] = {F32FromBits(0x7f800001u), 1.0f};
+  auto s = store(env.cx, Val::F32s(with_nan), t, 192);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  uint32_t out_desc[2];
+  std::memcpy(out_desc, env.bytes.data() + 192, sizeof out_desc);
+  EXPECT_EQ(out_desc[1], 2u);
+  EXPECT_EQ(out_desc[0] % 4, 0u);
+  uint32_t out_bits[2];
+  std::memcpy(out_bits, env.bytes.data() + out_desc[0], sizeof out_bits);
+  EXPECT_EQ(out_bits[0], 0x7fc00000u);
+  EXPECT_EQ(out_bits[1], F32Bits(1.0f));
+
+  // Misaligned content traps, as for any list<f32>.
+  uint32_t misaligned[2] = {258, 2};
+  std::memcpy(env.bytes.data() + 136, misaligned, sizeof misaligned);
+  auto mis = load(env.cx, 136, t);
+  ASSERT_FALSE(mis.ok());
+  EXPECT_NE(mis.error().message.find("unaligned"), std::string::npos) << mis.error().message;
+  // Content past the end of memory traps: by element count * 4, not by byte count.
+  uint32_t oob1[2] = {4084, 4};  // 16 bytes from 4084: 4 past the end
+  std::memcpy(env.bytes.data() + 144, oob1, sizeof oob1);
+  auto oob = load(env.cx, 144, t);
+  ASSERT_FALSE(oob.ok());
+  EXPECT_NE(oob.error().message.find("out-of-bounds"), std::string::npos) << oob.error().message;
+  uint32_t fits[2] = {4084, 3};  // 12 bytes: exactly to the end
+  std::memcpy(env.bytes.data() + 152, fits, sizeof fits);
+  auto ok = load(env.cx, 152, t);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->list_size(), 3u);
+  // A length whose byte size wraps 32 bits still traps.
+  uint32_t wrap[2] = {0, 0x40000001u};
+  std::memcpy(env.bytes.data() + 160, wrap, sizeof wrap);
+  auto w = load(env.cx, 160, t);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.error().message.find("out-of-bounds"), std::string::npos) << w.error().message;
+
+  // take_elements leaves the Val an unpacked, empty list.
+  Val moved = Val::F32s(raw);
+  auto elems = moved.take_elements();
+  ASSERT_EQ(elems.size(), 5u);
+  EXPECT_EQ(elems[4], Val::F32(INFINITY));
+  EXPECT_EQ(moved.list_size(), 0u);
+}
+
+// The other fixed-size number types are lifted packed as well, with their own element kinds
+// (signed values sign-extended when unpacked) and f64 NaNs canonicalised.
+TEST(CanonicalAbi, PackedNumberLists) {
+  Val s16 = Val::List({Val::S16(-32768), Val::S16(-1), Val::S16(7), Val::S16(32767)});
+  Val s8 = Val::List({Val::S8(-128), Val::S8(0), Val::S8(127)});
+  Val u64 = Val::List({Val::U64(0), Val::U64(~uint64_t{0}), Val::U64(1)});
+  Val s64 = Val::List({Val::S64(INT64_MIN), Val::S64(-2)});
+  Val u32 = Val::List({Val::U32(0xffffffffu), Val::U32(3)});
+  Val f64 = Val::List({Val::F64(-0.0), Val::F64(NAN), Val::F64(1e300)});
+  struct Case {
+    Val v;
+    ValKind k;
+  };
+  for (auto& c : {Case{s16, ValKind::kS16}, Case{s8, ValKind::kS8}, Case{u64, ValKind::kU64},
+                  Case{s64, ValKind::kS64}, Case{u32, ValKind::kU32}, Case{f64, ValKind::kF64}}) {
+    auto t = ValType::List(P(c.k));
+    RoundTrip(c.v, t);
+    Env env;
+    ASSERT_TRUE(store(env.cx, c.v, t, 64).ok());
+    auto l = load(env.cx, 64, t);
+    ASSERT_TRUE(l.ok()) << l.error().message;
+    EXPECT_TRUE(l->is_packed()) << c.v.ToString();
+    EXPECT_EQ(l->packed_elem(), c.k);
+    EXPECT_EQ(*l, c.v);
+    EXPECT_EQ(l->ToString(), c.v.ToString());
+    ASSERT_EQ(l->elements().size(), c.v.elements().size());
+    for (size_t i = 0; i < c.v.elements().size(); ++i) {
+      EXPECT_EQ(l->elements()[i].kind(), c.k);
+      EXPECT_EQ(l->elements()[i], c.v.elements()[i]) << i;
+    }
+    // A packed list lowers again (one block copy) to the same value.
+    RoundTrip(*l, t);
+    EXPECT_TRUE(ValMatchesType(*l, t));
+  }
+  // Equal integers but different element kinds are different values.
+  EXPECT_NE(Val::PackedList(ValKind::kU16, std::vector<uint8_t>{1, 0}),
+            Val::PackedList(ValKind::kS16, std::vector<uint8_t>{1, 0}));
+  EXPECT_EQ(Val::PackedList(ValKind::kS16, std::vector<uint8_t>{0xff, 0xff}),
+            Val::List({Val::S16(-1)}));
+  // f64 NaN payloads lift as the canonical NaN.
+  Env env;
+  uint64_t nan_bits = 0xfff0000000000001ull;
+  std::memcpy(env.bytes.data() + 256, &nan_bits, 8);
+  uint32_t desc[2] = {256, 1};
+  std::memcpy(env.bytes.data() + 128, desc, sizeof desc);
+  auto l = load(env.cx, 128, ValType::List(P(ValKind::kF64)));
+  ASSERT_TRUE(l.ok());
+  uint64_t got;
+  std::memcpy(&got, l->packed_bytes().data(), 8);
+  EXPECT_EQ(got, 0x7ff8000000000000ull);
+  // Misaligned u64 content traps.
+  uint32_t mis[2] = {260, 1};
+  std::memcpy(env.bytes.data() + 136, mis, sizeof mis);
+  EXPECT_FALSE(load(env.cx, 136, ValType::List(P(ValKind::kU64))).ok());
+}
+
 TEST(CanonicalAbi, StringEncodings) {
   for (auto enc : {StringEncoding::kUtf16, StringEncoding::kLatin1Utf16}) {
     RoundTrip(Val::String("plain ascii"), P(ValKind::kString), enc);
