@@ -1,12 +1,20 @@
 // wasm-run: run a WebAssembly binary.
 //
 //   wasm-run --invoke NAME FILE.wasm [ARGS...]
+//   wasm-run [--dir ...] [--env K=V]... --invoke [IFACE#]FUNC [--arg VALUE]... COMPONENT.wasm
 //   wasm-run [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--inherit-env] COMMAND.wasm [ARGS...]
 //
 // A component is run as a wasi:cli/command on our WASI 0.2 host (engine/wasi): each --dir is
 // a preopened directory (at GUEST, by default the same path as HOST; `:ro` makes it
 // read-only), stdio is the runner's, ARGS follow the component's path as its arguments, and
 // the exit status is the command's (0 ok, 1 err or trap, or what wasi:cli/exit was given).
+//
+// --invoke on a component (a reactor) instantiates it with the WASI host (--dir/--env as for a
+// command; an import nothing defines fails to link, named) and calls FUNC, exported by the
+// component itself or by its exported instance IFACE (`lokust:session-vm/session-ops#f`).
+// Each argument (the --arg values, then any after the path) is WAVE-like text parsed against
+// its parameter's type (wave_parse.h); each result is printed on a line of its own as
+// Val::ToString writes it. A trap prints "trap: <reason>" and exits 1; bad arguments exit 2.
 //
 // Core modules are instantiated (no imports are provided: a module that needs one is
 // rejected with the import's name) and the export NAME is called with ARGS parsed by its
@@ -28,10 +36,15 @@
 #include <string>
 #include <vector>
 
+#include "engine/component/decoder.h"
+#include "engine/component/instance.h"
 #include "engine/component/printer.h"
+#include "engine/component/validator.h"
 #include "engine/core/module.h"
 #include "engine/core/store.h"
 #include "engine/wasi/command.h"
+#include "engine/wasi/linker.h"
+#include "wave_parse.h"
 
 using namespace lokust::core;
 
@@ -41,6 +54,7 @@ struct Options {
   std::string file;
   std::string invoke;
   std::vector<std::string> args;
+  std::vector<std::string> wave_args;  // components: --arg
   std::optional<uint64_t> fuel;
   std::optional<uint64_t> timeout_ms;
   uint32_t max_pages = 65536;
@@ -210,6 +224,123 @@ int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
   return 0;
 }
 
+// --dir and --env into `b`; false (the message printed) when one is malformed.
+bool ConfigureWasi(const Options& opt, lokust::wasi::WasiCtxBuilder& b) {
+  for (const std::string& d : opt.dirs) {
+    std::string spec = d;
+    bool read_only = spec.size() > 3 && spec.compare(spec.size() - 3, 3, ":ro") == 0;
+    if (read_only) spec.resize(spec.size() - 3);
+    const size_t sep = spec.find("::");
+    std::string host = sep == std::string::npos ? spec : spec.substr(0, sep);
+    std::string guest = sep == std::string::npos ? spec : spec.substr(sep + 2);
+    if (host.empty() || guest.empty()) {
+      std::cerr << "wasm-run: --dir " << d << ": expected HOST[::GUEST][:ro]\n";
+      return false;
+    }
+    b.Preopen(host, guest, read_only);
+  }
+  if (opt.inherit_env) b.InheritEnv();
+  for (const std::string& e : opt.envs) {
+    const size_t eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "wasm-run: --env " << e << ": expected K=V\n";
+      return false;
+    }
+    b.Env(e.substr(0, eq), e.substr(eq + 1));
+  }
+  return true;
+}
+
+// --invoke on a component: see the comment at the top.
+int InvokeComponent(const Options& opt, const std::vector<uint8_t>& bytes,
+                    lokust::wasi::WasiCtxBuilder& b) {
+  namespace c = lokust::component;
+  b.Arg(opt.file);
+  b.InheritStdio();
+  auto ctx = b.Build();
+  if (!ctx) {
+    std::cerr << "wasm-run: " << ctx.error() << "\n";
+    return 2;
+  }
+  auto ast = c::DecodeComponent(bytes);
+  if (!ast) {
+    std::cerr << "wasm-run: " << opt.file << ": malformed component: " << ast.error().ToString()
+              << "\n";
+    return 2;
+  }
+  c::ValidateOptions vopt;
+  vopt.validate_core_module = [](std::span<const uint8_t> m) -> c::Result<void> {
+    auto r = Module::Compile(m);
+    if (!r) return c::Invalid("core module: " + r.error().message);
+    return {};
+  };
+  auto info = c::ValidateComponent(**ast, vopt);
+  if (!info) {
+    std::cerr << "wasm-run: " << opt.file << ": invalid component: " << info.error().ToString()
+              << "\n";
+    return 2;
+  }
+  c::Linker linker;
+  if (auto r = lokust::wasi::AddWasiToLinker(linker, **ctx); !r) {
+    std::cerr << "wasm-run: wasi: " << r.error().message << "\n";
+    return 2;
+  }
+  Limits limits;
+  limits.max_memory_pages = opt.max_pages;
+  limits.max_call_depth = opt.max_call_depth;
+  Store store(limits);
+  if (opt.fuel) store.SetFuel(*opt.fuel);
+  if (opt.timeout_ms)
+    store.SetDeadline(std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(*opt.timeout_ms));
+  auto inst = c::Instance::Instantiate(store, **ast, **info, linker);
+  if (!inst) {
+    if (inst.error().kind == c::Error::Kind::kTrap) {
+      std::cerr << "trap: " << inst.error().message << "\n";
+      return 1;
+    }
+    // A link error names the import; its offset means nothing here.
+    std::cerr << "wasm-run: " << opt.file << ": "
+              << (inst.error().kind == c::Error::Kind::kLink ? inst.error().message
+                                                             : inst.error().ToString())
+              << "\n";
+    return 2;
+  }
+  const size_t hash = opt.invoke.rfind('#');
+  auto f = hash == std::string::npos
+               ? (*inst)->GetFunc(opt.invoke)
+               : (*inst)->GetFunc(opt.invoke.substr(0, hash), opt.invoke.substr(hash + 1));
+  if (!f) {
+    std::cerr << "wasm-run: " << opt.file << ": " << f.error().message << "\n";
+    return 2;
+  }
+  const c::FuncType& type = *(*f)->type;
+  std::vector<std::string> texts = opt.wave_args;
+  texts.insert(texts.end(), opt.args.begin(), opt.args.end());
+  if (texts.size() != type.params.size()) {
+    std::cerr << "wasm-run: \"" << opt.invoke << "\" expects " << type.params.size()
+              << " arguments " << c::FuncTypeToString(type) << ", got " << texts.size() << "\n";
+    return 2;
+  }
+  std::vector<c::Val> args;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto v = lokust::wasm_run::ParseWave(texts[i], type.params[i].type);
+    if (!v) {
+      std::cerr << "wasm-run: argument " << i << " (" << type.params[i].label
+                << "): " << v.error().message << "\n";
+      return 2;
+    }
+    args.push_back(std::move(*v));
+  }
+  auto results = (*f)->Call(args);
+  if (!results) {
+    std::cerr << "trap: " << results.error().message << "\n";
+    return 1;
+  }
+  for (const c::Val& r : *results) std::cout << r.ToString() << "\n";
+  return 0;
+}
+
 int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
   if (opt.inspect) {
     auto wit = lokust::component::InspectComponent(bytes);
@@ -222,28 +353,8 @@ int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
   }
   namespace wasi = lokust::wasi;
   wasi::WasiCtxBuilder b;
-  for (const std::string& d : opt.dirs) {
-    std::string spec = d;
-    bool read_only = spec.size() > 3 && spec.compare(spec.size() - 3, 3, ":ro") == 0;
-    if (read_only) spec.resize(spec.size() - 3);
-    const size_t sep = spec.find("::");
-    std::string host = sep == std::string::npos ? spec : spec.substr(0, sep);
-    std::string guest = sep == std::string::npos ? spec : spec.substr(sep + 2);
-    if (host.empty() || guest.empty()) {
-      std::cerr << "wasm-run: --dir " << d << ": expected HOST[::GUEST][:ro]\n";
-      return 2;
-    }
-    b.Preopen(host, guest, read_only);
-  }
-  if (opt.inherit_env) b.InheritEnv();
-  for (const std::string& e : opt.envs) {
-    const size_t eq = e.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "wasm-run: --env " << e << ": expected K=V\n";
-      return 2;
-    }
-    b.Env(e.substr(0, eq), e.substr(eq + 1));
-  }
+  if (!ConfigureWasi(opt, b)) return 2;
+  if (!opt.invoke.empty()) return InvokeComponent(opt, bytes, b);
   b.Arg(opt.file);
   for (const std::string& a : opt.args) b.Arg(a);
   b.InheritStdio();
@@ -268,8 +379,18 @@ int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
 
 int main(int argc, char** argv) {
   Options opt;
-  CLI::App app{"Run a WebAssembly core module, or inspect a component"};
-  app.add_option("--invoke", opt.invoke, "Exported function to call (default: _start if any)");
+  CLI::App app{
+      "Run a WebAssembly core module or a WASI command component, call a component's export, "
+      "or inspect a component"};
+  app.add_option("--invoke", opt.invoke,
+                 "Exported function to call (core module: default _start if any; component: "
+                 "FUNC or IFACE#FUNC, e.g. --invoke 'lokust:session-vm/session-ops#create-session' "
+                 "--arg '[{agent-id: \"a\", name: \"A\", role: \"planner\", phase-index: 0}]')");
+  app.add_option("--arg", opt.wave_args,
+                 "Components: an argument of --invoke in WAVE text (as results print: 1, \"s\", "
+                 "[1, 2], {a: 1}, (1, 2), some(1), ok(1), case(v), {flag1, flag2}); repeat per "
+                 "parameter")
+      ->allow_extra_args(false);
   app.add_option("file", opt.file, "The .wasm binary")->required();
   app.add_option("args", opt.args, "Arguments for the function, parsed by its parameter types");
   app.add_option("--fuel", opt.fuel, "Trap after this many loop iterations + calls");
@@ -286,6 +407,14 @@ int main(int argc, char** argv) {
   app.add_option("--env", opt.envs, "Components: set an environment variable K=V")
       ->allow_extra_args(false);
   app.add_flag("--inherit-env", opt.inherit_env, "Components: pass the runner's environment");
+  app.footer(
+      "Examples:\n"
+      "  wasm-run --invoke fib bench.wasm 30\n"
+      "  wasm-run --dir .::/ prog.wasm arg1 arg2\n"
+      "  wasm-run --invoke 'lokust:session-vm/session-ops#create-session' \\\n"
+      "    --arg '[{agent-id: \"a\", name: \"A\", role: \"planner\", phase-index: 0}]' "
+      "session_guest.wasm\n"
+      "  wasm-run --inspect component.wasm\n");
   app.positionals_at_end();
   // Everything after the binary's path is its arguments, verbatim (a guest's own `--flags`,
   // negative numbers): only what comes before goes through the option parser.
@@ -301,7 +430,7 @@ int main(int argc, char** argv) {
       const bool takes_value =
           a.find('=') == std::string::npos &&
           (a == "--invoke" || a == "--fuel" || a == "--timeout-ms" || a == "--max-pages" ||
-           a == "--max-call-depth" || a == "--dir" || a == "--env");
+           a == "--max-call-depth" || a == "--dir" || a == "--env" || a == "--arg");
       if (takes_value) ++i;
       continue;
     }
