@@ -20,7 +20,7 @@
 // rejected with the import's name) and the export NAME is called with ARGS parsed by its
 // parameter types. Results are printed on one line; a trap prints "trap: <reason>" on
 // stderr and exits 1. The binary's layer field selects the mode: layer 0 is a core module,
-// layer 1 a component (run by the component layer once it exists).
+// layer 1 a component (a command, or a reactor with --invoke).
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
