@@ -6,10 +6,25 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/component/canonical_abi.h"
 #include "engine/component/reader.h"
 
 namespace lokust::component {
 namespace {
+
+// Rewrites every NaN of a packed list of T (little-endian, unaligned) with `canonical`, the
+// canonical ABI's canonicalize_nan32/64.
+template <typename T>
+void CanonicalizeNans(std::string& bytes, T (*canonical)(T)) {
+  for (size_t o = 0; o + sizeof(T) <= bytes.size(); o += sizeof(T)) {
+    T x;
+    std::memcpy(&x, bytes.data() + o, sizeof x);
+    if (std::isnan(x)) {
+      x = canonical(x);
+      std::memcpy(bytes.data() + o, &x, sizeof x);
+    }
+  }
+}
 
 std::string QuoteString(const std::string& s) {
   std::string out = "\"";
@@ -109,25 +124,8 @@ Val Val::PackedList(ValKind elem, std::span<const uint8_t> raw) {
   r.packed_elem_ = elem;
   r.str_.assign(reinterpret_cast<const char*>(raw.data()), raw.size());
   // Canonical NaNs, as lifting a single f32/f64 gives (and lowering would write anyway).
-  if (elem == ValKind::kF32) {
-    for (size_t o = 0; o + 4 <= r.str_.size(); o += 4) {
-      uint32_t b;
-      std::memcpy(&b, r.str_.data() + o, 4);
-      if ((b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0) {
-        b = 0x7fc00000u;
-        std::memcpy(r.str_.data() + o, &b, 4);
-      }
-    }
-  } else if (elem == ValKind::kF64) {
-    for (size_t o = 0; o + 8 <= r.str_.size(); o += 8) {
-      uint64_t b;
-      std::memcpy(&b, r.str_.data() + o, 8);
-      if ((b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0x000fffffffffffffull)) {
-        b = 0x7ff8000000000000ull;
-        std::memcpy(r.str_.data() + o, &b, 8);
-      }
-    }
-  }
+  if (elem == ValKind::kF32) CanonicalizeNans<float>(r.str_, canonicalize_nan32);
+  if (elem == ValKind::kF64) CanonicalizeNans<double>(r.str_, canonicalize_nan64);
   return r;
 }
 size_t Val::PackedElemSize() const {
