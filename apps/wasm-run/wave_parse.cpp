@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/component/utf8.h"
+
 namespace lokust::wasm_run {
 
 namespace c = lokust::component;
@@ -20,24 +22,6 @@ using c::ValKind;
 using c::ValTypePtr;
 
 namespace {
-
-void AppendUtf8(std::string& s, char32_t cp) {
-  if (cp < 0x80) {
-    s += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    s += static_cast<char>(0xc0 | (cp >> 6));
-    s += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    s += static_cast<char>(0xe0 | (cp >> 12));
-    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    s += static_cast<char>(0xf0 | (cp >> 18));
-    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
 
 bool IsLabelChar(char ch) {
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -295,7 +279,7 @@ class Parser {
       auto cp = QuotedChar(t);
       if (!cp) return cp.error();
       if (count++ == 0) first = *cp;
-      AppendUtf8(out, *cp);
+      c::AppendUtf8(out, *cp);
     }
     if (pos_ >= s_.size()) return Fail("unterminated literal of type", c::ValTypeToString(t, true));
     if (t->kind == ValKind::kChar) {

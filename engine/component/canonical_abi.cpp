@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/component/reader.h"
+#include "engine/component/utf8.h"
 
 namespace lokust::component {
 namespace {
@@ -710,7 +711,7 @@ Result<Val> load_string_from_range(CallContext& cx, uint32_t ptr, uint32_t tagge
       } else if (u >= 0xdc00 && u <= 0xdfff) {
         return TrapMsg("invalid utf-16: unpaired surrogate");
       }
-      detail::AppendUtf8(out, cp);
+      AppendUtf8(out, cp);
     }
   }
   return Val::String(std::move(out));

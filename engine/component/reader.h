@@ -20,8 +20,6 @@ namespace lokust::component::detail {
 bool IsValidUtf8(const uint8_t* p, size_t n);
 // 0: valid; 1: invalid; 2: valid except for a sequence cut short by the end of the input.
 int CheckUtf8(const uint8_t* p, size_t n);
-// Appends the UTF-8 encoding of the scalar value `c` (the caller has checked it is one).
-void AppendUtf8(std::string& s, char32_t c);
 
 class Reader {
  public:

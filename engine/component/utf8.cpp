@@ -1,5 +1,7 @@
 // UTF-8 validation and encoding shared by the decoder (names), the canonical ABI (strings) and
 // Val's text form.
+#include "engine/component/utf8.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,24 +11,6 @@
 namespace lokust::component::detail {
 
 bool IsValidUtf8(const uint8_t* p, size_t n) { return CheckUtf8(p, n) == 0; }
-
-void AppendUtf8(std::string& s, char32_t c) {
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xc0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    s += static_cast<char>(0xe0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    s += static_cast<char>(0xf0 | (c >> 18));
-    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  }
-}
 
 int CheckUtf8(const uint8_t* p, size_t n) {
   size_t i = 0;
@@ -64,3 +48,25 @@ int CheckUtf8(const uint8_t* p, size_t n) {
 }
 
 }  // namespace lokust::component::detail
+
+namespace lokust::component {
+
+void AppendUtf8(std::string& s, char32_t c) {
+  if (c < 0x80) {
+    s += static_cast<char>(c);
+  } else if (c < 0x800) {
+    s += static_cast<char>(0xc0 | (c >> 6));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    s += static_cast<char>(0xe0 | (c >> 12));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    s += static_cast<char>(0xf0 | (c >> 18));
+    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+}  // namespace lokust::component

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "engine/component/canonical_abi.h"
-#include "engine/component/reader.h"
+#include "engine/component/utf8.h"
 
 namespace lokust::component {
 namespace {
@@ -304,7 +304,7 @@ std::string Val::ToString() const {
     }
     case ValKind::kChar: {
       std::string s = "'";
-      detail::AppendUtf8(s, as_char());
+      AppendUtf8(s, as_char());
       return s + "'";
     }
     case ValKind::kString:
