@@ -147,6 +147,22 @@ std::string FormatResult(const Value& v, bool typed) {
   return typed ? std::string(ValTypeName(v.type)) + ":" + buf : std::string(buf);
 }
 
+// The engine limits the options ask for (memory pages, call depth).
+Limits LimitsOf(const Options& opt) {
+  Limits limits;
+  limits.max_memory_pages = opt.max_pages;
+  limits.max_call_depth = opt.max_call_depth;
+  return limits;
+}
+
+// Gives `store` the run-time budget the options ask for (fuel, a deadline).
+void ArmBudget(const Options& opt, Store& store) {
+  if (opt.fuel) store.SetFuel(*opt.fuel);
+  if (opt.timeout_ms)
+    store.SetDeadline(std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(*opt.timeout_ms));
+}
+
 int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
   auto module = Module::Compile(bytes);
   if (!module) {
@@ -164,14 +180,8 @@ int RunCoreModule(const Options& opt, const std::vector<uint8_t>& bytes) {
     }
     if (opt.invoke.empty()) return 0;
   }
-  Limits limits;
-  limits.max_memory_pages = opt.max_pages;
-  limits.max_call_depth = opt.max_call_depth;
-  Store store(limits);
-  if (opt.fuel) store.SetFuel(*opt.fuel);
-  if (opt.timeout_ms)
-    store.SetDeadline(std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(*opt.timeout_ms));
+  Store store(LimitsOf(opt));
+  ArmBudget(opt, store);
   Linker linker;  // benchmarks need no imports
   auto imports = linker.Resolve(**module);
   if (!imports) {
@@ -285,14 +295,8 @@ int InvokeComponent(const Options& opt, const std::vector<uint8_t>& bytes,
     std::cerr << "wasm-run: wasi: " << r.error().message << "\n";
     return 2;
   }
-  Limits limits;
-  limits.max_memory_pages = opt.max_pages;
-  limits.max_call_depth = opt.max_call_depth;
-  Store store(limits);
-  if (opt.fuel) store.SetFuel(*opt.fuel);
-  if (opt.timeout_ms)
-    store.SetDeadline(std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(*opt.timeout_ms));
+  Store store(LimitsOf(opt));
+  ArmBudget(opt, store);
   auto inst = c::Instance::Instantiate(store, **ast, **info, linker);
   if (!inst) {
     if (inst.error().kind == c::Error::Kind::kTrap) {
@@ -363,10 +367,7 @@ int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
     std::cerr << "wasm-run: " << ctx.error() << "\n";
     return 2;
   }
-  Limits limits;
-  limits.max_memory_pages = opt.max_pages;
-  limits.max_call_depth = opt.max_call_depth;
-  auto r = wasi::RunCommand(bytes, **ctx, limits);
+  auto r = wasi::RunCommand(bytes, **ctx, LimitsOf(opt));
   if (!r) {
     std::cerr << "wasm-run: " << opt.file << ": " << r.error() << "\n";
     return 2;
