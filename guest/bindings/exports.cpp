@@ -4,9 +4,9 @@
 // strings arrive in memory the host allocated with cabi_realloc, which we then own), and a
 // pointer to a return area when the flattened result is wider than one value.
 //
-// Return values point straight into C++ objects kept in `ret()` (no copy of outputs); the
-// host lifts them before anything else can run and then calls the function's cabi_post_*,
-// which releases them.
+// Return values point straight into C++ objects kept in `ret()`, or into the session itself
+// (no copy of outputs); the host lifts them before anything else can run and then calls the
+// function's cabi_post_*, which releases what `ret()` holds.
 #include <cstring>
 #include <optional>
 
@@ -32,8 +32,6 @@ struct ReturnArea {
   alignas(8) unsigned char slot[64];  // the flat return record itself
   std::string str;
   std::vector<uint8_t> bytes;
-  std::optional<s::PhaseSnapshot> phase;
-  std::optional<s::SessionSnapshot> snapshot;
   std::vector<cabi::PhaseSnapshot> phase_views;
   std::vector<std::string> ids;
   std::vector<cabi::SessionId> id_views;
@@ -53,6 +51,21 @@ ReturnArea& ret() {
 }
 
 std::string take_id(const char* ptr, uint32_t len) { return cabi::take(cabi::Str{ptr, len}); }
+
+// A session-id argument read where the host put it and freed at the end of the full
+// expression: the lookups only compare it, so a std::string copy (an allocation for every
+// id longer than libc++'s 10 inline bytes on wasm32, i.e. all of them) is not needed.
+class IdArg {
+ public:
+  IdArg(const char* ptr, uint32_t len) : id_{ptr, len} {}
+  IdArg(const IdArg&) = delete;
+  IdArg& operator=(const IdArg&) = delete;
+  ~IdArg() { cabi::release(id_.ptr, id_.len); }
+  operator std::string_view() const { return {id_.ptr, id_.len}; }
+
+ private:
+  cabi::Str id_;
+};
 
 cabi::PhaseSnapshot view(const s::PhaseSnapshot& p) {
   return {cabi::view(p.agent_id), static_cast<uint8_t>(p.status), cabi::view(p.output),
@@ -94,8 +107,8 @@ std::vector<s::AgentConfig> take_agents(cabi::AgentConfig* ptr, uint32_t len) {
   std::vector<s::AgentConfig> agents;
   agents.reserve(len);
   for (uint32_t i = 0; i < len; ++i) {
-    agents.push_back({cabi::take(ptr[i].agent_id), cabi::take(ptr[i].name),
-                      cabi::take(ptr[i].role), ptr[i].phase_index});
+    agents.push_back({cabi::take(ptr[i].agent_id), cabi::take(ptr[i].name), cabi::take(ptr[i].role),
+                      ptr[i].phase_index});
   }
   cabi::release(ptr, len);
   return agents;
@@ -110,7 +123,7 @@ std::vector<s::AgentConfig> take_agents(cabi::AgentConfig* ptr, uint32_t len) {
 EXPORT("cabi_realloc")
 void* cabi_realloc(void* old_ptr, size_t old_size, size_t align, size_t new_size) {
   (void)old_size;
-  (void)align;  // malloc's 16-byte alignment covers every canonical-ABI alignment (<= 8)
+  (void)align;            // malloc's 16-byte alignment covers every canonical-ABI alignment (<= 8)
   static uint64_t empty;  // a valid, aligned address for zero-length values
   if (old_ptr == &empty) old_ptr = nullptr;
   if (new_size == 0) {
@@ -131,41 +144,39 @@ cabi::SessionId* export_create_session(cabi::AgentConfig* agents_ptr, uint32_t a
 
 EXPORT(OPS "run-next-phase")
 cabi::Result<cabi::PhaseSnapshot, cabi::Str>* export_run_next_phase(const char* id_ptr,
-                                                                     uint32_t id_len) {
-  auto res = manager().run_next_phase(take_id(id_ptr, id_len));
+                                                                    uint32_t id_len) {
+  auto res = manager().run_next_phase_in_place(IdArg(id_ptr, id_len));
   if (!res) return err_result<cabi::PhaseSnapshot>(res.error());
   auto* r = ret().as<cabi::Result<cabi::PhaseSnapshot, cabi::Str>>();
-  ret().phase = std::move(res.value());
-  r->ok = view(*ret().phase);
+  r->ok = view(*res.value());
   return r;
 }
 
 EXPORT(OPS "pause-session")
 cabi::Result<uint8_t, cabi::Str>* export_pause_session(const char* id_ptr, uint32_t id_len) {
-  return status_or_err(manager().pause_session(take_id(id_ptr, id_len)));
+  return status_or_err(manager().pause_session(IdArg(id_ptr, id_len)));
 }
 
 EXPORT(OPS "resume-session")
 cabi::Result<uint8_t, cabi::Str>* export_resume_session(const char* id_ptr, uint32_t id_len) {
-  return status_or_err(manager().resume_session(take_id(id_ptr, id_len)));
+  return status_or_err(manager().resume_session(IdArg(id_ptr, id_len)));
 }
 
 EXPORT(OPS "get-snapshot")
 cabi::Option<cabi::SessionSnapshot>* export_get_snapshot(const char* id_ptr, uint32_t id_len) {
   auto* r = ret().as<cabi::Option<cabi::SessionSnapshot>>();
-  ret().snapshot = manager().get_snapshot(take_id(id_ptr, id_len));
-  if (!ret().snapshot) return r;
-  const s::SessionSnapshot& snap = *ret().snapshot;
-  ret().phase_views.reserve(snap.phases.size());
-  for (const auto& p : snap.phases) ret().phase_views.push_back(view(p));
+  const auto snap = manager().get_snapshot_view(IdArg(id_ptr, id_len));
+  if (!snap) return r;
+  ret().phase_views.reserve(snap->phases.size());
+  for (const auto& p : snap->phases) ret().phase_views.push_back(view(p));
   r->is_some = 1;
-  r->value = {{cabi::view(snap.id)},
-              static_cast<uint8_t>(snap.status),
+  r->value = {{cabi::view(snap->id)},
+              static_cast<uint8_t>(snap->status),
               cabi::view(ret().phase_views),
-              snap.current_phase_index,
-              snap.total_duration_ms,
-              snap.total_tokens,
-              snap.created_at_ms};
+              snap->current_phase_index,
+              snap->total_duration_ms,
+              snap->total_tokens,
+              snap->created_at_ms};
   return r;
 }
 
@@ -195,7 +206,7 @@ cabi::SessionId* export_import_snapshot(const char* id_ptr, uint32_t id_len, uin
 EXPORT(OPS "get-metrics")
 cabi::Option<cabi::CoordinationMetrics>* export_get_metrics(const char* id_ptr, uint32_t id_len) {
   auto* r = ret().as<cabi::Option<cabi::CoordinationMetrics>>();
-  if (auto m = manager().get_metrics(take_id(id_ptr, id_len))) {
+  if (auto m = manager().get_metrics(IdArg(id_ptr, id_len))) {
     r->is_some = 1;
     r->value = {m->phases_completed, m->phases_total, m->total_duration_ms, m->total_tokens,
                 m->compression_ratio};
@@ -219,7 +230,7 @@ cabi::Result<cabi::SessionId, cabi::Str>* export_create_session_checked(
 EXPORT(ADMIN "export-session")
 cabi::Result<cabi::List<uint8_t>, cabi::Str>* export_export_session(const char* id_ptr,
                                                                     uint32_t id_len) {
-  auto res = manager().export_session(take_id(id_ptr, id_len));
+  auto res = manager().export_session(IdArg(id_ptr, id_len));
   if (!res) return err_result<cabi::List<uint8_t>>(res.error());
   auto* r = ret().as<cabi::Result<cabi::List<uint8_t>, cabi::Str>>();
   ret().bytes = std::move(res.value());
@@ -235,7 +246,7 @@ cabi::Result<cabi::SessionId, cabi::Str>* export_import_session(const uint8_t* p
 
 EXPORT(ADMIN "drop-session")
 uint32_t export_drop_session(const char* id_ptr, uint32_t id_len) {
-  return manager().drop_session(take_id(id_ptr, id_len)) ? 1 : 0;
+  return manager().drop_session(IdArg(id_ptr, id_len)) ? 1 : 0;
 }
 
 EXPORT(ADMIN "list-sessions")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "guest/embed.h"
 #include "guest/text.h"
@@ -20,30 +21,54 @@ size_t marker_size(uint64_t elided) {
 void append(std::vector<uint8_t>& out, std::span<const uint8_t> s) { append_bytes(out, s); }
 void append(std::vector<uint8_t>& out, std::string_view s) { append_bytes(out, as_bytes(s)); }
 
-void append_u64(std::vector<uint8_t>& out, uint64_t value) {
-  uint8_t buf[20];
-  size_t n = sizeof(buf);
+// The context is written into memory sized beforehand (every entry's size is known up
+// front): put() is one memcpy per piece, where vector::insert runs its capacity checks and
+// bookkeeping for each of a header's seven pieces, which the interpreter pays for in every
+// phase. Each put returns the end of what it wrote.
+uint8_t* put(uint8_t* p, std::span<const uint8_t> s) {
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+uint8_t* put(uint8_t* p, std::string_view s) { return put(p, as_bytes(s)); }
+
+uint8_t* put_u64(uint8_t* p, uint64_t value) {
+  uint8_t* const end = p + decimal_digits(value);
+  uint8_t* q = end;
   do {
-    buf[--n] = static_cast<uint8_t>('0' + value % 10);
+    *--q = static_cast<uint8_t>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  append_bytes(out, std::span<const uint8_t>(buf + n, sizeof(buf) - n));
+  return end;
 }
 
-// phase_header appended to `out` without a temporary string.
+// phase_header's bytes: phase_header_size(phase_number, total_phases, agent_id) of them.
+uint8_t* put_header(uint8_t* p, uint32_t phase_number, uint32_t total_phases,
+                    std::string_view agent_id) {
+  p = put(p, std::string_view("[phase "));
+  p = put_u64(p, phase_number);
+  p = put(p, std::string_view(" of "));
+  p = put_u64(p, total_phases);
+  p = put(p, std::string_view(": "));
+  for (char c : agent_id) {
+    const auto u = static_cast<uint8_t>(c);
+    *p++ = u < 0x20 || u == 0x7F ? ' ' : u;
+  }
+  return put(p, std::string_view("]\n"));
+}
+
 void append_header(std::vector<uint8_t>& out, uint32_t phase_number, uint32_t total_phases,
                    std::string_view agent_id) {
-  append(out, std::string_view("[phase "));
-  append_u64(out, phase_number);
-  append(out, std::string_view(" of "));
-  append_u64(out, total_phases);
-  append(out, std::string_view(": "));
   const size_t at = out.size();
-  append(out, agent_id);
-  for (size_t i = at; i < out.size(); ++i) {
-    if (out[i] < 0x20 || out[i] == 0x7F) out[i] = ' ';
-  }
-  append(out, std::string_view("]\n"));
+  out.resize(at + phase_header_size(phase_number, total_phases, agent_id));
+  put_header(out.data() + at, phase_number, total_phases, agent_id);
+}
+
+// header, output, "\n": entry_size(s, total_phases) bytes.
+uint8_t* put_entry(uint8_t* p, const ContextSource& s, uint32_t total_phases) {
+  p = put_header(p, s.phase_number, total_phases, s.agent_id);
+  p = put(p, s.output);
+  *p++ = '\n';
+  return p;
 }
 
 size_t entry_size(const ContextSource& s, uint32_t total_phases) {
@@ -51,11 +76,8 @@ size_t entry_size(const ContextSource& s, uint32_t total_phases) {
 }
 
 std::vector<uint8_t> whole_entry(const ContextSource& s, uint32_t total_phases) {
-  std::vector<uint8_t> e;
-  e.reserve(entry_size(s, total_phases));
-  append_header(e, s.phase_number, total_phases, s.agent_id);
-  append(e, s.output);
-  e.push_back('\n');
+  std::vector<uint8_t> e(entry_size(s, total_phases));
+  put_entry(e.data(), s, total_phases);
   return e;
 }
 
@@ -88,16 +110,8 @@ std::vector<uint8_t> excerpt_entry(const ContextSource& s, uint32_t total_phases
 }  // namespace
 
 std::string phase_header(uint32_t phase_number, uint32_t total_phases, std::string_view agent_id) {
-  std::string h = "[phase ";
-  append_u64(h, phase_number);
-  h += " of ";
-  append_u64(h, total_phases);
-  h += ": ";
-  for (char c : agent_id) {
-    const auto u = static_cast<unsigned char>(c);
-    h.push_back(u < 0x20 || u == 0x7F ? ' ' : c);
-  }
-  h += "]\n";
+  std::string h(phase_header_size(phase_number, total_phases, agent_id), '\0');
+  put_header(reinterpret_cast<uint8_t*>(h.data()), phase_number, total_phases, agent_id);
   return h;
 }
 
@@ -114,16 +128,23 @@ size_t phase_header_size(uint32_t phase_number, uint32_t total_phases, std::stri
          std::string_view(": ").size() + agent_id.size() + std::string_view("]\n").size();
 }
 
+namespace {
+// raw_context into `raw`, whose memory it reuses.
+void raw_context_into(std::vector<uint8_t>& raw, std::span<const ContextSource> sources,
+                      uint32_t total_phases, size_t size) {
+  raw.clear();
+  raw.resize(size);
+  uint8_t* p = raw.data();
+  for (const ContextSource& s : sources) p = put_entry(p, s, total_phases);
+  if (p != raw.data() + raw.size()) __builtin_trap();  // `size` was not the entries' sum
+}
+}  // namespace
+
 std::vector<uint8_t> raw_context(std::span<const ContextSource> sources, uint32_t total_phases) {
   size_t size = 0;
   for (const ContextSource& s : sources) size += entry_size(s, total_phases);
   std::vector<uint8_t> raw;
-  raw.reserve(size);
-  for (const ContextSource& s : sources) {
-    append_header(raw, s.phase_number, total_phases, s.agent_id);
-    append(raw, s.output);
-    raw.push_back('\n');
-  }
+  raw_context_into(raw, sources, total_phases, size);
   return raw;
 }
 
@@ -233,11 +254,13 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
 
 ContextPack pack_context(Platform& platform, std::span<const ContextSource> sources,
                          uint32_t total_phases, std::string_view query, uint32_t budget,
-                         EmbedRowCache* cache) {
+                         EmbedRowCache* cache, std::vector<uint8_t> buffer) {
   ContextPack pack;
+  pack.bytes = std::move(buffer);
+  pack.bytes.clear();
   for (const ContextSource& s : sources) pack.raw_bytes += entry_size(s, total_phases);
   if (pack.raw_bytes <= budget) {
-    pack.bytes = raw_context(sources, total_phases);
+    raw_context_into(pack.bytes, sources, total_phases, pack.raw_bytes);
     return pack;
   }
 

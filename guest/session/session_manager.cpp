@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -49,14 +51,45 @@ std::string agent_field(size_t i, const char* field) {
   return m;
 }
 
+// The order of SessionManager::Impl::sessions, which is never iterated (list_sessions keeps
+// creation order): by length, then 8 bytes at a time as integers. std::less<> would go
+// through memcmp, which wasi-libc runs byte by byte, and every export call looks its
+// session up (fresh ids are 36 bytes).
+struct IdOrder {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const {
+    if (a.size() != b.size()) return a.size() < b.size();
+    size_t i = 0;
+    for (; i + 8 <= a.size(); i += 8) {
+      uint64_t x;
+      uint64_t y;
+      std::memcpy(&x, a.data() + i, 8);
+      std::memcpy(&y, b.data() + i, 8);
+      if (x != y) return x < y;
+    }
+    for (; i < a.size(); ++i) {
+      if (a[i] != b[i]) return static_cast<uint8_t>(a[i]) < static_cast<uint8_t>(b[i]);
+    }
+    return false;
+  }
+};
+
 }  // namespace
 
 struct SessionManager::Impl {
   explicit Impl(Platform& p) : platform(p) {}
 
   Platform& platform;
-  std::map<std::string, SessionState, std::less<>> sessions;
+  std::map<std::string, SessionState, IdOrder> sessions;
   std::vector<std::string> order;  // live ids in creation order
+  // Counts insertions and erasures: while it stays the same, pointers into `sessions` hold
+  // and a session found by id is still the one of that id.
+  uint64_t generation = 0;
+  // The last phase's task and context sources: run_next_phase reuses their memory (not their
+  // contents), so that a phase does not allocate and free them anew; the guest's allocator
+  // runs in the interpreter too.
+  AgentTask task_buffers;
+  std::vector<ContextSource> source_buffer;
 
   SessionState* find(std::string_view id) {
     auto it = sessions.find(id);
@@ -88,6 +121,7 @@ struct SessionManager::Impl {
     std::string id = s.id;
     order.push_back(id);
     sessions.emplace(id, std::move(s));
+    ++generation;
     return id;
   }
 
@@ -193,7 +227,13 @@ Result<std::string> SessionManager::create_session_checked(std::vector<AgentConf
 }
 
 Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
-  using R = Result<PhaseSnapshot>;
+  Result<const PhaseSnapshot*> r = run_next_phase_in_place(id);
+  if (!r) return Result<PhaseSnapshot>::err(r.error());
+  return Result<PhaseSnapshot>::ok(*r.value());
+}
+
+Result<const PhaseSnapshot*> SessionManager::run_next_phase_in_place(std::string_view id) {
+  using R = Result<const PhaseSnapshot*>;
   SessionState* s = impl_->find(id);
   if (s == nullptr) return R::err(unknown(id));
   switch (s->status) {
@@ -213,38 +253,56 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
     return R::err("session " + s->id + " is completed: every phase has run");
   }
 
-  std::vector<ContextSource> sources;
+  // The buffers are moved out here and back once they are no longer used, so that a
+  // re-entrant call (possible with a native Platform) finds none and allocates its own.
+  AgentTask task = std::move(impl_->task_buffers);
+  std::vector<ContextSource> sources = std::move(impl_->source_buffer);
+  sources.clear();
   sources.reserve(at);
   for (uint32_t i = 0; i < at; ++i) {
     const PhaseSnapshot& p = s->phases[i];
     if (p.status == AgentStatus::Completed) sources.push_back({i + 1, p.agent_id, p.output});
   }
   ContextPack pack = pack_context(impl_->platform, sources, n, relevance_query(*s, at),
-                                  s->context_budget, &s->embed_rows);
+                                  s->context_budget, &s->embed_rows, std::move(task.prior_context));
+  sources.clear();  // views into the session: none may outlive this call
+  impl_->source_buffer = std::move(sources);
   if (pack.raw_bytes > 0) {
     s->raw_context_bytes = add_sat(s->raw_context_bytes, pack.raw_bytes);
     s->passed_context_bytes = add_sat(s->passed_context_bytes, pack.bytes.size());
   }
 
-  AgentTask task;
   task.agent_id = s->agents[at].agent_id;
-  task.system_prompt = system_prompt(*s, at);
-  task.user_prompt = user_prompt(*s, at);
+  task.system_prompt = system_prompt(*s, at, std::move(task.system_prompt));
+  task.user_prompt = user_prompt(*s, at, std::move(task.user_prompt));
   task.prior_context = std::move(pack.bytes);
 
-  const std::string task_session = s->id;
+  // The id, in case the session must be looked up again after execute() (below). Kept on
+  // the stack: ids are at most kMaxIdBytes (fresh ones 36, over libc++'s inline string
+  // capacity on wasm32), so a std::string copy would cost an allocation per phase.
+  char id_copy[Limits::kMaxIdBytes];
+  const size_t id_size = std::min(s->id.size(), sizeof(id_copy));
+  std::memcpy(id_copy, s->id.data(), id_size);
+  const std::string_view task_session(id_copy, id_size);
   s->status = SessionStatus::Running;
   s->phases[at].status = AgentStatus::Running;
+  const uint64_t generation = impl_->generation;
   const uint64_t start = impl_->platform.monotonic_now_ns();
   Result<AgentResult> r = impl_->platform.execute(task);
   const uint64_t end = impl_->platform.monotonic_now_ns();
+  impl_->task_buffers = std::move(task);
 
-  // A component cannot be re-entered from its imports; a native Platform could, so look the
-  // session up again rather than trust the pointer across execute().
-  s = impl_->find(task_session);
+  // A component cannot be re-entered from its imports; a native Platform could, so unless no
+  // session came or went meanwhile (the usual case, which saves a lookup that compares ids
+  // byte by byte in the guest), look the session up again rather than trust the pointer.
+  if (impl_->generation != generation) s = impl_->find(task_session);
   if (s == nullptr || s->phases.size() <= at || s->status != SessionStatus::Running) {
-    return R::err("session " + task_session + " changed while phase " + u64_to_string(at + 1) +
-                  " ran");
+    std::string m = "session ";
+    m += task_session;
+    m += " changed while phase ";
+    append_u64(m, uint64_t{at} + 1);
+    m += " ran";
+    return R::err(std::move(m));
   }
   PhaseSnapshot& phase = s->phases[at];
   phase.duration_ms = end > start ? (end - start) / kNsPerMs : 0;
@@ -264,7 +322,7 @@ Result<PhaseSnapshot> SessionManager::run_next_phase(std::string_view id) {
     // No phase is left to rank outputs for: the cache goes (its memory with it).
     if (s->status == SessionStatus::Completed) s->embed_rows = {};
     recompute_totals(*s);
-    return R::ok(phase);
+    return R::ok(&phase);
   }
   std::string message = r.error();
   truncate_utf8(message, Limits::kMaxOutputBytes);
@@ -327,6 +385,20 @@ std::optional<SessionSnapshot> SessionManager::get_snapshot(std::string_view id)
   return to_snapshot(*s);
 }
 
+std::optional<SessionSnapshotView> SessionManager::get_snapshot_view(std::string_view id) const {
+  const SessionState* s = impl_->find(id);
+  if (s == nullptr) return std::nullopt;
+  SessionSnapshotView v;
+  v.id = s->id;
+  v.status = s->status;
+  v.phases = s->phases;
+  v.current_phase_index = s->current_phase_index;
+  v.total_duration_ms = s->total_duration_ms;
+  v.total_tokens = s->total_tokens;
+  v.created_at_ms = s->created_at_ms;
+  return v;
+}
+
 std::optional<CoordinationMetrics> SessionManager::get_metrics(std::string_view id) const {
   const SessionState* s = impl_->find(id);
   if (s == nullptr) return std::nullopt;
@@ -371,6 +443,7 @@ bool SessionManager::drop_session(std::string_view id) {
   auto it = impl_->sessions.find(id);
   if (it == impl_->sessions.end()) return false;
   impl_->sessions.erase(it);
+  ++impl_->generation;
   auto& order = impl_->order;
   for (size_t i = 0; i < order.size(); ++i) {
     if (order[i] == id) {

@@ -1,5 +1,7 @@
 #include "guest/session_state.h"
 
+#include <cstring>
+
 #include "guest/text.h"
 
 namespace lokust::session {
@@ -119,17 +121,7 @@ std::string_view effective_role(const AgentConfig& a) {
   return a.role.empty() ? std::string_view(a.agent_id) : std::string_view(a.role);
 }
 
-namespace {
-void append_position(std::string& out, const SessionState& s, uint32_t index) {
-  out += std::string_view("phase ");
-  append_u64(out, uint64_t{index} + 1);
-  out += std::string_view(" of ");
-  append_u64(out, s.phases.size());
-}
-}  // namespace
-
-// The prompts' fixed text as string_views (sizes known at compile time, no strlen), and
-// each prompt reserved once at about its final size (no regrowth while it is built).
+// The prompts' fixed text as string_views (sizes known at compile time, no strlen).
 constexpr std::string_view kSys1 = "You are ";
 constexpr std::string_view kSys2 = " (agent ";
 constexpr std::string_view kSys3 = "), one of the agents of a LOKUST session.\nYour role: ";
@@ -139,49 +131,107 @@ constexpr std::string_view kSysEnd =
     "\nThe prior context holds the outputs of earlier phases, each under a line "
     "[phase <k> of <n>: <agent-id>]; [... <N> bytes elided ...] marks text left out.";
 constexpr std::string_view kUser1 = "Do the work of ";
+constexpr std::string_view kUserAs = " as ";
 constexpr std::string_view kUserObjective = ", toward the session objective: ";
 constexpr std::string_view kUserEnd =
     "\nBuild on the prior context where it helps, and reply with this phase's output only.";
-constexpr size_t kPositionMax = 6 + 20 + 4 + 20;  // "phase <k> of <n>"
+constexpr std::string_view kPhase = "phase ";
+constexpr std::string_view kOf = " of ";
 
-std::string system_prompt(const SessionState& s, uint32_t index) {
-  const AgentConfig& a = s.agents[index];
-  std::string p;
-  p.reserve(kSys1.size() + effective_name(a).size() + kSys2.size() + a.agent_id.size() +
-            kSys3.size() + effective_role(a).size() + kSys4.size() + kPositionMax + 1 +
-            kSysObjective.size() + s.objective.size() + kSysEnd.size());
-  p += kSys1;
-  p += effective_name(a);
-  p += kSys2;
-  p += a.agent_id;
-  p += kSys3;
-  p += effective_role(a);
-  p += kSys4;
-  append_position(p, s, index);
-  p += '.';
-  if (!s.objective.empty()) {
-    p += kSysObjective;
-    p += s.objective;
+namespace {
+
+// Each prompt is sized exactly first and then written piece by piece with memcpy: the
+// interpreter runs every instruction of the guest, and a string's operator+= (capacity
+// checks, possible regrowth) per piece was a visible share of each phase.
+class PromptWriter {
+ public:
+  PromptWriter(std::string buffer, size_t size) : text_(std::move(buffer)) {
+    text_.clear();
+    text_.resize(size);
+    at_ = text_.data();
   }
-  p += kSysEnd;
-  return p;
+  void put(std::string_view s) {
+    if (!s.empty()) std::memcpy(at_, s.data(), s.size());
+    at_ += s.size();
+  }
+  void put_u64(uint64_t value) {
+    char* const end = at_ + decimal_digits(value);
+    char* p = end;
+    do {
+      *--p = static_cast<char>('0' + value % 10);
+      value /= 10;
+    } while (value != 0);
+    at_ = end;
+  }
+  // "phase <k> of <n>"
+  void put_position(const SessionState& s, uint32_t index) {
+    put(kPhase);
+    put_u64(uint64_t{index} + 1);
+    put(kOf);
+    put_u64(s.phases.size());
+  }
+  std::string take() {
+    // Every piece must have been counted in the size: a mismatch is a bug, never a short prompt.
+    if (at_ != text_.data() + text_.size()) __builtin_trap();
+    return std::move(text_);
+  }
+
+ private:
+  std::string text_;
+  char* at_ = nullptr;
+};
+
+size_t position_size(const SessionState& s, uint32_t index) {
+  return kPhase.size() + decimal_digits(uint64_t{index} + 1) + kOf.size() +
+         decimal_digits(s.phases.size());
 }
 
-std::string user_prompt(const SessionState& s, uint32_t index) {
-  const std::string_view role = effective_role(s.agents[index]);
-  std::string p;
-  p.reserve(kUser1.size() + kPositionMax + 4 + role.size() + kUserObjective.size() +
-            s.objective.size() + kUserEnd.size());
-  p += kUser1;
-  append_position(p, s, index);
-  p += " as ";
-  p += role;
+size_t objective_size(const SessionState& s, std::string_view lead) {
+  return s.objective.empty() ? 0 : lead.size() + s.objective.size();
+}
+
+}  // namespace
+
+std::string system_prompt(const SessionState& s, uint32_t index, std::string buffer) {
+  const AgentConfig& a = s.agents[index];
+  const std::string_view name = effective_name(a);
+  const std::string_view role = effective_role(a);
+  const size_t size = kSys1.size() + name.size() + kSys2.size() + a.agent_id.size() + kSys3.size() +
+                      role.size() + kSys4.size() + position_size(s, index) + 1 +
+                      objective_size(s, kSysObjective) + kSysEnd.size();
+  PromptWriter p(std::move(buffer), size);
+  p.put(kSys1);
+  p.put(name);
+  p.put(kSys2);
+  p.put(a.agent_id);
+  p.put(kSys3);
+  p.put(role);
+  p.put(kSys4);
+  p.put_position(s, index);
+  p.put(".");
   if (!s.objective.empty()) {
-    p += kUserObjective;
-    p += s.objective;
+    p.put(kSysObjective);
+    p.put(s.objective);
   }
-  p += kUserEnd;
-  return p;
+  p.put(kSysEnd);
+  return p.take();
+}
+
+std::string user_prompt(const SessionState& s, uint32_t index, std::string buffer) {
+  const std::string_view role = effective_role(s.agents[index]);
+  const size_t size = kUser1.size() + position_size(s, index) + kUserAs.size() + role.size() +
+                      objective_size(s, kUserObjective) + kUserEnd.size();
+  PromptWriter p(std::move(buffer), size);
+  p.put(kUser1);
+  p.put_position(s, index);
+  p.put(kUserAs);
+  p.put(role);
+  if (!s.objective.empty()) {
+    p.put(kUserObjective);
+    p.put(s.objective);
+  }
+  p.put(kUserEnd);
+  return p.take();
 }
 
 std::string relevance_query(const SessionState& s, uint32_t index) {

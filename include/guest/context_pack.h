@@ -61,9 +61,10 @@ std::vector<int64_t> relevance_scores(Platform& platform, std::string_view query
                                       std::span<const uint32_t> cache_keys = {});
 
 // The pack for a phase whose completed earlier phases are `sources` (chronological). `cache`
-// (optional) holds the rows of the sources' outputs by phase_number - 1.
+// (optional) holds the rows of the sources' outputs by phase_number - 1. `buffer`: memory
+// the pack's bytes may reuse (its contents are replaced), e.g. the previous phase's.
 ContextPack pack_context(Platform& platform, std::span<const ContextSource> sources,
                          uint32_t total_phases, std::string_view query, uint32_t budget,
-                         EmbedRowCache* cache = nullptr);
+                         EmbedRowCache* cache = nullptr, std::vector<uint8_t> buffer = {});
 
 }  // namespace lokust::session

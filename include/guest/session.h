@@ -78,7 +78,9 @@ template <class T>
 class Result {
  public:
   static Result ok(T value) { return Result(std::in_place_index<0>, std::move(value)); }
-  static Result err(std::string message) { return Result(std::in_place_index<1>, std::move(message)); }
+  static Result err(std::string message) {
+    return Result(std::in_place_index<1>, std::move(message));
+  }
   bool is_ok() const { return v_.index() == 0; }
   explicit operator bool() const { return is_ok(); }
   T& value() { return std::get<0>(v_); }
@@ -97,10 +99,10 @@ class Result {
 class Platform {
  public:
   virtual ~Platform() = default;
-  virtual uint64_t monotonic_now_ns() = 0;                  // monotonic-clock.now
+  virtual uint64_t monotonic_now_ns() = 0;                    // monotonic-clock.now
   virtual std::vector<uint8_t> random_bytes(uint64_t n) = 0;  // random.get-random-bytes
-  virtual bool gpu_available() = 0;                          // gpu.available
-  virtual std::string gpu_device_info() = 0;                 // gpu.device-info
+  virtual bool gpu_available() = 0;                           // gpu.available
+  virtual std::string gpu_device_info() = 0;                  // gpu.device-info
   virtual Result<Tensor> gpu_infer(std::string_view model_id, const Tensor& input) = 0;
   virtual Result<AgentResult> execute(const AgentTask& task) = 0;  // agent-runtime.execute
 };
@@ -114,14 +116,26 @@ struct SessionOptions {
 // Bounds on what a host may pass in; see docs/session-behaviour.md.
 struct Limits {
   static constexpr size_t kMaxAgents = 256;
-  static constexpr size_t kMaxIdBytes = 128;           // agent-id
-  static constexpr size_t kMaxNameBytes = 256;         // name
-  static constexpr size_t kMaxRoleBytes = 1024;        // role
+  static constexpr size_t kMaxIdBytes = 128;     // agent-id
+  static constexpr size_t kMaxNameBytes = 256;   // name
+  static constexpr size_t kMaxRoleBytes = 1024;  // role
   static constexpr size_t kMaxObjectiveBytes = 16 * 1024;
-  static constexpr size_t kMaxOutputBytes = 1 << 20;   // one phase's stored output
+  static constexpr size_t kMaxOutputBytes = 1 << 20;  // one phase's stored output
   static constexpr uint32_t kMinContextBudget = 256;
   static constexpr uint32_t kMaxContextBudget = 1 << 20;
   static constexpr size_t kMaxSessions = 4096;
+};
+
+// A session's snapshot without copies of its phases: what SessionManager::get_snapshot_view
+// gives (see there for how long it stays valid).
+struct SessionSnapshotView {
+  std::string_view id;
+  SessionStatus status = SessionStatus::Idle;
+  std::span<const PhaseSnapshot> phases;
+  uint32_t current_phase_index = 0;
+  uint64_t total_duration_ms = 0;
+  uint64_t total_tokens = 0;
+  uint64_t created_at_ms = 0;
 };
 
 class SessionManager {
@@ -141,11 +155,18 @@ class SessionManager {
   std::optional<CoordinationMetrics> get_metrics(std::string_view id) const;
 
   // session-admin (the extension)
-  Result<std::string> create_session_checked(std::vector<AgentConfig> agents, SessionOptions options);
+  Result<std::string> create_session_checked(std::vector<AgentConfig> agents,
+                                             SessionOptions options);
   Result<std::vector<uint8_t>> export_session(std::string_view id) const;
   Result<std::string> import_session(std::span<const uint8_t> bytes);
   bool drop_session(std::string_view id);
   std::vector<std::string> list_sessions() const;
+
+  // run_next_phase and get_snapshot without copying outputs (the component's exports, whose
+  // results only have to live until post-return): what they return points into the session
+  // and stays valid until the next call that changes or drops it.
+  Result<const PhaseSnapshot*> run_next_phase_in_place(std::string_view id);
+  std::optional<SessionSnapshotView> get_snapshot_view(std::string_view id) const;
 
  private:
   struct Impl;

@@ -51,8 +51,10 @@ CoordinationMetrics to_metrics(const SessionState& state);
 // Prompts for the phase at `index` (0-based); "phase k of n" is 1-based.
 std::string_view effective_name(const AgentConfig& agent);
 std::string_view effective_role(const AgentConfig& agent);
-std::string system_prompt(const SessionState& state, uint32_t index);
-std::string user_prompt(const SessionState& state, uint32_t index);
+// `buffer`: memory the prompt may reuse (its contents are replaced), e.g. the previous
+// phase's prompt, so that the guest does not allocate a new one in every phase.
+std::string system_prompt(const SessionState& state, uint32_t index, std::string buffer = {});
+std::string user_prompt(const SessionState& state, uint32_t index, std::string buffer = {});
 // The relevance query: the role, then "\n" and the objective when there is one.
 std::string relevance_query(const SessionState& state, uint32_t index);
 
