@@ -224,6 +224,10 @@ struct GlobalOptions {
   unsigned concurrency = 1;
   std::string component;
   bool json = false;
+  uint64_t guest_memory_mib = svm::GuestLimits{}.max_memory_bytes >> 20;
+  uint64_t guest_time_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(svm::GuestLimits{}.max_guest_time)
+          .count());
 };
 
 int Failure(const std::string& message, int code = kExitFailure) {
@@ -272,6 +276,8 @@ lokust::host::Result<std::unique_ptr<svc::SessionHost>> OpenHost(const GlobalOpt
   o.data_dir = g.data_dir;
   o.component = g.component;
   o.concurrency = g.concurrency;
+  o.guest_limits.max_memory_bytes = g.guest_memory_mib << 20;
+  o.guest_limits.max_guest_time = std::chrono::milliseconds(g.guest_time_ms);
   auto kind = gpu::parse_backend_kind(gpu);
   if (!kind) return R::err(kind.error());
   o.gpu = kind.value();
@@ -551,6 +557,9 @@ int main(int argc, char** argv) {
       "  --gpu KIND           auto|cpu|cuda|none (default: the spec's gpu, else auto)\n"
       "  --concurrency N      component instances: sessions run N at a time (default 1)\n"
       "  --component PATH     the session VM component (.wasm)\n"
+      "  --guest-memory-mib N linear memory each component instance may use (default 512)\n"
+      "  --guest-time-ms N    guest run time per call, agent and gpu calls not counted\n"
+      "                       (default 10000; 0: no limit)\n"
       "  --json               machine-readable output\n"
       "Exit codes: 0 ok, 1 failure, 2 usage error or bad spec, 3 unknown session id, 130\n"
       "interrupted (Ctrl-C while sessions run: the running phases finish and are stored).");
@@ -565,6 +574,14 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", g.concurrency, "Component instances (sessions at a time)")
       ->check(CLI::Range(1u, 1024u));
   app.add_option("--component", g.component, "The session VM component (.wasm)");
+  app.add_option("--guest-memory-mib", g.guest_memory_mib,
+                 "Linear memory each component instance may use, in MiB")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))
+      ->capture_default_str();
+  app.add_option("--guest-time-ms", g.guest_time_ms,
+                 "Guest run time per call in ms, agent and gpu calls not counted (0: no limit)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86'400'000}))  // a day
+      ->capture_default_str();
   app.add_flag("--json", g.json, "Machine-readable output");
 
   DemoOptions demo;

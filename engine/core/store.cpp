@@ -47,7 +47,8 @@ std::string ValueToString(const Value& v) {
 
 // ---- Memory
 
-Memory::Memory(MemoryType type, uint32_t limit_pages) : type_(type) {
+Memory::Memory(MemoryType type, uint32_t limit_pages, uint64_t* limit_refusals)
+    : type_(type), limit_refusals_(limit_refusals) {
   uint32_t max = type.limits.max.value_or(65536);
   limit_pages_ = std::min({limit_pages, max, uint32_t{65536}});
 }
@@ -57,7 +58,10 @@ Memory::~Memory() { std::free(data_); }
 int64_t Memory::Grow(uint32_t delta) {
   uint64_t old_pages = pages();
   uint64_t new_pages = old_pages + delta;
-  if (new_pages > limit_pages_) return -1;
+  if (new_pages > limit_pages_) {
+    if (limit_refusals_ && new_pages <= type_.limits.max.value_or(65536)) ++*limit_refusals_;
+    return -1;
+  }
   if (delta == 0) return static_cast<int64_t>(old_pages);
   uint64_t new_bytes = new_pages * kPageSize;
   void* p = data_ ? std::realloc(data_, new_bytes) : std::calloc(new_bytes, 1);
@@ -173,7 +177,7 @@ Func* Store::CreateHostFunc(FuncType type, HostFunc fn) {
 }
 
 Memory* Store::CreateMemory(MemoryType type) {
-  auto m = std::make_unique<Memory>(type, limits_.max_memory_pages);
+  auto m = std::make_unique<Memory>(type, limits_.max_memory_pages, &memory_limit_refusals_);
   if (m->Grow(type.limits.min) < 0) return nullptr;
   memories_.push_back(std::move(m));
   return memories_.back().get();

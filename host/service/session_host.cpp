@@ -191,6 +191,7 @@ struct SessionHost::Impl {
   svm::VmOptions InstanceOptions() const {
     svm::VmOptions o;
     o.data_dir = options.data_dir;
+    o.limits = options.guest_limits;
     return o;
   }
 

@@ -136,11 +136,34 @@ Result<T> FromGuestResult(const c::Val& v, F convert) {
 const char* session_status_name(SessionStatus s) { return kSessionStatus[static_cast<int>(s)]; }
 const char* agent_status_name(AgentStatus s) { return kAgentStatus[static_cast<int>(s)]; }
 
+// "10 ms", "512 MiB": a limit as a user would write it.
+std::string DurationText(std::chrono::nanoseconds d) {
+  const auto n = d.count();
+  if (n % 1000000 == 0) return std::to_string(n / 1000000) + " ms";
+  if (n % 1000 == 0) return std::to_string(n / 1000) + " us";
+  return std::to_string(n) + " ns";
+}
+std::string BytesText(uint64_t n) {
+  if (n % (1u << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  if (n % 1024 == 0) return std::to_string(n >> 10) + " KiB";
+  return std::to_string(n) + " bytes";
+}
+
+core::Limits CoreLimitsOf(const GuestLimits& g) {
+  core::Limits l;
+  l.max_memory_pages =
+      static_cast<uint32_t>(std::min<uint64_t>(g.max_memory_bytes >> 16, uint64_t{65536}));
+  l.max_call_depth = g.max_call_depth;
+  return l;
+}
+
 struct SessionVm::Impl {
-  Impl(agents::AgentRuntime& r, gpu::GpuBackend& b) : runtime(r), backend(b) {}
+  Impl(agents::AgentRuntime& r, gpu::GpuBackend& b, const GuestLimits& l)
+      : runtime(r), backend(b), limits(l), store(CoreLimitsOf(l)) {}
 
   agents::AgentRuntime& runtime;
   gpu::GpuBackend& backend;
+  GuestLimits limits;
   std::vector<uint8_t> bytes;  // the AST points into these
   std::shared_ptr<c::ComponentAst> ast;
   std::shared_ptr<c::ComponentInfo> info;
@@ -164,15 +187,77 @@ struct SessionVm::Impl {
   Status LinkWasi(const VmOptions& options);
   Status DefineHost();
 
-  // Calls iface#fn; the single result (or none).
+  // Calls iface#fn under the per-call limits; the single result (or none).
   Result<c::Val> Call(const char* iface, const char* fn, const std::vector<c::Val>& args) {
     auto f = instance->GetFunc(iface, fn);
     if (!f) return Result<c::Val>::err(ErrorText(f.error()));
+    ArmBudget();
+    const uint64_t refusals = store.memory_limit_refusals();
     auto results = (*f)->Call(args);
-    if (!results) return Result<c::Val>::err(ErrorText(results.error()));
+    Disarm();
+    if (!results) return Result<c::Val>::err(LimitText(results.error(), refusals));
     if (results->empty()) return Result<c::Val>::ok(c::Val());
     return Result<c::Val>::ok(std::move((*results)[0]));
   }
+
+  void ArmBudget() {
+    if (limits.max_guest_time.count() > 0)
+      store.SetDeadline(std::chrono::steady_clock::now() + limits.max_guest_time);
+    if (limits.fuel_per_call) store.SetFuel(*limits.fuel_per_call);
+  }
+  void Disarm() {
+    store.SetDeadline(std::nullopt);
+    store.SetFuel(std::nullopt);
+  }
+
+  // Instantiates `source` (a compiled component, or an AST and its info) under the limits.
+  template <class... Source>
+  Status Instantiate(const Source&... source) {
+    ArmBudget();
+    const uint64_t refusals = store.memory_limit_refusals();
+    auto inst = c::Instance::Instantiate(store, source..., linker);
+    Disarm();
+    if (!inst) return Status::err("instantiate: " + LimitText(inst.error(), refusals));
+    instance = std::move(*inst);
+    return Status::ok({});
+  }
+
+  // ErrorText, saying which limit a trap came from.
+  std::string LimitText(const c::Error& e, uint64_t refusals_before) const {
+    std::string text = ErrorText(e);
+    if (e.kind != c::Error::Kind::kTrap) return text;
+    if (e.message.find("deadline exceeded") != std::string::npos)
+      return text + " (the guest ran past its time limit: " + DurationText(limits.max_guest_time) +
+             " of guest time per call)";
+    if (e.message.find("fuel exhausted") != std::string::npos)
+      return text +
+             " (the guest used up its fuel: " + std::to_string(limits.fuel_per_call.value_or(0)) +
+             " per call)";
+    if (e.message.find("call stack exhausted") != std::string::npos)
+      return text + " (the guest's call depth limit is " + std::to_string(limits.max_call_depth) +
+             ")";
+    if (store.memory_limit_refusals() != refusals_before)
+      return text + " (the guest's memory reached its limit of " +
+             BytesText(limits.max_memory_bytes) + ")";
+    return text;
+  }
+
+  // Time in the host's imports is not guest time: on leaving one, the call's deadline moves
+  // later by the time spent there.
+  class HostTime {
+   public:
+    explicit HostTime(core::Store& s) : store_(s), start_(std::chrono::steady_clock::now()) {}
+    ~HostTime() {
+      if (auto d = store_.deadline())
+        store_.SetDeadline(*d + (std::chrono::steady_clock::now() - start_));
+    }
+    HostTime(const HostTime&) = delete;
+    HostTime& operator=(const HostTime&) = delete;
+
+   private:
+    core::Store& store_;
+    std::chrono::steady_clock::time_point start_;
+  };
 
   // Call + convert, a malformed guest value an err too.
   template <class T, class F>
@@ -237,6 +322,7 @@ Status SessionVm::Impl::DefineHost() {
            return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer: ") + e.what()};
          }
          std::optional<Result<gpu::Tensor>> got;
+         HostTime host_time(store);
          try {
            got.emplace(backend.infer(a.at(0).as_string(), in));
          } catch (const std::exception& e) {
@@ -264,6 +350,7 @@ Status SessionVm::Impl::DefineHost() {
          // The interface promises no exceptions; one that escapes anyway must not unwind
          // through the engine: it becomes a trap (and the instance is poisoned).
          std::optional<Result<agents::AgentResult>> got;
+         HostTime host_time(store);
          try {
            got.emplace(runtime.execute(task));
          } catch (const std::exception& e) {
@@ -292,7 +379,7 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& 
                                                    gpu::GpuBackend& backend,
                                                    const VmOptions& options) {
   using R = Result<std::unique_ptr<SessionVm>>;
-  auto impl = std::make_unique<Impl>(runtime, backend);
+  auto impl = std::make_unique<Impl>(runtime, backend, options.limits);
   std::ifstream in(component_path, std::ios::binary);
   if (!in) return R::err("cannot open " + component_path.string());
   impl->bytes.assign(std::istreambuf_iterator<char>(in), {});
@@ -305,9 +392,7 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& 
   impl->info = *info;
   if (auto s = impl->LinkWasi(options); !s) return R::err(s.error());
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
-  auto inst = c::Instance::Instantiate(impl->store, *impl->ast, *impl->info, impl->linker);
-  if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
-  impl->instance = std::move(*inst);
+  if (auto s = impl->Instantiate(*impl->ast, *impl->info); !s) return R::err(s.error());
   return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
 }
 
@@ -329,13 +414,11 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(
     gpu::GpuBackend& backend, const VmOptions& options) {
   using R = Result<std::unique_ptr<SessionVm>>;
   if (!compiled) return R::err("no compiled component");
-  auto impl = std::make_unique<Impl>(runtime, backend);
+  auto impl = std::make_unique<Impl>(runtime, backend, options.limits);
   impl->compiled = std::move(compiled);
   if (auto s = impl->LinkWasi(options); !s) return R::err(s.error());
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
-  auto inst = c::Instance::Instantiate(impl->store, *impl->compiled, impl->linker);
-  if (!inst) return R::err("instantiate: " + ErrorText(inst.error()));
-  impl->instance = std::move(*inst);
+  if (auto s = impl->Instantiate(*impl->compiled); !s) return R::err(s.error());
   return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
 }
 

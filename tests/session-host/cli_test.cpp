@@ -114,7 +114,8 @@ class SessionHostCli : public ::testing::Test {
 TEST_F(SessionHostCli, HelpOnEverySubcommand) {
   Outcome top = Exec(tmp_.path(), {"--help"});
   EXPECT_EQ(top.code, 0);
-  for (const char* word : {"demo", "run", "sessions", "--data-dir", "--concurrency", "Exit codes"})
+  for (const char* word : {"demo", "run", "sessions", "--data-dir", "--concurrency",
+                           "--guest-memory-mib", "--guest-time-ms", "Exit codes"})
     EXPECT_NE(top.out.find(word), std::string::npos) << word << "\n" << top.out;
   const std::vector<std::vector<std::string>> subs = {{"run"},
                                                       {"demo"},
@@ -177,6 +178,17 @@ TEST_F(SessionHostCli, BadSpecFilesExitTwoAndNameTheField) {
   Outcome list = Host({"sessions", "list", "--json"});
   EXPECT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(json::parse(list.out), json::array());
+}
+
+TEST_F(SessionHostCli, GuestLimitsOutOfRangeAreUsageErrors) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--guest-memory-mib", "0", "sessions", "list"},
+        {"--guest-memory-mib", "4097", "sessions", "list"},
+        {"--guest-time-ms", "-5", "sessions", "list"}}) {
+    Outcome o = Host(args);
+    EXPECT_EQ(o.code, 2) << args[0] << " " << args[1] << ": " << o.err;
+    EXPECT_NE(o.err.find(args[0]), std::string::npos) << o.err;
+  }
 }
 
 TEST_F(SessionHostCli, UnknownSessionIdsExitThree) {

@@ -54,7 +54,9 @@ struct Func {
 
 class Memory {
  public:
-  Memory(MemoryType type, uint32_t limit_pages);
+  // `limit_refusals`, when given, counts the grows that `limit_pages` refused below the
+  // type's own max (the store's limit, not the module's).
+  Memory(MemoryType type, uint32_t limit_pages, uint64_t* limit_refusals = nullptr);
   ~Memory();
   Memory(const Memory&) = delete;
   Memory& operator=(const Memory&) = delete;
@@ -84,6 +86,7 @@ class Memory {
  private:
   MemoryType type_;
   uint32_t limit_pages_;
+  uint64_t* limit_refusals_;
   uint8_t* data_ = nullptr;
   uint64_t bytes_ = 0;
 };
@@ -188,6 +191,12 @@ class Store {
   std::optional<uint64_t> fuel_remaining() const;
   void SetDeadline(std::optional<std::chrono::steady_clock::time_point> deadline);
   void Interrupt() { interrupt_.store(true, std::memory_order_relaxed); }
+  std::optional<std::chrono::steady_clock::time_point> deadline() const { return deadline_; }
+
+  // How many memory.grow calls (and memory creations) the store's max_memory_pages refused
+  // where the memory's own type allowed them: lets an embedder tell a guest that trapped
+  // because it could not allocate from one with a bug of its own.
+  uint64_t memory_limit_refusals() const { return memory_limit_refusals_; }
 
   uint32_t TypeId(const FuncType& type);
 
@@ -205,6 +214,7 @@ class Store {
   std::deque<std::unique_ptr<Instance>> instances_;
   std::vector<FuncType> type_ids_;
   uint64_t table_elements_ = 0;
+  uint64_t memory_limit_refusals_ = 0;
   std::unique_ptr<Exec> exec_;
 
  public:

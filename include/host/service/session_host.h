@@ -71,6 +71,10 @@ struct HostOptions {
   // empty: agents::make_agent_runtime(spec.to_config()). For embedders with runtimes of their
   // own.
   std::function<Result<std::unique_ptr<agents::AgentRuntime>>(const RuntimeSpec&)> make_runtime;
+  // What each component instance's guest may use (memory, call depth, guest time per call).
+  // A phase that goes past a limit fails with an err naming it; its instance is replaced and
+  // the session keeps its stored phases (the phase runs again on the next run()).
+  session_vm::GuestLimits guest_limits;
 };
 
 struct PhaseProgress {

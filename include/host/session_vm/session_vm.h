@@ -21,6 +21,7 @@
 // as "trap: <message>" / "<kind>: <message>". Not thread-safe: one SessionVm per thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -100,11 +101,30 @@ struct HostSources {
 // preopen).
 inline constexpr const char* kDataGuestPath = "/data";
 
+// What one instance's guest may use: the host treats the component as untrusted (any file
+// can be passed as --component). A call that goes past a limit traps, which poisons the
+// instance, and its err names the limit ("trap: the guest ran past its time limit ...").
+struct GuestLimits {
+  // Linear memory per core memory of the instance; a memory.grow beyond it fails (the guest
+  // usually traps then), and an instance whose memories start beyond it is not created.
+  uint64_t max_memory_bytes = uint64_t{512} << 20;
+  // Nested wasm calls; deeper traps "call stack exhausted".
+  uint32_t max_call_depth = 10000;
+  // Guest execution time per export call: wall time inside the component, not counting the
+  // time spent in the host's gpu and agent-runtime imports (an agent call may take minutes).
+  // Zero: no limit.
+  std::chrono::nanoseconds max_guest_time = std::chrono::seconds(10);
+  // Fuel per export call (loop back-edges and calls, see core::Store::SetFuel): a
+  // deterministic budget, for tests and replays. nullopt: none.
+  std::optional<uint64_t> fuel_per_call;
+};
+
 struct VmOptions {
   // The session data directory. Non-empty: <data_dir>/data, created if missing, is preopened
   // read-write at kDataGuestPath. Empty: no preopen.
   std::filesystem::path data_dir;
   HostSources sources;
+  GuestLimits limits;
 };
 
 class SessionVm {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -56,9 +57,11 @@ svc::SessionSpec Spec(size_t agents, uint32_t delay_ms = 0, std::string objectiv
 class SessionHostTest : public ::testing::Test {
  protected:
   std::unique_ptr<svc::SessionHost> Open(unsigned concurrency = 1,
-                                         decltype(svc::HostOptions::make_runtime) make = {}) {
+                                         decltype(svc::HostOptions::make_runtime) make = {},
+                                         svm::GuestLimits limits = {}) {
     svc::HostOptions o;
     o.make_runtime = std::move(make);
+    o.guest_limits = limits;
     o.data_dir = dir_.path();
     o.component = LOKUST_SESSION_GUEST_WASM;
     o.gpu = lokust::host::gpu::BackendKind::kCpu;
@@ -332,6 +335,38 @@ TEST_F(SessionHostTest, ATrapReplacesTheInstanceAndThePhaseRunsAgain) {
   EXPECT_EQ(done.value().phases_run, 2u);
   EXPECT_EQ(done.value().metrics.phases_completed, 3u);
   EXPECT_EQ(host->info(other).value().snapshot.status, svm::SessionStatus::kCompleted);
+}
+
+TEST_F(SessionHostTest, AGuestPastItsLimitFailsTheRunAndLosesNothing) {
+  std::string id;
+  {
+    auto host = Open();
+    ASSERT_TRUE(host);
+    auto made = host->create(Spec(3));
+    ASSERT_TRUE(made) << made.error();
+    id = made.value();
+  }
+  const auto stored = lokust::host::store::SessionStore::open(dir_.path()).value().load(id);
+  ASSERT_TRUE(stored);
+  {
+    svm::GuestLimits instant;
+    instant.max_guest_time = std::chrono::nanoseconds(1);
+    auto host = Open(1, {}, instant);
+    ASSERT_TRUE(host);
+    auto out = host->run(id);
+    ASSERT_FALSE(out);
+    EXPECT_NE(out.error().find("time limit: 1 ns of guest time per call"), std::string::npos)
+        << out.error();
+  }
+  // The stored session is as it was, and a host with the default limits runs it to the end.
+  EXPECT_EQ(lokust::host::store::SessionStore::open(dir_.path()).value().load(id).value(),
+            stored.value());
+  auto host = Open();
+  ASSERT_TRUE(host);
+  auto out = host->run(id);
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(out.value().status, svm::SessionStatus::kCompleted);
+  EXPECT_EQ(out.value().phases_run, 3u);
 }
 
 TEST_F(SessionHostTest, DropDeletesAndUnknownIdsAreErrors) {
