@@ -367,7 +367,11 @@ int RunComponent(const Options& opt, const std::vector<uint8_t>& bytes) {
     std::cerr << "wasm-run: " << ctx.error() << "\n";
     return 2;
   }
-  auto r = wasi::RunCommand(bytes, **ctx, LimitsOf(opt));
+  wasi::CommandOptions run_options;
+  run_options.limits = LimitsOf(opt);
+  run_options.fuel = opt.fuel;
+  if (opt.timeout_ms) run_options.timeout = std::chrono::milliseconds(*opt.timeout_ms);
+  auto r = wasi::RunCommand(bytes, **ctx, run_options);
   if (!r) {
     std::cerr << "wasm-run: " << opt.file << ": " << r.error() << "\n";
     return 2;

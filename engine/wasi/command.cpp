@@ -13,7 +13,7 @@ namespace lokust::wasi {
 namespace c = lokust::component;
 
 Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> component_bytes,
-                                                 WasiCtx& ctx, const core::Limits& limits) {
+                                                 WasiCtx& ctx, const CommandOptions& options) {
   auto ast = c::DecodeComponent(component_bytes);
   if (!ast) return "not a valid component: " + ast.error().ToString();
   c::ValidateOptions vopt;
@@ -27,7 +27,9 @@ Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> compon
 
   c::Linker linker;
   if (auto r = AddWasiToLinker(linker, ctx); !r) return "wasi: " + r.error().message;
-  core::Store store(limits);
+  core::Store store(options.limits);
+  if (options.fuel) store.SetFuel(*options.fuel);
+  if (options.timeout) store.SetDeadline(std::chrono::steady_clock::now() + *options.timeout);
   auto inst = c::Instance::Instantiate(store, **ast, **info, linker);
   CommandOutcome out;
   if (!inst) {

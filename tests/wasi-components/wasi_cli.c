@@ -217,7 +217,8 @@ static int big(const char* dir) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr,
-            "usage: wasi_cli args|env|stdio|files|list|exit|clocks|random|cat|escape|errors|big\n");
+            "usage: wasi_cli args|env|stdio|files|list|exit|clocks|random|cat|escape|errors|big|"
+            "spin\n");
     return 2;
   }
   const char* cmd = argv[1];
@@ -284,6 +285,12 @@ int main(int argc, char** argv) {
     }
     printf("[%zu bytes]\n", total);
     return 0;
+  }
+  if (strcmp(cmd, "spin") == 0) {  // runs until a fuel or time budget stops it
+    printf("spinning\n");
+    fflush(stdout);
+    for (volatile uint64_t i = 0;; i = i + 1) {
+    }
   }
   fprintf(stderr, "wasi_cli: unknown command %s\n", cmd);
   return 2;

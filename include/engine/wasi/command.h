@@ -5,7 +5,9 @@
 //   auto r = wasi::RunCommand(bytes, **ctx);   // r->exit_code: 0 on ok, 1 on err/trap
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,9 +22,19 @@ struct CommandOutcome {
   std::string trap;  // the trap's message, when the guest trapped (not through exit)
 };
 
+// What the command may use. Past a budget the guest traps ("fuel exhausted", "deadline
+// exceeded"): exit code 1, the trap's message in CommandOutcome::trap. The budget is checked
+// while guest code runs; a guest blocked in a host call (reading stdin, waiting on a
+// pollable) is stopped when that call returns.
+struct CommandOptions {
+  core::Limits limits;
+  std::optional<uint64_t> fuel;                     // for instantiation and run together
+  std::optional<std::chrono::nanoseconds> timeout;  // wall time, from instantiation on
+};
+
 // Errors (a string naming the cause) are for components that cannot run at all: not a
 // component, invalid, an import the host does not define, no wasi:cli/run export.
 Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> component_bytes,
-                                                 WasiCtx& ctx, const core::Limits& limits = {});
+                                                 WasiCtx& ctx, const CommandOptions& options = {});
 
 }  // namespace lokust::wasi

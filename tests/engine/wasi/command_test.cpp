@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 
@@ -29,7 +30,8 @@ class CommandTest : public testing::FsFixture {
   }
 
   // Runs the component with `args` (after argv[0]); `b` may hold preopens and env already.
-  Run Exec(std::vector<std::string> args, WasiCtxBuilder b = {}, std::string stdin_text = "") {
+  Run Exec(std::vector<std::string> args, WasiCtxBuilder b = {}, std::string stdin_text = "",
+           const CommandOptions& options = {}) {
     Run r;
     args.insert(args.begin(), "wasi_cli");
     b.Args(args)
@@ -39,7 +41,7 @@ class CommandTest : public testing::FsFixture {
     auto ctx = b.Build();
     EXPECT_TRUE(ctx.ok());
     if (!ctx.ok()) return r;
-    auto res = RunCommand(Component(), **ctx);
+    auto res = RunCommand(Component(), **ctx, options);
     EXPECT_TRUE(res.ok()) << (res.ok() ? "" : res.error());
     if (!res.ok()) return r;
     r.exit_code = res->exit_code;
@@ -204,6 +206,36 @@ TEST_F(CommandTest, SocketsAreNotProvided) {
   auto r = RunCommand(c, **ctx);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("wasi:sockets/tcp@0.2.0"), std::string::npos) << r.error();
+}
+
+TEST_F(CommandTest, FuelStopsACommandThatNeverEnds) {
+  CommandOptions o;
+  o.fuel = 5'000'000;
+  Run r = Exec({"spin"}, {}, "", o);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.trap, "fuel exhausted");
+  EXPECT_EQ(r.out, "spinning\n");  // it ran until the budget was spent
+}
+
+TEST_F(CommandTest, ATimeoutStopsACommandThatNeverEnds) {
+  CommandOptions o;
+  o.timeout = std::chrono::milliseconds(50);
+  const auto start = std::chrono::steady_clock::now();
+  Run r = Exec({"spin"}, {}, "", o);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.trap, "deadline exceeded");
+  EXPECT_EQ(r.out, "spinning\n");
+}
+
+TEST_F(CommandTest, ABudgetLargeEnoughChangesNothing) {
+  CommandOptions o;
+  o.fuel = 1'000'000'000;
+  o.timeout = std::chrono::seconds(60);
+  Run r = Exec({"args", "x"}, {}, "", o);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.trap, "");
+  EXPECT_EQ(r.out, "argc 3\narg 1: args\narg 2: x\n");
 }
 
 TEST_F(CommandTest, NotAComponentIsAnError) {
