@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "compiled_guest.h"
 #include "host/agents/heuristic.h"
 #include "host/gpu/gpu_backend.h"
 #include "host/session_vm/session_vm.h"
@@ -25,12 +26,7 @@ namespace agents = lokust::host::agents;
 using namespace std::chrono_literals;
 
 std::shared_ptr<const svm::CompiledComponent> Compiled() {
-  static auto compiled = [] {
-    auto c = svm::SessionVm::Compile(LOKUST_SESSION_GUEST_WASM);
-    if (!c) throw std::runtime_error(c.error());
-    return c.value();
-  }();
-  return compiled;
+  return lokust::testing::CompiledGuest();
 }
 
 // The heuristic agent, after a wait: an agent call that takes wall time on the host's side.

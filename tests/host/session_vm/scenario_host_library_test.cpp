@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "compiled_guest.h"
 #include "host/session_vm/session_vm.h"
 #include "scenario_host.h"
 #include "scenario_replay.h"
@@ -26,12 +27,7 @@ using lokust::testing::json;
 using lokust::testing::ScenarioHost;
 
 std::shared_ptr<const svm::CompiledComponent> Compiled() {
-  static auto compiled = [] {
-    auto c = svm::SessionVm::Compile(LOKUST_SESSION_GUEST_WASM);
-    if (!c) throw std::runtime_error(c.error());
-    return c.value();
-  }();
-  return compiled;
+  return lokust::testing::CompiledGuest();
 }
 
 class ScenarioRuntime final : public agents::AgentRuntime {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "compiled_guest.h"
 #include "engine/wasi/ctx.h"
 #include "host/agents/heuristic.h"
 #include "host/gpu/gpu_backend.h"
@@ -29,12 +30,7 @@ namespace gpu = lokust::host::gpu;
 namespace wasi = lokust::wasi;
 
 std::shared_ptr<const svm::CompiledComponent> Compiled() {
-  static auto compiled = [] {
-    auto c = svm::SessionVm::Compile(LOKUST_SESSION_GUEST_WASM);
-    if (!c) throw std::runtime_error(c.error());
-    return c.value();
-  }();
-  return compiled;
+  return lokust::testing::CompiledGuest();
 }
 
 class SessionVmWasiTest : public ::testing::Test {
