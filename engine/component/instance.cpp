@@ -33,7 +33,17 @@ Error FromCore(const core::Error& e) {
   if (e.kind == core::Error::Kind::kLink) return LinkError(e.message);
   if (e.kind == core::Error::Kind::kMalformed || e.kind == core::Error::Kind::kInvalid)
     return Invalid(e.message);
-  return Trap(e.message);
+  Error t = Trap(e.message);
+  t.limit = e.limit;
+  return t;
+}
+
+// The other way, for a component-level failure inside a core host function: always a trap,
+// and a store limit that raised it stays visible to the outer call.
+core::Error ToCoreTrap(const Error& e, std::string prefix = {}) {
+  core::Error t = core::Trap(std::move(prefix) + e.message);
+  t.limit = e.limit;
+  return t;
 }
 
 Result<core::ValType> ToCoreType(CoreValType t) {
@@ -819,8 +829,8 @@ class Walker {
           auto r = canon_lower(cx, *target->type, callee, FromCoreValues(args),
                                /*check_results=*/!target->results_checked);
           auto exited = scope.exit();
-          if (!r) return core::Trap(r.error().message);
-          if (!exited) return core::Trap(exited.error().message);
+          if (!r) return ToCoreTrap(r.error());
+          if (!exited) return ToCoreTrap(exited.error());
           if (r->size() != results.size())
             return core::Trap("canon lower: wrong number of flat results");
           auto out = ToCoreValues(*r);
@@ -850,7 +860,7 @@ class Walker {
                          std::span<core::Value> results) -> core::Result<void> {
           if (op != 0x04 && !inst->may_leave) return core::Trap("cannot leave component instance");
           auto rt = inst->Runtime(*keep);
-          if (!rt) return core::Trap(rt.error().message);
+          if (!rt) return ToCoreTrap(rt.error());
           uint32_t a = static_cast<uint32_t>(args[0].bits);
           if (op == 0x02 || op == 0x04) {
             auto r = op == 0x02 ? canon_resource_new(inst->table, **rt, a)
@@ -862,10 +872,10 @@ class Walker {
             return {};
           }
           auto r = canon_resource_drop(inst->table, **rt, a);
-          if (!r) return core::Trap("resource.drop: " + r.error().message);
+          if (!r) return ToCoreTrap(r.error(), "resource.drop: ");
           if (*r && (*rt)->destroy) {
             auto d = (*rt)->destroy(**r);
-            if (!d) return core::Trap(d.error().message);
+            if (!d) return ToCoreTrap(d.error());
           }
           return {};
         });

@@ -21,6 +21,10 @@ namespace {
 constexpr const char* kMemOob = "out of bounds memory access";
 constexpr const char* kTableOob = "out of bounds table access";
 constexpr const char* kExhausted = "call stack exhausted";
+// The budget traps: compared by address at the trap label to set Error::limit.
+constexpr const char* kInterrupted = "interrupted";
+constexpr const char* kDeadline = "deadline exceeded";
+constexpr const char* kFuelOut = "fuel exhausted";
 constexpr int64_t kCheckInterval = 10000;
 
 // A load or store on a memory other than 0 (multi-memory), out of the dispatch loop so that
@@ -106,17 +110,17 @@ const char* SlowCheck(Store& store) {
   Store::Exec& ex = store.exec();
   if (store.interrupt_.exchange(false, std::memory_order_relaxed)) {
     ex.budget = 0;
-    return "interrupted";
+    return kInterrupted;
   }
   if (store.deadline_ && std::chrono::steady_clock::now() >= *store.deadline_) {
     ex.budget = 0;
-    return "deadline exceeded";
+    return kDeadline;
   }
   if (store.fuel_) {
     uint64_t& fuel = *store.fuel_;
     if (fuel == 0) {
       ex.budget = 0;
-      return "fuel exhausted";
+      return kFuelOut;
     }
     uint64_t grant = std::min<uint64_t>(fuel, kCheckInterval);
     fuel -= grant;
@@ -196,9 +200,11 @@ void ProfileOp(uint64_t h) {
 }
 #endif
 
-bool CallHostOrTrap(Store& store, Instance* inst, Func* f, uint64_t* args, std::string* why) {
+// A failed host call ends the run with the host's error as a trap, its limit kept (a budget
+// that ran out in a nested wasm call is still that budget).
+bool CallHostOrTrap(Store& store, Instance* inst, Func* f, uint64_t* args, Error* why) {
   auto r = CallHost(store, inst, f, args);
-  if (!r) *why = r.error().message;
+  if (!r) *why = r.error();
   return r.ok();
 }
 
@@ -229,6 +235,7 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
   uint32_t depth = ex.depth;
   const char* trap_msg = nullptr;
   std::string trap_owned;
+  Error host_error;  // a failed host call's error; trap_msg then points at its message
 
   uint64_t* fp = base;
   uint64_t* sp;
@@ -407,10 +414,10 @@ do_call : {
     uint64_t* args = sp - f->num_params;
     ex.sp = sp;
     ex.depth = depth;
-    bool ok = CallHostOrTrap(store, inst, f, args, &trap_owned);
+    bool ok = CallHostOrTrap(store, inst, f, args, &host_error);
     ex.sp = base;
     if (!ok) {
-      trap_msg = trap_owned.c_str();
+      trap_msg = host_error.message.c_str();
       goto trap;
     }
     sp = args + f->num_results;
@@ -1447,8 +1454,22 @@ done:
 trap:
   ex.depth = entry_depth;
   ex.sp = base;
-  if (trap_msg == kExhausted) return Error{Error::Kind::kExhaustion, kExhausted};
-  return Trap(trap_msg);
+  if (trap_msg == kExhausted) return Error{Error::Kind::kExhaustion, kExhausted, Limit::kCallDepth};
+  if (trap_msg == host_error.message.c_str()) {
+    if (host_error.limit == Limit::kCallDepth)
+      host_error.kind = Error::Kind::kExhaustion;
+    else
+      host_error.kind = Error::Kind::kTrap;
+    return host_error;  // moved: a local
+  }
+  Error e = Trap(trap_msg);
+  if (trap_msg == kInterrupted)
+    e.limit = Limit::kInterrupt;
+  else if (trap_msg == kDeadline)
+    e.limit = Limit::kDeadline;
+  else if (trap_msg == kFuelOut)
+    e.limit = Limit::kFuel;
+  return e;
 }
 
 }  // namespace

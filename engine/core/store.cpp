@@ -379,11 +379,11 @@ Result<std::vector<Value>> Store::Call(Func* func, std::span<const Value> args) 
                                            ValTypeName(args[i].type)};
   Exec& ex = *exec_;
   if (ex.host_nesting >= kMaxHostNesting)
-    return Error{Error::Kind::kExhaustion, "call stack exhausted"};
+    return Error{Error::Kind::kExhaustion, "call stack exhausted", Limit::kCallDepth};
   uint64_t* base = ex.sp;
   size_t need = std::max(func->num_params, func->num_results);
   if (base + need > ex.stack.data() + ex.stack.size())
-    return Error{Error::Kind::kExhaustion, "call stack exhausted"};
+    return Error{Error::Kind::kExhaustion, "call stack exhausted", Limit::kCallDepth};
   size_t slot = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     uint64_t bits = args[i].bits;

@@ -36,7 +36,10 @@ Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> compon
     if (inst.error().kind != c::Error::Kind::kTrap) return inst.error().ToString();
     // A trap while instantiating (a start function, or exit before run) still ends the run.
     out.exit_code = ctx.exit_code.value_or(1);
-    if (!ctx.exit_code) out.trap = inst.error().message;
+    if (!ctx.exit_code) {
+      out.trap = inst.error().message;
+      out.limit = inst.error().limit;
+    }
     return out;
   }
   // The export is named with whichever 0.2.x version the component was built against.
@@ -54,6 +57,7 @@ Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> compon
     } else {
       out.exit_code = 1;
       out.trap = result.error().message;
+      out.limit = result.error().limit;
     }
     return out;
   }

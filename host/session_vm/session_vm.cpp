@@ -171,6 +171,7 @@ struct SessionVm::Impl {
   std::unique_ptr<wasi::WasiCtx> wasi_ctx;       // the instance's WASI state; outlives it
   c::Linker linker;
   core::Store store;
+  GuestLimit limit_hit = GuestLimit::kNone;  // of the last call that failed
   // Last: its functions need everything above.
   std::unique_ptr<c::Instance> instance;
 
@@ -222,23 +223,37 @@ struct SessionVm::Impl {
     return Status::ok({});
   }
 
-  // ErrorText, saying which limit a trap came from.
-  std::string LimitText(const c::Error& e, uint64_t refusals_before) const {
+  // ErrorText, saying which limit a trap came from (the trap's core::Limit; for memory, a
+  // grow the store refused during the call, since running out of memory traps however the
+  // guest chooses to fail). Records it for limit_hit().
+  std::string LimitText(const c::Error& e, uint64_t refusals_before) {
     std::string text = ErrorText(e);
+    limit_hit = GuestLimit::kNone;
     if (e.kind != c::Error::Kind::kTrap) return text;
-    if (e.message.find("deadline exceeded") != std::string::npos)
-      return text + " (the guest ran past its time limit: " + DurationText(limits.max_guest_time) +
-             " of guest time per call)";
-    if (e.message.find("fuel exhausted") != std::string::npos)
-      return text +
-             " (the guest used up its fuel: " + std::to_string(limits.fuel_per_call.value_or(0)) +
-             " per call)";
-    if (e.message.find("call stack exhausted") != std::string::npos)
-      return text + " (the guest's call depth limit is " + std::to_string(limits.max_call_depth) +
-             ")";
-    if (store.memory_limit_refusals() != refusals_before)
+    switch (e.limit) {
+      case core::Limit::kDeadline:
+        limit_hit = GuestLimit::kTime;
+        return text +
+               " (the guest ran past its time limit: " + DurationText(limits.max_guest_time) +
+               " of guest time per call)";
+      case core::Limit::kFuel:
+        limit_hit = GuestLimit::kFuel;
+        return text +
+               " (the guest used up its fuel: " + std::to_string(limits.fuel_per_call.value_or(0)) +
+               " per call)";
+      case core::Limit::kCallDepth:
+        limit_hit = GuestLimit::kCallDepth;
+        return text + " (the guest's call depth limit is " + std::to_string(limits.max_call_depth) +
+               ")";
+      case core::Limit::kInterrupt:
+      case core::Limit::kNone:
+        break;
+    }
+    if (store.memory_limit_refusals() != refusals_before) {
+      limit_hit = GuestLimit::kMemory;
       return text + " (the guest's memory reached its limit of " +
              BytesText(limits.max_memory_bytes) + ")";
+    }
     return text;
   }
 
@@ -423,6 +438,7 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(
 }
 
 bool SessionVm::poisoned() const { return impl_->instance && impl_->instance->poisoned(); }
+GuestLimit SessionVm::limit_hit() const { return impl_->limit_hit; }
 
 const wasi::WasiCtx& SessionVm::wasi() const { return *impl_->wasi_ctx; }
 

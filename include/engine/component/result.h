@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "engine/core/result.h"
+
 namespace lokust::component {
 
 struct Error {
@@ -15,6 +17,9 @@ struct Error {
   Kind kind = Kind::kInvalid;
   std::string message;
   size_t offset = 0;  // byte offset into the outermost binary, where known
+  // On a trap: the store limit that raised it (core::Limit), kept through lifting, lowering
+  // and nested component calls, so that embedders need not match message text.
+  core::Limit limit = core::Limit::kNone;
 
   // "message (at offset N)": the form error printers use.
   std::string ToString() const;

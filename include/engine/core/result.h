@@ -2,11 +2,34 @@
 // exceptions. Traps, decode errors, validation errors and link errors are all values.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace lokust::core {
+
+// Which of the store's limits stopped execution (store.h: call depth, deadline, fuel,
+// Interrupt()). Embedders branch on it to say which budget ran out, or to resume with more,
+// without matching message text. Traps the program caused itself are kNone.
+enum class Limit : uint8_t { kNone, kCallDepth, kDeadline, kFuel, kInterrupt };
+
+// "call depth", "deadline", "fuel", "interrupt"; "" for kNone.
+constexpr const char* LimitName(Limit limit) {
+  switch (limit) {
+    case Limit::kCallDepth:
+      return "call depth";
+    case Limit::kDeadline:
+      return "deadline";
+    case Limit::kFuel:
+      return "fuel";
+    case Limit::kInterrupt:
+      return "interrupt";
+    case Limit::kNone:
+      break;
+  }
+  return "";
+}
 
 // What went wrong, in the words the WebAssembly specification uses where it has words for it
 // ("out of bounds memory access", "integer divide by zero", "type mismatch", ...).
@@ -14,6 +37,7 @@ struct Error {
   enum class Kind { kMalformed, kInvalid, kLink, kTrap, kExhaustion, kHost };
   Kind kind = Kind::kTrap;
   std::string message;
+  Limit limit = Limit::kNone;  // set on traps that a store limit raised, kept through host calls
 };
 
 template <typename T>

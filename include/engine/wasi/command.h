@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/core/limits.h"
+#include "engine/core/result.h"
 #include "engine/wasi/ctx.h"
 
 namespace lokust::wasi {
@@ -20,6 +21,7 @@ struct CommandOutcome {
   // run returned ok: 0; returned err: 1; wasi:cli/exit: its status; a trap: 1.
   int exit_code = 0;
   std::string trap;  // the trap's message, when the guest trapped (not through exit)
+  core::Limit limit = core::Limit::kNone;  // the budget that raised that trap, if one did
 };
 
 // What the command may use. Past a budget the guest traps ("fuel exhausted", "deadline

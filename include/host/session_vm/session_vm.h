@@ -119,6 +119,9 @@ struct GuestLimits {
   std::optional<uint64_t> fuel_per_call;
 };
 
+// Which GuestLimits field stopped a call (SessionVm::limit_hit()).
+enum class GuestLimit { kNone, kMemory, kCallDepth, kTime, kFuel };
+
 struct VmOptions {
   // The session data directory. Non-empty: <data_dir>/data, created if missing, is preopened
   // read-write at kDataGuestPath. Empty: no preopen.
@@ -170,6 +173,10 @@ class SessionVm {
   // instance: every later call then fails with "trap: cannot enter component instance"; make a
   // new SessionVm and import the sessions again.
   bool poisoned() const;
+  // The guest limit that made the latest failed call fail (kNone when it failed for another
+  // reason): lets a host retry with larger limits, or report the cause, without parsing the
+  // err text.
+  GuestLimit limit_hit() const;
 
   // The WASI context of this instance: its preopens, resource tables.
   const wasi::WasiCtx& wasi() const;

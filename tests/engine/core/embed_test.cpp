@@ -53,6 +53,11 @@ class EmbedTest : public ::testing::Test {
                              std::span<Value> results) -> Result<void> {
                         // Call back into the guest, and touch the caller's memory.
                         EXPECT_NE(caller.memory(), nullptr);
+                        if (reenter_spins_) {  // a nested call that never ends
+                          auto r = caller.store.Call(instance_->GetFunc("spin"), {});
+                          if (!r) return r.error();
+                          return Trap("spin returned");
+                        }
                         auto r = caller.store.Call(instance_->GetFunc("double"), args);
                         if (!r) return r.error();
                         results[0] = (*r)[0];
@@ -78,6 +83,7 @@ class EmbedTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   Instance* instance_ = nullptr;
   int host_calls_ = 0;
+  bool reenter_spins_ = false;
 };
 
 TEST_F(EmbedTest, HostFunctionIsCalledWithTypedValues) {
@@ -205,6 +211,7 @@ TEST_F(EmbedTest, CallDepthTrapsCleanly) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, Error::Kind::kExhaustion);
   EXPECT_EQ(r.error().message, "call stack exhausted");
+  EXPECT_EQ(r.error().limit, Limit::kCallDepth);
   // Deep recursion with the default limit also traps instead of crashing.
   Instantiate(Limits{});
   r = Call("recurse", {Value::I32(10000000)});
@@ -219,6 +226,7 @@ TEST_F(EmbedTest, FuelStopsRunawayGuest) {
   auto r = Call("spin");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "fuel exhausted");
+  EXPECT_EQ(r.error().limit, Limit::kFuel);
   EXPECT_EQ(store_->fuel_remaining().value(), 0u);
   store_->SetFuel(100000);
   r = Call("count", {Value::I32(100)});
@@ -236,8 +244,31 @@ TEST_F(EmbedTest, DeadlineStopsRunawayGuest) {
   auto r = Call("spin");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "deadline exceeded");
+  EXPECT_EQ(r.error().limit, Limit::kDeadline);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   store_->SetDeadline(std::nullopt);
+}
+
+// A budget that runs out in a nested call (wasm -> host -> wasm) is reported as that budget by
+// the outer call, not as a plain trap: embedders branch on Error::limit.
+TEST_F(EmbedTest, ALimitHitInANestedCallKeepsItsKind) {
+  reenter_spins_ = true;
+  store_->SetFuel(5000);
+  auto r = Call("call_reenter", {Value::I32(1)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, Error::Kind::kTrap);
+  EXPECT_EQ(r.error().message, "fuel exhausted");
+  EXPECT_EQ(r.error().limit, Limit::kFuel);
+  store_->SetFuel(std::nullopt);
+  // A trap the program causes itself carries no limit, nested or not.
+  r = Call("call_fail");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().limit, Limit::kNone);
+  r = Call("unreachable");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().limit, Limit::kNone);
+  EXPECT_STREQ(LimitName(Limit::kDeadline), "deadline");
+  EXPECT_STREQ(LimitName(Limit::kNone), "");
 }
 
 TEST_F(EmbedTest, InterruptFromAnotherThread) {
@@ -249,6 +280,7 @@ TEST_F(EmbedTest, InterruptFromAnotherThread) {
   t.join();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "interrupted");
+  EXPECT_EQ(r.error().limit, Limit::kInterrupt);
   EXPECT_TRUE(Call("double", {Value::I32(1)}).ok());
 }
 

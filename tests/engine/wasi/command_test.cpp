@@ -18,6 +18,7 @@ class CommandTest : public testing::FsFixture {
   struct Run {
     int exit_code = -1;
     std::string trap, out, err;
+    lokust::core::Limit limit = lokust::core::Limit::kNone;
     size_t live_resources = 0;  // host objects the guest still held when it ended
   };
 
@@ -46,6 +47,7 @@ class CommandTest : public testing::FsFixture {
     if (!res.ok()) return r;
     r.exit_code = res->exit_code;
     r.trap = res->trap;
+    r.limit = res->limit;
     r.live_resources = (*ctx)->live_resources();
     return r;
   }
@@ -214,6 +216,7 @@ TEST_F(CommandTest, FuelStopsACommandThatNeverEnds) {
   Run r = Exec({"spin"}, {}, "", o);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.trap, "fuel exhausted");
+  EXPECT_EQ(r.limit, lokust::core::Limit::kFuel);
   EXPECT_EQ(r.out, "spinning\n");  // it ran until the budget was spent
 }
 
@@ -225,6 +228,7 @@ TEST_F(CommandTest, ATimeoutStopsACommandThatNeverEnds) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.trap, "deadline exceeded");
+  EXPECT_EQ(r.limit, lokust::core::Limit::kDeadline);
   EXPECT_EQ(r.out, "spinning\n");
 }
 

@@ -112,6 +112,7 @@ TEST_F(GuestLimitsTest, RunningOutOfFuelTrapsNamingTheBudget) {
   ASSERT_FALSE(id);
   EXPECT_TRUE(Contains(id.error(), "fuel exhausted")) << id.error();
   EXPECT_TRUE(Contains(id.error(), "the guest used up its fuel: 5 per call")) << id.error();
+  EXPECT_EQ(vm.value()->limit_hit(), svm::GuestLimit::kFuel);
   EXPECT_TRUE(vm.value()->poisoned());
 }
 
@@ -124,7 +125,11 @@ TEST_F(GuestLimitsTest, GuestTimeLimitTrapsNamingIt) {
   ASSERT_FALSE(id);
   EXPECT_TRUE(Contains(id.error(), "deadline exceeded")) << id.error();
   EXPECT_TRUE(Contains(id.error(), "time limit: 1 ns of guest time per call")) << id.error();
+  EXPECT_EQ(vm.value()->limit_hit(), svm::GuestLimit::kTime);
   EXPECT_TRUE(vm.value()->poisoned());
+  // A later call that fails for another reason (the poisoned instance) names no limit.
+  EXPECT_FALSE(vm.value()->list_sessions());
+  EXPECT_EQ(vm.value()->limit_hit(), svm::GuestLimit::kNone);
 }
 
 TEST_F(GuestLimitsTest, AgentCallsDoNotCountAsGuestTime) {
@@ -153,6 +158,7 @@ TEST_F(GuestLimitsTest, CallDepthLimitTrapsNamingIt) {
   ASSERT_FALSE(id);
   EXPECT_TRUE(Contains(id.error(), "call stack exhausted")) << id.error();
   EXPECT_TRUE(Contains(id.error(), "call depth limit is 1")) << id.error();
+  EXPECT_EQ(vm.value()->limit_hit(), svm::GuestLimit::kCallDepth);
   EXPECT_TRUE(vm.value()->poisoned());
 }
 
@@ -196,6 +202,7 @@ TEST_F(GuestLimitsTest, AGuestThatCannotGrowItsMemoryTrapsNamingTheLimit) {
       kib % 1024 == 0 ? std::to_string(kib / 1024) + " MiB" : std::to_string(kib) + " KiB";
   EXPECT_TRUE(Contains(imported.error(), "the guest's memory reached its limit of " + limit))
       << imported.error();
+  EXPECT_EQ(small->limit_hit(), svm::GuestLimit::kMemory);
   EXPECT_TRUE(small->poisoned());
 }
 
