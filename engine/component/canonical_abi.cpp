@@ -143,7 +143,11 @@ struct CaseView {
 
 }  // namespace
 
-uint32_t alignment(const ValTypePtr& t) {
+namespace {
+
+// alignment, elem_size and flatten_type as the spec computes them; their children's layouts
+// come from LayoutOf, so each type is walked once.
+uint32_t AlignmentUncached(const ValType* t) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
@@ -193,6 +197,10 @@ uint32_t alignment(const ValTypePtr& t) {
   return 1;
 }
 
+}  // namespace
+
+uint32_t alignment(const ValTypePtr& t) { return LayoutOf(*t).alignment; }
+
 uint32_t alignment_list(const ValTypePtr& elem_type, std::optional<uint32_t> maybe_length) {
   if (maybe_length) return alignment(elem_type);
   return 4;
@@ -236,7 +244,9 @@ uint64_t align_to(uint64_t ptr, uint32_t alignment) {
   return (ptr + alignment - 1) / alignment * alignment;
 }
 
-uint32_t elem_size(const ValTypePtr& t) {
+namespace {
+
+uint32_t ElemSizeUncached(const ValType* t) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
@@ -285,6 +295,10 @@ uint32_t elem_size(const ValTypePtr& t) {
   }
   return 0;
 }
+
+}  // namespace
+
+uint32_t elem_size(const ValTypePtr& t) { return LayoutOf(*t).size; }
 
 uint32_t elem_size_list(const ValTypePtr& elem_type, std::optional<uint32_t> maybe_length) {
   if (maybe_length) return *maybe_length * elem_size(elem_type);
@@ -335,7 +349,9 @@ std::vector<CoreValType> CaseView::flatten() const {
   return out;
 }
 
-std::vector<CoreValType> flatten_type(const ValTypePtr& t) {
+namespace {
+
+std::vector<CoreValType> FlattenUncached(const ValType* t) {
   switch (t->kind) {
     case ValKind::kBool:
     case ValKind::kS8:
@@ -385,6 +401,94 @@ std::vector<CoreValType> flatten_type(const ValTypePtr& t) {
     default:
       return {};
   }
+}
+
+// The number of flat values of `t` (flatten_type(t).size()) without building them: a
+// fixed-length list can flatten to millions.
+uint64_t FlatCountUncached(const ValType* t) {
+  switch (t->kind) {
+    case ValKind::kString:
+    case ValKind::kMap:
+      return 2;
+    case ValKind::kList:
+      return t->fixed_length ? *t->fixed_length * LayoutOf(*t->elem).flat_count : 2;
+    case ValKind::kRecord:
+    case ValKind::kTuple: {
+      uint64_t n = 0;
+      for (auto& f : t->fields) n += LayoutOf(*f.type).flat_count;
+      return n;
+    }
+    case ValKind::kVariant:
+    case ValKind::kEnum:
+    case ValKind::kOption:
+    case ValKind::kResult: {
+      CaseView cases{*t};
+      uint64_t n = 0;
+      for (size_t i = 0; i < cases.size(); ++i)
+        if (cases.type(i)) n = std::max(n, LayoutOf(*cases.type(i)).flat_count);
+      return 1 + n;
+    }
+    case ValKind::kFlags:
+      return num_i32_flags(t->labels);
+    default:
+      return FlattenUncached(t).size();  // one value, or none
+  }
+}
+
+// Flat signatures longer than this spill to memory, so no lift or lower walks a longer one:
+// layouts keep their flat types up to this many.
+constexpr uint64_t kCachedFlatMax = MAX_FLAT_PARAMS;
+
+// flatten_type(t) from its layout, or built into `scratch` when too long to be kept there.
+const std::vector<CoreValType>& FlatOf(const ValType& t, std::vector<CoreValType>& scratch) {
+  const CanonLayout& l = LayoutOf(t);
+  if (l.flat_count <= kCachedFlatMax) return l.flat;
+  return scratch = FlattenUncached(&t);
+}
+
+}  // namespace
+
+std::vector<CoreValType> flatten_type(const ValTypePtr& t) {
+  const CanonLayout& l = LayoutOf(*t);
+  if (l.flat_count <= kCachedFlatMax) return l.flat;
+  return FlattenUncached(t.get());
+}
+
+const CanonLayout& LayoutOf(const ValType& t) {
+  if (const CanonLayout* l = t.layout.get()) return *l;
+  auto* l = new CanonLayout;
+  l->alignment = AlignmentUncached(&t);
+  l->size = ElemSizeUncached(&t);
+  l->flat_count = FlatCountUncached(&t);
+  if (l->flat_count <= kCachedFlatMax) l->flat = FlattenUncached(&t);
+  switch (t.kind) {
+    case ValKind::kVariant:
+    case ValKind::kEnum:
+    case ValKind::kOption:
+    case ValKind::kResult: {
+      CaseView cases{t};
+      l->payload_offset =
+          static_cast<uint32_t>(align_to(DiscAlignment(cases.size()), cases.max_case_alignment()));
+      break;
+    }
+    default:
+      break;
+  }
+  return *t.layout.publish(l);
+}
+
+CanonLayoutSlot& CanonLayoutSlot::operator=(const CanonLayoutSlot&) {
+  delete p_.exchange(nullptr, std::memory_order_acq_rel);
+  return *this;
+}
+
+CanonLayoutSlot::~CanonLayoutSlot() { delete p_.load(std::memory_order_acquire); }
+
+const CanonLayout* CanonLayoutSlot::publish(const CanonLayout* l) const {
+  const CanonLayout* expected = nullptr;
+  if (p_.compare_exchange_strong(expected, l, std::memory_order_acq_rel)) return l;
+  delete l;  // another thread computed the same layout first
+  return expected;
 }
 
 std::vector<CoreValType> flatten_types(const std::vector<ValTypePtr>& ts) {
@@ -582,8 +686,9 @@ Result<uint32_t> convert_i32_to_char(uint32_t i) {
 }
 
 Result<Val> load(CallContext& cx, uint32_t ptr, const ValTypePtr& t) {
-  if (ptr != align_to(ptr, alignment(t))) return TrapMsg("unaligned pointer");
-  LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(t)));
+  const CanonLayout& layout = LayoutOf(*t);
+  if (ptr != align_to(ptr, layout.alignment)) return TrapMsg("unaligned pointer");
+  LOKUST_CM_TRY(CheckRange(cx, ptr, layout.size));
   switch (t->kind) {
     case ValKind::kBool:
       return Val::Bool(load_int(cx, ptr, 1) != 0);
@@ -786,16 +891,21 @@ Result<Val> load_record(CallContext& cx, uint32_t ptr, const std::vector<Field>&
                         bool as_tuple) {
   std::vector<std::pair<std::string, Val>> record;
   std::vector<Val> tuple;
+  if (as_tuple)
+    tuple.reserve(fields.size());
+  else
+    record.reserve(fields.size());
   uint64_t p = ptr;
   for (auto& f : fields) {
-    p = align_to(p, alignment(f.type));
+    const CanonLayout& fl = LayoutOf(*f.type);
+    p = align_to(p, fl.alignment);
     auto v = load(cx, static_cast<uint32_t>(p), f.type);
     if (!v) return v.error();
     if (as_tuple)
       tuple.push_back(std::move(*v));
     else
       record.emplace_back(f.label, std::move(*v));
-    p += elem_size(f.type);
+    p += fl.size;
   }
   return as_tuple ? Val::Tuple(std::move(tuple)) : Val::Record(std::move(record));
 }
@@ -805,10 +915,9 @@ Result<Val> load_variant_like(CallContext& cx, uint32_t ptr, const ValTypePtr& t
   CaseView cases{*t};
   uint32_t disc_size = DiscAlignment(cases.size());  // elem_size(discriminant_type(cases))
   uint64_t case_index = load_int(cx, ptr, disc_size);
-  uint64_t p = ptr + disc_size;
   if (case_index >= cases.size()) return TrapMsg("invalid variant discriminant");
   const ValTypePtr& ct = cases.type(case_index);
-  p = align_to(p, cases.max_case_alignment());
+  uint64_t p = uint64_t{ptr} + LayoutOf(*t).payload_offset;
   std::optional<Val> payload;
   if (ct) {
     auto v = load(cx, static_cast<uint32_t>(p), ct);
@@ -1053,9 +1162,10 @@ Result<void> store_record(CallContext& cx, const Val& v, uint32_t ptr,
   if (v.elements().size() != fields.size()) return TrapMsg("record arity mismatch");
   uint64_t p = ptr;
   for (size_t i = 0; i < fields.size(); ++i) {
-    p = align_to(p, alignment(fields[i].type));
+    const CanonLayout& fl = LayoutOf(*fields[i].type);
+    p = align_to(p, fl.alignment);
     LOKUST_CM_TRY(store(cx, v.elements()[i], fields[i].type, static_cast<uint32_t>(p)));
-    p += elem_size(fields[i].type);
+    p += fl.size;
   }
   return {};
 }
@@ -1066,7 +1176,7 @@ Result<void> store_variant(CallContext& cx, const Val& v, uint32_t ptr, const Va
   if (case_index < 0) return TrapMsg("value does not match any variant case");
   uint32_t disc_size = DiscAlignment(cases.size());
   store_int(cx, static_cast<uint64_t>(case_index), ptr, disc_size);
-  uint64_t p = align_to(ptr + disc_size, cases.max_case_alignment());
+  uint64_t p = uint64_t{ptr} + LayoutOf(*t).payload_offset;
   const ValTypePtr& ct = cases.type(case_index);
   if (ct) {
     if (!v.payload()) return TrapMsg("variant case payload missing");
@@ -1081,8 +1191,9 @@ Result<void> store(CallContext& cx, const Val& v, const ValTypePtr& t, uint32_t 
   if (v.kind() != t->kind && !(t->kind == ValKind::kMap && v.kind() == ValKind::kList))
     return TrapMsg(std::string("a ") + ValKindName(v.kind()) + " value cannot be stored as " +
                    ValTypeToString(t));
-  if (ptr != align_to(ptr, alignment(t))) return TrapMsg("unaligned pointer");
-  LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(t)));
+  const CanonLayout& layout = LayoutOf(*t);
+  if (ptr != align_to(ptr, layout.alignment)) return TrapMsg("unaligned pointer");
+  LOKUST_CM_TRY(CheckRange(cx, ptr, layout.size));
   switch (t->kind) {
     case ValKind::kBool:
       store_int(cx, v.as_bool() ? 1 : 0, ptr, 1);
@@ -1204,24 +1315,27 @@ namespace {
 // own types (lift_flat_variant's CoerceValueIter).
 Result<Val> lift_flat_variant(CallContext& cx, CoreValueIter& vi, const ValTypePtr& t) {
   CaseView cases{*t};
-  std::vector<CoreValType> flat_types = cases.flatten();
-  flat_types.erase(flat_types.begin());
+  std::vector<CoreValType> scratch;
+  const std::vector<CoreValType>& flat_types = FlatOf(*t, scratch);  // [0]: the discriminant
   auto disc = vi.next(kI32);
   if (!disc) return disc.error();
   uint32_t case_index = static_cast<uint32_t>(disc->bits);
   if (case_index >= cases.size()) return TrapMsg("invalid variant discriminant");
   // Read the joined values, coerce to the case's types.
   std::vector<CoreValue> raw;
-  for (auto& ft : flat_types) {
-    auto v = vi.next(ft);
+  raw.reserve(flat_types.size() - 1);
+  for (size_t k = 1; k < flat_types.size(); ++k) {
+    auto v = vi.next(flat_types[k]);
     if (!v) return v.error();
     raw.push_back(*v);
   }
   const ValTypePtr& ct = cases.type(case_index);
   std::optional<Val> payload;
   if (ct) {
-    auto want = flatten_type(ct);
+    std::vector<CoreValType> want_scratch;
+    const std::vector<CoreValType>& want = FlatOf(*ct, want_scratch);
     std::vector<CoreValue> coerced;
+    coerced.reserve(want.size());
     for (size_t k = 0; k < want.size(); ++k) {
       CoreValue have = raw[k];
       CoreValue out{want[k], 0};
@@ -1457,8 +1571,8 @@ Result<void> lower_flat(CallContext& cx, const Val& v, const ValTypePtr& t,
       CaseView cases{*t};
       int64_t case_index = match_case(v, t);
       if (case_index < 0) return TrapMsg("value does not match any variant case");
-      std::vector<CoreValType> flat_types = cases.flatten();
-      flat_types.erase(flat_types.begin());
+      std::vector<CoreValType> scratch;
+      const std::vector<CoreValType>& flat_types = FlatOf(*t, scratch);  // [0]: discriminant
       std::vector<CoreValue> payload;
       const ValTypePtr& ct = cases.type(case_index);
       if (ct) {
@@ -1466,8 +1580,8 @@ Result<void> lower_flat(CallContext& cx, const Val& v, const ValTypePtr& t,
         LOKUST_CM_TRY(lower_flat(cx, *v.payload(), ct, payload));
       }
       out.push_back(CoreValue::I32(static_cast<uint32_t>(case_index)));
-      for (size_t i = 0; i < flat_types.size(); ++i) {
-        CoreValType want = flat_types[i];
+      for (size_t i = 0; i + 1 < flat_types.size(); ++i) {
+        CoreValType want = flat_types[i + 1];
         if (i < payload.size()) {
           CoreValue have = payload[i];
           CoreValue o{want, have.bits};
@@ -1504,18 +1618,29 @@ Result<void> lower_flat(CallContext& cx, const Val& v, const ValTypePtr& t,
   }
 }
 
-Result<std::vector<Val>> lift_flat_values(CallContext& cx, uint32_t max_flat, CoreValueIter& vi,
-                                          const std::vector<ValTypePtr>& ts) {
-  auto flat_types = flatten_types(ts);
-  std::vector<Val> out;
-  if (flat_types.size() > max_flat) {
+namespace {
+
+uint64_t FlatCount(const std::vector<ValTypePtr>& ts) {
+  uint64_t n = 0;
+  for (const auto& t : ts) n += LayoutOf(*t).flat_count;
+  return n;
+}
+
+// lift_flat_values with the flat count of `ts` known, and `tuple` (tuple<ts...>) made
+// beforehand or null (made here if the values spill).
+Result<std::vector<Val>> LiftFlatValues(CallContext& cx, uint32_t max_flat, CoreValueIter& vi,
+                                        const std::vector<ValTypePtr>& ts, uint64_t flat_count,
+                                        ValTypePtr tuple) {
+  if (flat_count > max_flat) {
     auto ptr = vi.next(kI32);
     if (!ptr) return ptr.error();
-    auto tuple = ValType::Tuple(ts);
+    if (!tuple) tuple = ValType::Tuple(ts);
     auto v = load(cx, static_cast<uint32_t>(ptr->bits), tuple);
     if (!v) return v.error();
     return v->take_elements();  // moved, not copied: results can be large trees
   }
+  std::vector<Val> out;
+  out.reserve(ts.size());
   for (auto& t : ts) {
     auto v = lift_flat(cx, vi, t);
     if (!v) return v.error();
@@ -1524,38 +1649,67 @@ Result<std::vector<Val>> lift_flat_values(CallContext& cx, uint32_t max_flat, Co
   return out;
 }
 
-Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_flat,
-                                                 const std::vector<Val>& vs,
-                                                 const std::vector<ValTypePtr>& ts,
-                                                 std::optional<uint32_t> out_param) {
-  auto flat_types = flatten_types(ts);
+// lower_flat_values, the same way.
+Result<std::vector<CoreValue>> LowerFlatValues(CallContext& cx, uint32_t max_flat,
+                                               const std::vector<Val>& vs,
+                                               const std::vector<ValTypePtr>& ts,
+                                               uint64_t flat_count, ValTypePtr tuple,
+                                               std::optional<uint32_t> out_param) {
   std::vector<CoreValue> flat;
-  if (flat_types.size() > max_flat) {
-    auto tuple = ValType::Tuple(ts);
+  if (flat_count > max_flat) {
+    if (!tuple) tuple = ValType::Tuple(ts);
+    const CanonLayout& tl = LayoutOf(*tuple);
     uint32_t ptr;
     if (!out_param) {
-      auto p = CallRealloc(cx, 0, 0, alignment(tuple), elem_size(tuple));
+      auto p = CallRealloc(cx, 0, 0, tl.alignment, tl.size);
       if (!p) return p.error();
       ptr = *p;
-      LOKUST_CM_TRY(CheckDst(cx, ptr, alignment(tuple), elem_size(tuple)));
+      LOKUST_CM_TRY(CheckDst(cx, ptr, tl.alignment, tl.size));
       flat.push_back(CoreValue::I32(ptr));
     } else {
       ptr = *out_param;
     }
-    if (ptr != align_to(ptr, alignment(tuple))) return TrapMsg("unaligned pointer");
-    LOKUST_CM_TRY(CheckRange(cx, ptr, elem_size(tuple)));
+    if (ptr != align_to(ptr, tl.alignment)) return TrapMsg("unaligned pointer");
+    LOKUST_CM_TRY(CheckRange(cx, ptr, tl.size));
     // store(tuple) field by field, without copying the values into a tuple Val first.
     if (vs.size() != ts.size()) return TrapMsg("record arity mismatch");
     uint64_t p = ptr;
     for (size_t i = 0; i < ts.size(); ++i) {
-      p = align_to(p, alignment(ts[i]));
+      const CanonLayout& l = LayoutOf(*ts[i]);
+      p = align_to(p, l.alignment);
       LOKUST_CM_TRY(store(cx, vs[i], ts[i], static_cast<uint32_t>(p)));
-      p += elem_size(ts[i]);
+      p += l.size;
     }
     return flat;
   }
+  flat.reserve(flat_count);
   for (size_t i = 0; i < ts.size(); ++i) LOKUST_CM_TRY(lower_flat(cx, vs[i], ts[i], flat));
   return flat;
+}
+
+}  // namespace
+
+Result<std::vector<Val>> lift_flat_values(CallContext& cx, uint32_t max_flat, CoreValueIter& vi,
+                                          const std::vector<ValTypePtr>& ts) {
+  return LiftFlatValues(cx, max_flat, vi, ts, FlatCount(ts), nullptr);
+}
+
+Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_flat,
+                                                 const std::vector<Val>& vs,
+                                                 const std::vector<ValTypePtr>& ts,
+                                                 std::optional<uint32_t> out_param) {
+  return LowerFlatValues(cx, max_flat, vs, ts, FlatCount(ts), nullptr, out_param);
+}
+
+FuncLayout MakeFuncLayout(const FuncType& ft) {
+  FuncLayout l;
+  l.params = ft.param_types();
+  l.results = ft.result_types();
+  l.flat_params = FlatCount(l.params);
+  l.flat_results = FlatCount(l.results);
+  l.params_tuple = ValType::Tuple(l.params);
+  l.results_tuple = ValType::Tuple(l.results);
+  return l;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1563,18 +1717,26 @@ Result<std::vector<CoreValue>> lower_flat_values(CallContext& cx, uint32_t max_f
 
 Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncType& ft, const CoreCallee& callee,
                                     const std::vector<Val>& args, const PostReturnFn& post_return) {
-  std::vector<ValTypePtr> params = ft.param_types();
+  return canon_lift(cx, MakeFuncLayout(ft), callee, args, post_return);
+}
+
+Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncLayout& layout,
+                                    const CoreCallee& callee, const std::vector<Val>& args,
+                                    const PostReturnFn& post_return) {
+  const std::vector<ValTypePtr>& params = layout.params;
   if (args.size() != params.size()) return TrapMsg("wrong number of arguments");
   for (size_t i = 0; i < args.size(); ++i)
     if (!ValMatchesType(args[i], params[i]))
       return TrapMsg("argument " + std::to_string(i) + " does not match parameter type " +
                      ValTypeToString(params[i]));
-  auto flat_args = lower_flat_values(cx, MAX_FLAT_PARAMS, args, params);
+  auto flat_args = LowerFlatValues(cx, MAX_FLAT_PARAMS, args, params, layout.flat_params,
+                                   layout.params_tuple, std::nullopt);
   if (!flat_args) return flat_args.error();
   auto flat_results = callee(*flat_args);
   if (!flat_results) return flat_results.error();
   CoreValueIter vi{&*flat_results, 0};
-  auto results = lift_flat_values(cx, MAX_FLAT_RESULTS, vi, ft.result_types());
+  auto results = LiftFlatValues(cx, MAX_FLAT_RESULTS, vi, layout.results, layout.flat_results,
+                                layout.results_tuple);
   if (!results) return results.error();
   if (post_return) LOKUST_CM_TRY(post_return(*flat_results));
   return results;
@@ -1584,26 +1746,39 @@ Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncType& ft,
                                            const ComponentCallee& callee,
                                            const std::vector<CoreValue>& flat_args,
                                            bool check_results) {
-  CoreFuncType core = flatten_functype(ft, FlattenContext::kLower);
-  if (flat_args.size() != core.params.size()) return TrapMsg("wrong number of core arguments");
+  return canon_lower(cx, MakeFuncLayout(ft), callee, flat_args, check_results);
+}
+
+Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncLayout& layout,
+                                           const ComponentCallee& callee,
+                                           const std::vector<CoreValue>& flat_args,
+                                           bool check_results) {
+  // flatten_functype(ft, kLower)'s parameter count: the flat parameters (or one pointer to
+  // them), plus an out-pointer when the results spill.
+  const bool results_spill = layout.flat_results > MAX_FLAT_RESULTS;
+  const uint64_t core_params =
+      (layout.flat_params > MAX_FLAT_PARAMS ? 1 : layout.flat_params) + (results_spill ? 1 : 0);
+  if (flat_args.size() != core_params) return TrapMsg("wrong number of core arguments");
   CoreValueIter vi{&flat_args, 0};
-  auto args = lift_flat_values(cx, MAX_FLAT_PARAMS, vi, ft.param_types());
+  auto args = LiftFlatValues(cx, MAX_FLAT_PARAMS, vi, layout.params, layout.flat_params,
+                             layout.params_tuple);
   if (!args) return args.error();
   auto results = callee(*args);
   if (!results) return results.error();
-  std::vector<ValTypePtr> rts = ft.result_types();
+  const std::vector<ValTypePtr>& rts = layout.results;
   if (results->size() != rts.size()) return TrapMsg("wrong number of results");
   for (size_t i = 0; check_results && i < rts.size(); ++i)
     if (!ValMatchesType((*results)[i], rts[i]))
       return TrapMsg("result does not match result type " + ValTypeToString(rts[i]));
   std::optional<uint32_t> out_param;
-  if (flatten_types(rts).size() > MAX_FLAT_RESULTS) {
+  if (results_spill) {
     // The out-pointer is the last flat argument.
     auto p = vi.next(kI32);
     if (!p) return p.error();
     out_param = static_cast<uint32_t>(p->bits);
   }
-  return lower_flat_values(cx, MAX_FLAT_RESULTS, *results, rts, out_param);
+  return LowerFlatValues(cx, MAX_FLAT_RESULTS, *results, rts, layout.flat_results,
+                         layout.results_tuple, out_param);
 }
 
 }  // namespace lokust::component

@@ -572,7 +572,7 @@ class Walker {
     auto f = std::make_shared<ComponentFunc>();
     f->type = type;
     f->results_checked = true;
-    f->call = [fn = def.fn, type,
+    f->call = [fn = def.fn, rts = type->result_types(),
                name = std::move(name)](const std::vector<Val>& args) -> Result<std::vector<Val>> {
       auto r = fn(args);
       if (!r) {
@@ -580,7 +580,6 @@ class Walker {
         e.message = "host function " + name + " trapped: " + e.message;
         return e;
       }
-      std::vector<ValTypePtr> rts = type->result_types();
       if (r->size() != rts.size())
         return Trap(name + ": wrong number of results: expected " + std::to_string(rts.size()) +
                     ", got " + std::to_string(r->size()));
@@ -669,16 +668,18 @@ class Walker {
     FuncTypePtr type = *ft;
     InstanceRtPtr inst = f.rt;
     std::shared_ptr<bool> poisoned = state_.poisoned;
+    // The function type's layout once, not on every call.
+    auto layout = std::make_shared<const FuncLayout>(MakeFuncLayout(*type));
     // `host`: the call comes from the host (Instance::GetFunc), whose own/borrow values of
     // guest-defined resources are host handles; null: from a component (reps).
-    auto call = [store, callee, mem, realloc, post_return, enc, type, inst, poisoned](
+    auto call = [store, callee, mem, realloc, post_return, enc, layout, inst, poisoned](
                     const std::vector<Val>& args,
                     HostResourceTable* host) -> Result<std::vector<Val>> {
       if (*poisoned)
         return Trap("cannot enter component instance: it is poisoned by an earlier trap");
       // Arguments that do not match the type are the caller's mistake: an error, not a trap
       // of the instance.
-      std::vector<ValTypePtr> params = type->param_types();
+      const std::vector<ValTypePtr>& params = layout->params;
       if (args.size() != params.size())
         return Invalid("wrong number of arguments: expected " + std::to_string(params.size()) +
                        ", got " + std::to_string(args.size()));
@@ -729,10 +730,10 @@ class Walker {
         if (!r) return FromCore(r.error());
         return {};
       };
-      auto r = canon_lift(cx, *type, core_callee, host ? host_args : args, post);
+      auto r = canon_lift(cx, *layout, core_callee, host ? host_args : args, post);
       if (scope.borrow_count != 0) inst->table.ForgetScope(&scope);
       if (r && host) {
-        auto out = RepsToHostHandles(*r, type->result_types(), *inst, *host);
+        auto out = RepsToHostHandles(*r, layout->results, *inst, *host);
         if (!out) r = out.error();
       }
       if (!r && r.error().kind == Error::Kind::kTrap) *poisoned = true;
@@ -810,9 +811,11 @@ class Walker {
       state_.memories.push_back(mem);
     }
     core::Store* store = &store_;
+    // The function type's layout once, not on every call.
+    auto layout = std::make_shared<const FuncLayout>(MakeFuncLayout(*target->type));
     core::Func* host = store_.CreateHostFunc(
         ctype,
-        [store, target, mem, realloc, enc, inst](
+        [store, target, layout, mem, realloc, enc, inst](
             core::Caller&, std::span<const core::Value> args,
             std::span<core::Value> results) -> core::Result<void> {
           if (!inst->may_leave) return core::Trap("cannot leave component instance");
@@ -826,7 +829,7 @@ class Walker {
           cx.opts.string_encoding = enc;
           if (realloc) cx.opts.realloc = MakeRealloc(store, realloc);
           ComponentCallee callee = [&target](const std::vector<Val>& a) { return target->Call(a); };
-          auto r = canon_lower(cx, *target->type, callee, FromCoreValues(args),
+          auto r = canon_lower(cx, *layout, callee, FromCoreValues(args),
                                /*check_results=*/!target->results_checked);
           auto exited = scope.exit();
           if (!r) return ToCoreTrap(r.error());

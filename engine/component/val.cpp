@@ -200,11 +200,28 @@ const Val* Val::field(std::string_view name) const {
   return nullptr;
 }
 std::vector<uint8_t> Val::as_bytes() const {
-  if (packed_) return std::vector<uint8_t>(str_.begin(), str_.end());
+  if (packed_) {
+    // From byte pointers, so the copy is one memcpy, not a loop converting char to uint8_t.
+    auto b = packed_bytes();
+    return std::vector<uint8_t>(b.data(), b.data() + b.size());
+  }
   std::vector<uint8_t> out;
   out.reserve(elems_.size());
   for (const auto& e : elems_) out.push_back(static_cast<uint8_t>(e.as_u64()));
   return out;
+}
+std::span<const uint8_t> Val::bytes() const {
+  if (kind_ != ValKind::kList) return {};
+  if (packed_) return packed_elem_ == ValKind::kU8 ? packed_bytes() : std::span<const uint8_t>{};
+  // An empty list stays unpacked: packing would make it a list<u8> for ValMatchesType.
+  if (elems_.empty()) return {};
+  for (const auto& e : elems_)
+    if (e.kind_ != ValKind::kU8) return {};
+  // Packed alongside the elements (both stay valid: list_size() is the same either way).
+  str_.resize(elems_.size());
+  for (size_t i = 0; i < elems_.size(); ++i) str_[i] = static_cast<char>(elems_[i].bits_);
+  packed_ = true;
+  return packed_bytes();
 }
 Val Val::Record(std::vector<std::pair<std::string, Val>> fields) {
   Val r;

@@ -260,12 +260,12 @@ Result<void> AddIo(component::Linker& linker, WasiCtx& ctx) {
       }));
   WASI_TRY(d.Func("[method]output-stream.write", 2, [&ctx](const Args& a) -> Result<Vals> {
     WASI_GET(s, a.Get(ctx.output_streams, 0, "output-stream"));
-    return StreamVal(ctx, s->Write(a[1].as_bytes()));
+    return StreamVal(ctx, s->Write(a[1].bytes()));
   }));
   WASI_TRY(d.Func("[method]output-stream.blocking-write-and-flush", 2,
                   [&ctx](const Args& a) -> Result<Vals> {
                     WASI_GET(s, a.Get(ctx.output_streams, 0, "output-stream"));
-                    auto w = s->Write(a[1].as_bytes());
+                    auto w = s->Write(a[1].bytes());
                     if (!w) return StreamVal(ctx, w);
                     return StreamVal(ctx, s->Flush());
                   }));
@@ -490,7 +490,7 @@ Result<void> AddFilesystem(component::Linker& linker, WasiCtx& ctx) {
     });
   }));
   WASI_TRY(method("write", 2, [](const Args& a, const DescriptorPtr& f) -> Result<Vals> {
-    return FsVal(f->Write(a[1].as_bytes(), a[2].as_u64()), Val::U64);
+    return FsVal(f->Write(a[1].bytes(), a[2].as_u64()), Val::U64);
   }));
   WASI_TRY(method("read-directory", 0, [&ctx](const Args&, const DescriptorPtr& f) -> Result<Vals> {
     return FsVal(f->ReadDirectory(), [&ctx](const std::vector<DirectoryEntry>& e) {

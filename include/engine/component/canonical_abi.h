@@ -61,6 +61,34 @@ CoreFuncType flatten_functype(const FuncType& ft, FlattenContext context);
 // Whether lifting/lowering values of `t` touches linear memory (strings and lists).
 bool needs_memory(const ValTypePtr& t);
 
+// ---- layouts computed once ----
+
+// What alignment, elem_size and flatten_type return for one type, computed on the first call
+// for that ValType object and kept in it (ValType::layout): lifting and lowering look them up
+// for every value instead of walking the type again.
+struct CanonLayout {
+  uint32_t alignment = 1;
+  uint32_t size = 0;
+  uint64_t flat_count = 0;  // flatten_type(t).size()
+  // flatten_type(t), kept when flat_count <= MAX_FLAT_PARAMS (longer signatures spill to
+  // memory, so lifting and lowering never walk them); empty otherwise.
+  std::vector<CoreValType> flat;
+  // variant, enum, option, result: where the payload starts (after the discriminant, aligned
+  // to max_case_alignment).
+  uint32_t payload_offset = 0;
+};
+const CanonLayout& LayoutOf(const ValType& t);
+
+// What canon lift/lower need of a function type on every call, computed once per lifted or
+// lowered function (instance.cpp does it when it creates them): the parameter and result
+// types, how many flat values they take, and the tuple types they spill to memory as.
+struct FuncLayout {
+  std::vector<ValTypePtr> params, results;
+  size_t flat_params = 0, flat_results = 0;
+  ValTypePtr params_tuple, results_tuple;  // tuple<params...>, tuple<results...>
+};
+FuncLayout MakeFuncLayout(const FuncType& ft);
+
 // ---- runtime context for load/store ----
 
 enum class StringEncoding { kUtf8, kUtf16, kLatin1Utf16 };
@@ -186,12 +214,21 @@ using ComponentCallee = std::function<Result<std::vector<Val>>(const std::vector
 Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncType& ft, const CoreCallee& callee,
                                     const std::vector<Val>& args,
                                     const PostReturnFn& post_return = nullptr);
+// The same with the function type's layout computed beforehand (MakeFuncLayout).
+Result<std::vector<Val>> canon_lift(CallContext& cx, const FuncLayout& layout,
+                                    const CoreCallee& callee, const std::vector<Val>& args,
+                                    const PostReturnFn& post_return = nullptr);
 
 // canon_lower: core code calls `callee` with flat arguments: arguments are lifted from the
 // caller's memory, results lowered back (into the out-pointer, the last flat argument, beyond
 // MAX_FLAT_RESULTS). The callee's results are checked against `ft` (a trap when they do not
 // match) unless `check_results` is false: a callee whose results are known to match.
 Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncType& ft,
+                                           const ComponentCallee& callee,
+                                           const std::vector<CoreValue>& flat_args,
+                                           bool check_results = true);
+// The same with the function type's layout computed beforehand (MakeFuncLayout).
+Result<std::vector<CoreValue>> canon_lower(CallContext& cx, const FuncLayout& layout,
                                            const ComponentCallee& callee,
                                            const std::vector<CoreValue>& flat_args,
                                            bool check_results = true);

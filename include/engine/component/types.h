@@ -7,6 +7,7 @@
 // canonical-abi/definitions.py (Record, Variant, Flags, Own, Borrow, ...).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -171,6 +172,27 @@ inline bool SameResource(const ResourceType* a, const ResourceType* b) {
 struct ValType;
 using ValTypePtr = std::shared_ptr<const ValType>;
 
+struct CanonLayout;  // canonical_abi.h
+
+// A ValType's Canonical ABI layout (alignment, size, flattening), computed on first use by
+// LayoutOf (canonical_abi.h) and kept with the type, so lifting and lowering do not recompute
+// it on every call. Published atomically: instances on several threads may share types. A
+// copied ValType starts without one (copies are made to be changed).
+class CanonLayoutSlot {
+ public:
+  CanonLayoutSlot() = default;
+  CanonLayoutSlot(const CanonLayoutSlot&) {}
+  CanonLayoutSlot& operator=(const CanonLayoutSlot&);  // empties this slot
+  ~CanonLayoutSlot();
+  const CanonLayout* get() const { return p_.load(std::memory_order_acquire); }
+  // Keeps `l` (owned from now on) unless another thread stored one first, in which case `l` is
+  // deleted; returns the layout the slot holds.
+  const CanonLayout* publish(const CanonLayout* l) const;
+
+ private:
+  mutable std::atomic<const CanonLayout*> p_{nullptr};
+};
+
 // A record field, a tuple element (empty label), or a variant case (type may be null).
 struct Field {
   std::string label;
@@ -187,8 +209,9 @@ struct ValType {
   ValTypePtr err;                        // kResult
   std::optional<uint32_t> fixed_length;  // kList with a fixed length
   ResourceTypePtr resource;              // kOwn, kBorrow
-  std::string name;    // the name a type import/export gave this type (printing only)
-  uint32_t depth = 1;  // nesting depth (1 for leaves); the validator bounds it
+  std::string name;        // the name a type import/export gave this type (printing only)
+  uint32_t depth = 1;      // nesting depth (1 for leaves); the validator bounds it
+  CanonLayoutSlot layout;  // runtime cache: see CanonLayoutSlot
 
   static ValTypePtr Prim(ValKind k);
   static ValTypePtr List(ValTypePtr elem, std::optional<uint32_t> fixed_length = std::nullopt);

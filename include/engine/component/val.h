@@ -95,8 +95,12 @@ class Val {
   const std::vector<std::string>& field_names() const { return names_; }
   // record: the field of that name, or null.
   const Val* field(std::string_view name) const;
-  // list<u8>: the bytes.
+  // list<u8>: the bytes (one block copy when packed).
   std::vector<uint8_t> as_bytes() const;
+  // list<u8>: a view of the bytes without a copy, valid while this Val lives unchanged. A
+  // list<u8> made of U8 Vals (Val::List) is packed on the first call (not thread-safe on a
+  // shared Val, as elements() is not); empty for any other Val.
+  std::span<const uint8_t> bytes() const;
   // list<f32>: the floats (packed or a List of F32 Vals).
   std::vector<float> as_f32s() const;
   // A packed list<f32>: a view of its floats without a copy, valid while this Val lives
@@ -123,10 +127,12 @@ class Val {
   size_t PackedElemSize() const;
 
   ValKind kind_ = ValKind::kBool;
-  bool packed_ = false;  // a list of numbers whose raw bytes are in str_
+  // A list of numbers whose raw bytes are in str_ (bytes() may pack a list<u8> of U8 Vals
+  // lazily, keeping elems_ too, hence mutable).
+  mutable bool packed_ = false;
   ValKind packed_elem_ = ValKind::kU8;
   uint64_t bits_ = 0;
-  std::string str_;
+  mutable std::string str_;
   mutable std::vector<Val> elems_;
   std::vector<std::string> names_;
 };

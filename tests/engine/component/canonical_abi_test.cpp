@@ -648,3 +648,141 @@ TEST(CanonicalAbi, MapsAreListsOfKeyValueRecords) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+// Val::bytes(): a view of a packed list<u8> in place; a list of U8 Vals is packed on the first
+// call and still reads the same either way; anything else gives an empty view.
+TEST(ComponentVal, BytesViewsAPackedListWithoutACopy) {
+  const uint8_t raw[] = {9, 0, 255, 7};
+  Val packed = Val::Bytes(raw);
+  std::span<const uint8_t> b = packed.bytes();
+  EXPECT_EQ(std::vector<uint8_t>(b.begin(), b.end()), std::vector<uint8_t>(raw, raw + 4));
+  EXPECT_EQ(b.data(), packed.packed_bytes().data());  // the Val's own buffer, not a copy
+
+  Val unpacked = Val::List({Val::U8(9), Val::U8(0), Val::U8(255), Val::U8(7)});
+  b = unpacked.bytes();
+  EXPECT_EQ(std::vector<uint8_t>(b.begin(), b.end()), std::vector<uint8_t>(raw, raw + 4));
+  EXPECT_EQ(unpacked.bytes().data(), b.data());  // packed once, then viewed
+  EXPECT_EQ(unpacked, packed);
+  ASSERT_EQ(unpacked.elements().size(), 4u);
+  EXPECT_EQ(unpacked.elements()[2], Val::U8(255));
+  EXPECT_EQ(unpacked.as_bytes(), std::vector<uint8_t>(raw, raw + 4));
+  EXPECT_TRUE(ValMatchesType(unpacked, ValType::List(P(ValKind::kU8))));
+
+  EXPECT_TRUE(Val::Bytes({}).bytes().empty());
+  Val empty = Val::List({});
+  EXPECT_TRUE(empty.bytes().empty());
+  // Still a list of any element type: an empty list was not turned into a list<u8>.
+  EXPECT_TRUE(ValMatchesType(empty, ValType::List(P(ValKind::kS32))));
+  Val u16s = Val::List({Val::U16(1), Val::U16(2)});
+  EXPECT_TRUE(u16s.bytes().empty());
+  EXPECT_TRUE(ValMatchesType(u16s, ValType::List(P(ValKind::kU16))));
+  const float fs[] = {1.0f, 2.0f};
+  EXPECT_TRUE(Val::F32s(fs).bytes().empty());
+  EXPECT_TRUE(Val::String("abc").bytes().empty());
+}
+
+// LayoutOf keeps one layout per type object, equal to what the spec's functions compute, and
+// a copy of a type (made to be changed) gets its own.
+TEST(CanonicalAbi, LayoutsAreComputedOnceAndMatchTheSpec) {
+  auto rec = ValType::Record({{"a", P(ValKind::kU8)},
+                              {"b", ValType::Option(P(ValKind::kU64))},
+                              {"c", P(ValKind::kString)}});
+  const CanonLayout& l = LayoutOf(*rec);
+  EXPECT_EQ(&LayoutOf(*rec), &l);  // cached on the type
+  EXPECT_EQ(l.alignment, 8u);
+  EXPECT_EQ(l.size, 32u);  // u8 @0, option<u64> @8 (16 bytes), string @24
+  EXPECT_EQ(l.flat_count, 5u);
+  EXPECT_EQ(l.flat, (std::vector<CoreValType>{kI32, kI32, kI64, kI32, kI32}));
+  EXPECT_EQ(alignment(rec), alignment_record(rec->fields));
+  EXPECT_EQ(elem_size(rec), elem_size_record(rec->fields));
+  EXPECT_EQ(flatten_type(rec), flatten_record(rec->fields));
+
+  // Variants: the payload starts after the discriminant, at the widest case's alignment.
+  EXPECT_EQ(LayoutOf(*ValType::Option(P(ValKind::kU64))).payload_offset, 8u);
+  EXPECT_EQ(LayoutOf(*ValType::Result(P(ValKind::kU8), nullptr)).payload_offset, 1u);
+  std::vector<std::string> many;
+  for (int i = 0; i < 300; ++i) many.push_back("c" + std::to_string(i));
+  EXPECT_EQ(LayoutOf(*ValType::Enum(many)).payload_offset, 2u);
+
+  // A copy starts without the original's layout: changing it changes its own.
+  auto copy = std::make_shared<ValType>(*rec);
+  copy->fields.push_back({"d", P(ValKind::kU64)});
+  EXPECT_NE(&LayoutOf(*copy), &l);
+  EXPECT_EQ(elem_size(copy), 40u);
+  EXPECT_EQ(flatten_type(copy).size(), 6u);
+  EXPECT_EQ(elem_size(rec), 32u);  // the original's is unchanged
+
+  // A long flattening is counted, not kept; flatten_type still returns all of it.
+  auto big = ValType::List(P(ValKind::kU32), 1000);
+  EXPECT_EQ(LayoutOf(*big).flat_count, 1000u);
+  EXPECT_TRUE(LayoutOf(*big).flat.empty());
+  EXPECT_EQ(flatten_type(big).size(), 1000u);
+  EXPECT_EQ(elem_size(big), 4000u);
+}
+
+// canon_lift/canon_lower with a FuncLayout made once give what the FuncType forms give, call
+// after call.
+TEST(CanonicalAbi, FuncLayoutMadeOnceLiftsAndLowersTheSame) {
+  FuncType ft;
+  ft.params.push_back({"name", P(ValKind::kString)});
+  ft.params.push_back({"n", P(ValKind::kU32)});
+  ft.result = ValType::Result(P(ValKind::kString), P(ValKind::kU8));
+  const FuncLayout layout = MakeFuncLayout(ft);
+  EXPECT_EQ(layout.params.size(), 2u);
+  EXPECT_EQ(layout.flat_params, 3u);
+  EXPECT_EQ(layout.flat_results, 3u);  // spills through a return pointer
+  ASSERT_TRUE(layout.results_tuple);
+  EXPECT_EQ(elem_size(layout.results_tuple), 12u);
+
+  // The core callee writes ok("<name>!") at a return area.
+  auto core_for = [](Env& env) {
+    return [&env](const std::vector<CoreValue>& a) -> Result<std::vector<CoreValue>> {
+      std::string s(reinterpret_cast<const char*>(env.bytes.data() + a[0].bits), a[1].bits);
+      s += std::string(a[2].bits, '!');
+      std::memcpy(env.bytes.data() + 2000, s.data(), s.size());
+      uint32_t ret[3] = {0, 2000, static_cast<uint32_t>(s.size())};  // disc 0 (ok), ptr, len
+      std::memcpy(env.bytes.data() + 1900, ret, sizeof ret);
+      return std::vector<CoreValue>{CoreValue::I32(1900)};
+    };
+  };
+  for (int call = 0; call < 3; ++call) {
+    Env a, b;
+    std::vector<Val> args = {Val::String("hey"), Val::U32(static_cast<uint32_t>(call))};
+    auto by_type = canon_lift(a.cx, ft, core_for(a), args);
+    auto by_layout = canon_lift(b.cx, layout, core_for(b), args);
+    ASSERT_TRUE(by_type.ok()) << by_type.error().message;
+    ASSERT_TRUE(by_layout.ok()) << by_layout.error().message;
+    EXPECT_EQ(*by_type, *by_layout);
+    EXPECT_EQ((*by_layout)[0].ToString(), "ok(\"hey" + std::string(call, '!') + "\")");
+  }
+
+  ComponentCallee host = [](const std::vector<Val>& args) -> Result<std::vector<Val>> {
+    if (args[1].as_u64() == 0) return std::vector<Val>{Val::Result(false, Val::U8(7))};
+    return std::vector<Val>{Val::Result(true, Val::String(args[0].as_string() + "?"))};
+  };
+  for (uint32_t n : {0u, 1u}) {
+    Env a, b;
+    std::memcpy(a.bytes.data() + 100, "you", 3);
+    std::memcpy(b.bytes.data() + 100, "you", 3);
+    std::vector<CoreValue> flat = {CoreValue::I32(100), CoreValue::I32(3), CoreValue::I32(n),
+                                   CoreValue::I32(3000)};
+    auto by_type = canon_lower(a.cx, ft, host, flat);
+    auto by_layout = canon_lower(b.cx, layout, host, flat);
+    ASSERT_TRUE(by_type.ok()) << by_type.error().message;
+    ASSERT_TRUE(by_layout.ok()) << by_layout.error().message;
+    EXPECT_TRUE(by_layout->empty());
+    EXPECT_EQ(a.bytes, b.bytes);  // the same bytes stored at the out-pointer and beyond
+    auto back = load(b.cx, 3000, ft.result);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->ToString(), n ? "ok(\"you?\")" : "err(7)");
+    // One flat argument too few is a trap either way.
+    flat.pop_back();
+    EXPECT_FALSE(canon_lower(b.cx, layout, host, flat).ok());
+  }
+}
+
+}  // namespace
+}  // namespace lokust::component
