@@ -399,7 +399,9 @@ int main(int argc, char** argv) {
   app.add_option("file", opt.file, "The .wasm binary")->required();
   app.add_option("args", opt.args, "Arguments for the function, parsed by its parameter types");
   app.add_option("--fuel", opt.fuel, "Trap after this many loop iterations + calls");
-  app.add_option("--timeout-ms", opt.timeout_ms, "Trap after this many milliseconds");
+  app.add_option(
+      "--timeout-ms", opt.timeout_ms,
+      "Trap after this many milliseconds (for a command: also while it sleeps or waits for stdin)");
   app.add_option("--max-pages", opt.max_pages, "Memory growth limit in 64 KiB pages");
   app.add_option("--max-call-depth", opt.max_call_depth, "Call depth limit");
   app.add_flag("--typed", opt.typed_output, "Print results as type:value");

@@ -577,7 +577,10 @@ class Walker {
       auto r = fn(args);
       if (!r) {
         Error e = r.error();
-        e.message = "host function " + name + " trapped: " + e.message;
+        // A store limit reached while in the host (a wait past the deadline) reads as the
+        // same limit reached in guest code: the run's budget, not this function, ended it.
+        if (e.limit == core::Limit::kNone)
+          e.message = "host function " + name + " trapped: " + e.message;
         return e;
       }
       if (r->size() != rts.size())
@@ -751,8 +754,8 @@ class Walker {
 
   static ReallocFn MakeRealloc(core::Store* store, core::Func* realloc) {
     return [store, realloc](uint32_t a, uint32_t b, uint32_t c, uint32_t d) -> Result<uint32_t> {
-      std::vector<core::Value> args = {core::Value::I32(a), core::Value::I32(b),
-                                       core::Value::I32(c), core::Value::I32(d)};
+      const core::Value args[] = {core::Value::I32(a), core::Value::I32(b), core::Value::I32(c),
+                                  core::Value::I32(d)};
       auto r = store->Call(realloc, args);
       if (!r) return FromCore(r.error());
       if (r->size() != 1 || (*r)[0].type != core::ValType::kI32)

@@ -29,7 +29,19 @@ Expected<CommandOutcome, std::string> RunCommand(std::span<const uint8_t> compon
   if (auto r = AddWasiToLinker(linker, ctx); !r) return "wasi: " + r.error().message;
   core::Store store(options.limits);
   if (options.fuel) store.SetFuel(*options.fuel);
-  if (options.timeout) store.SetDeadline(std::chrono::steady_clock::now() + *options.timeout);
+  // The timeout holds in the host's waits too (poll, sleeping, reading stdin): the context's
+  // wait deadline is the same instant, and is put back when the run ends.
+  struct RestoreWait {
+    WasiCtx& ctx;
+    std::optional<uint64_t> before = ctx.wait_deadline();
+    ~RestoreWait() { ctx.SetWaitDeadline(before); }
+  } restore_wait{ctx};
+  if (options.timeout) {
+    store.SetDeadline(std::chrono::steady_clock::now() + *options.timeout);
+    const auto ns = static_cast<uint64_t>(std::max<int64_t>(0, options.timeout->count()));
+    const uint64_t now = WasiCtx::MonotonicNow();
+    ctx.SetWaitDeadline(ns > UINT64_MAX - now ? UINT64_MAX : now + ns);
+  }
   auto inst = c::Instance::Instantiate(store, **ast, **info, linker);
   CommandOutcome out;
   if (!inst) {

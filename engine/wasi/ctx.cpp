@@ -1,6 +1,7 @@
 // WasiCtx and its builder: configuration, clocks, random, poll (see ctx.h).
 #include "engine/wasi/ctx.h"
 
+#include <poll.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,38 +124,69 @@ uint64_t WasiCtx::GuestRandomU64() const {
   return v;
 }
 
-bool WasiCtx::PollableReady(const Pollable& p) const {
-  return !p.deadline_ns || MonotonicNow() >= *p.deadline_ns;
+namespace {
+
+timespec ToTimespec(uint64_t ns) {
+  return timespec{static_cast<time_t>(ns / 1000000000ull), static_cast<long>(ns % 1000000000ull)};
 }
 
-void WasiCtx::PollableBlock(const Pollable& p) const {
-  if (!p.deadline_ns) return;
-  for (uint64_t now = MonotonicNow(); now < *p.deadline_ns; now = MonotonicNow()) {
-    const uint64_t wait = *p.deadline_ns - now;
-    timespec ts{static_cast<time_t>(wait / 1000000000ull), static_cast<long>(wait % 1000000000ull)};
-    nanosleep(&ts, nullptr);
+}  // namespace
+
+bool WasiCtx::PollableReady(const Pollable& p) const {
+  if (p.deadline_ns) return MonotonicNow() >= *p.deadline_ns;
+  if (p.stream) return HostFdReadable(p.stream->ReadinessFd());
+  return true;
+}
+
+Expected<void, WaitError> WasiCtx::WaitAny(std::span<const Pollable* const> ps,
+                                           std::vector<uint32_t>* ready) const {
+  std::vector<pollfd> fds;
+  for (;;) {
+    for (size_t i = 0; i < ps.size(); ++i) {
+      if (PollableReady(*ps[i])) ready->push_back(static_cast<uint32_t>(i));
+    }
+    if (!ready->empty()) return {};
+    // Nothing is ready: every pollable is a timer or a host fd. Sleep until the earliest
+    // timer or the wait deadline, waking early when an fd gets input.
+    const uint64_t now = MonotonicNow();
+    if (wait_deadline_ && now >= *wait_deadline_) return WaitError::kDeadline;
+    std::optional<uint64_t> until = wait_deadline_;
+    fds.clear();
+    for (const Pollable* p : ps) {
+      if (p->deadline_ns) until = until ? std::min(*until, *p->deadline_ns) : *p->deadline_ns;
+      if (p->stream) fds.push_back(pollfd{p->stream->ReadinessFd(), POLLIN, 0});
+    }
+    std::optional<timespec> wait;
+    if (until) wait = ToTimespec(*until - now);
+    // EINTR and spurious wake-ups just go round again.
+    ::ppoll(fds.data(), fds.size(), wait ? &*wait : nullptr, nullptr);
   }
 }
 
-std::optional<std::vector<uint32_t>> WasiCtx::Poll(std::span<const uint32_t> pollable_reps) {
+Expected<void, WaitError> WasiCtx::PollableBlock(const Pollable& p) const {
+  const Pollable* one[] = {&p};
+  std::vector<uint32_t> ready;
+  return WaitAny(one, &ready);
+}
+
+Expected<void, WaitError> WasiCtx::WaitReadable(const InputStreamPtr& stream) const {
+  if (!stream || stream->ReadinessFd() < 0) return {};
+  Pollable p{std::nullopt, stream};
+  return PollableBlock(p);
+}
+
+Expected<std::vector<uint32_t>, WaitError> WasiCtx::Poll(std::span<const uint32_t> pollable_reps) {
   std::vector<const Pollable*> ps;
   for (uint32_t rep : pollable_reps) {
     const Pollable* p = pollables.Get(rep);
-    if (p == nullptr) return std::nullopt;
+    if (p == nullptr) return WaitError::kNotAPollable;
     ps.push_back(p);
   }
   std::vector<uint32_t> ready;
   if (ps.empty()) return ready;
-  for (;;) {
-    for (size_t i = 0; i < ps.size(); ++i) {
-      if (PollableReady(*ps[i])) ready.push_back(static_cast<uint32_t>(i));
-    }
-    if (!ready.empty()) return ready;
-    // Nothing ready means every pollable is a timer: sleep until the earliest.
-    const Pollable* first = *std::min_element(
-        ps.begin(), ps.end(), [](auto* a, auto* b) { return *a->deadline_ns < *b->deadline_ns; });
-    PollableBlock(*first);
-  }
+  auto waited = WaitAny(ps, &ready);
+  if (!waited) return waited.error();
+  return ready;
 }
 
 WasiCtxBuilder& WasiCtxBuilder::Preopen(std::string host_path, std::string guest_path,

@@ -179,6 +179,15 @@ Vals StreamVal(WasiCtx& ctx, const StreamResult<void>& r) {
   return {Ok()};
 }
 
+// A wait in the host that ran past the context's wait deadline: the same trap, with the same
+// limit, as guest code running past the store's deadline.
+Error WaitFailed(const Args& a, WaitError e) {
+  if (e == WaitError::kNotAPollable) return a.Bad("a list element is not a live pollable");
+  Error t = Trap("deadline exceeded");  // as the store's own deadline trap reads
+  t.limit = core::Limit::kDeadline;
+  return t;
+}
+
 #define WASI_TRY(expr) LOKUST_CM_TRY(expr)
 #define WASI_GET(var, expr)             \
   auto var##_r = (expr);                \
@@ -186,6 +195,14 @@ Vals StreamVal(WasiCtx& ctx, const StreamResult<void>& r) {
   auto& var = **var##_r
 
 // ---- wasi:io ----
+
+// A blocking read of a host fd first waits for input under the wait deadline (the read
+// itself would wait with no deadline at all).
+Result<void> WaitIfBlocking(WasiCtx& ctx, const Args& a, const InputStreamPtr& s, bool blocking) {
+  if (!blocking) return {};
+  if (auto w = ctx.WaitReadable(s); !w) return WaitFailed(a, w.error());
+  return {};
+}
 
 Result<void> AddIo(component::Linker& linker, WasiCtx& ctx) {
   {
@@ -205,7 +222,7 @@ Result<void> AddIo(component::Linker& linker, WasiCtx& ctx) {
     }));
     WASI_TRY(d.Func("[method]pollable.block", 1, [&ctx](const Args& a) -> Result<Vals> {
       WASI_GET(p, a.Get(ctx.pollables, 0, "pollable"));
-      ctx.PollableBlock(p);
+      if (auto waited = ctx.PollableBlock(p); !waited) return WaitFailed(a, waited.error());
       return Vals{};
     }));
     WASI_TRY(d.Func("poll", 1, [&ctx](const Args& a) -> Result<Vals> {
@@ -213,7 +230,7 @@ Result<void> AddIo(component::Linker& linker, WasiCtx& ctx) {
       for (const Val& v : a[0].elements()) reps.push_back(v.handle());
       if (reps.empty()) return a.Bad("the list of pollables is empty");
       auto ready = ctx.Poll(reps);
-      if (!ready) return a.Bad("a list element is not a live pollable");
+      if (!ready) return WaitFailed(a, ready.error());
       Vals out;
       for (uint32_t i : *ready) out.push_back(Val::U32(i));
       return Vals{Val::List(std::move(out))};
@@ -229,24 +246,28 @@ Result<void> AddIo(component::Linker& linker, WasiCtx& ctx) {
     WASI_TRY(d.Func("[method]input-stream." + pre + "read", 2,
                     [&ctx, blocking, bytes](const Args& a) -> Result<Vals> {
                       WASI_GET(s, a.Get(ctx.input_streams, 0, "input-stream"));
+                      if (auto w = WaitIfBlocking(ctx, a, s, blocking); !w) return w.error();
                       return StreamVal(ctx, s->Read(a[1].as_u64(), blocking), bytes);
                     }));
     WASI_TRY(d.Func("[method]input-stream." + pre + "skip", 2,
                     [&ctx, blocking, u64](const Args& a) -> Result<Vals> {
                       WASI_GET(s, a.Get(ctx.input_streams, 0, "input-stream"));
+                      if (auto w = WaitIfBlocking(ctx, a, s, blocking); !w) return w.error();
                       return StreamVal(ctx, s->Skip(a[1].as_u64(), blocking), u64);
                     }));
     WASI_TRY(d.Func("[method]output-stream." + pre + "splice", 3,
                     [&ctx, blocking, u64](const Args& a) -> Result<Vals> {
                       WASI_GET(dst, a.Get(ctx.output_streams, 0, "output-stream"));
                       WASI_GET(src, a.Get(ctx.input_streams, 1, "input-stream"));
+                      if (auto w = WaitIfBlocking(ctx, a, src, blocking); !w) return w.error();
                       return StreamVal(ctx, Splice(*dst, *src, a[2].as_u64(), blocking), u64);
                     }));
   }
   WASI_TRY(d.Func("[method]input-stream.subscribe", 1, [&ctx](const Args& a) -> Result<Vals> {
     WASI_GET(s, a.Get(ctx.input_streams, 0, "input-stream"));
-    (void)s;
-    return Vals{Val::Own(ctx.pollables.Insert(Pollable{}))};
+    Pollable p;
+    if (s->ReadinessFd() >= 0) p.stream = s;  // ready when the fd has input
+    return Vals{Val::Own(ctx.pollables.Insert(std::move(p)))};
   }));
   WASI_TRY(d.Func("[method]output-stream.subscribe", 1, [&ctx](const Args& a) -> Result<Vals> {
     WASI_GET(s, a.Get(ctx.output_streams, 0, "output-stream"));

@@ -1,6 +1,7 @@
 // wasi:io streams over files, host fds and memory (see streams.h).
 #include "engine/wasi/streams.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,9 +60,11 @@ class FileOut final : public OutputStream {
 class FdIn final : public InputStream {
  public:
   explicit FdIn(int fd) : fd_(fd) {}
-  StreamResult<std::vector<uint8_t>> Read(uint64_t len, bool) override {
+  StreamResult<std::vector<uint8_t>> Read(uint64_t len, bool blocking) override {
     std::vector<uint8_t> buf(std::min(len, kMaxChunk));
     if (buf.empty()) return buf;
+    // A non-blocking read of a pipe or terminal with no input yet returns nothing.
+    if (!blocking && !HostFdReadable(fd_)) return std::vector<uint8_t>{};
     for (;;) {
       ssize_t n = ::read(fd_, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
@@ -71,6 +74,7 @@ class FdIn final : public InputStream {
       return buf;
     }
   }
+  int ReadinessFd() const override { return fd_; }
 
  private:
   int fd_;
@@ -161,6 +165,11 @@ OutputStreamPtr CallbackOutputStream(std::function<void(std::span<const uint8_t>
 }
 InputStreamPtr ClosedInputStream() { return std::make_shared<MemIn>(std::vector<uint8_t>{}); }
 OutputStreamPtr SinkOutputStream() { return std::make_shared<CallbackOut>(nullptr); }
+
+bool HostFdReadable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
 
 StreamResult<uint64_t> Splice(OutputStream& dst, InputStream& src, uint64_t len, bool blocking) {
   auto room = dst.CheckWrite();

@@ -8,6 +8,7 @@
 //   wasi_cli escape DIR        (each way out of DIR must fail)
 //   wasi_cli errors DIR        (the errno of each failing call: error-code mapping)
 //   wasi_cli big DIR           (a 3 MiB file written and read back in chunks)
+//   wasi_cli sleep MS          wasi_cli spin             (for time and fuel budgets)
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -284,6 +285,15 @@ int main(int argc, char** argv) {
       total += n;
     }
     printf("[%zu bytes]\n", total);
+    return 0;
+  }
+  if (strcmp(cmd, "sleep") == 0 && argc == 3) {  // poll_oneoff on a clock, for argv[2] ms
+    printf("sleeping\n");
+    fflush(stdout);
+    long ms = atol(argv[2]);
+    struct timespec nap = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&nap, NULL);
+    printf("woke\n");
     return 0;
   }
   if (strcmp(cmd, "spin") == 0) {  // runs until a fuel or time budget stops it

@@ -25,9 +25,10 @@ struct CommandOutcome {
 };
 
 // What the command may use. Past a budget the guest traps ("fuel exhausted", "deadline
-// exceeded"): exit code 1, the trap's message in CommandOutcome::trap. The budget is checked
-// while guest code runs; a guest blocked in a host call (reading stdin, waiting on a
-// pollable) is stopped when that call returns.
+// exceeded"): exit code 1, the trap's message in CommandOutcome::trap, the budget in
+// CommandOutcome::limit. The timeout also bounds the guest's waits in the host (sleeping,
+// poll, a blocking read of a host fd such as stdin: WasiCtx::SetWaitDeadline); fuel counts
+// only guest code. A write to a host fd that blocks (a full pipe) is not interrupted.
 struct CommandOptions {
   core::Limits limits;
   std::optional<uint64_t> fuel;                     // for instantiation and run together

@@ -72,9 +72,18 @@ struct DirectoryEntryStream {
   size_t next = 0;
 };
 
-// A pollable: ready now (streams are blocking) or at a monotonic-clock instant.
+// A pollable: ready at a monotonic-clock instant (a timer), when an input stream over a host
+// fd has input or end of stream (ReadinessFd), or at once (output streams, files, memory:
+// those never make the guest wait).
 struct Pollable {
-  std::optional<uint64_t> deadline_ns;
+  std::optional<uint64_t> deadline_ns;  // MonotonicNow's timeline
+  InputStreamPtr stream = nullptr;      // with a ReadinessFd() >= 0; kept alive by the pollable
+};
+
+// Why a wait in the host ended without the pollable being ready.
+enum class WaitError {
+  kNotAPollable,  // a rep that is not a live pollable (the binding traps)
+  kDeadline,      // the context's wait deadline passed first (SetWaitDeadline)
 };
 
 // A replacement monotonic clock: nanoseconds, never decreasing.
@@ -134,10 +143,22 @@ class WasiCtx {
   std::pair<uint64_t, uint64_t> InsecureSeed() const { return insecure_seed_; }
 
   // wasi:io/poll#poll: waits until one of `pollables` is ready, returns the indexes of the
-  // ready ones. nullopt when a rep is not a live pollable (the binding traps).
-  std::optional<std::vector<uint32_t>> Poll(std::span<const uint32_t> pollable_reps);
+  // ready ones.
+  Expected<std::vector<uint32_t>, WaitError> Poll(std::span<const uint32_t> pollable_reps);
   bool PollableReady(const Pollable& p) const;
-  void PollableBlock(const Pollable& p) const;
+  // pollable.block: waits until `p` is ready; kDeadline when the wait deadline came first.
+  Expected<void, WaitError> PollableBlock(const Pollable& p) const;
+  // Before a blocking read of `stream`: waits until it has input, or at once for a stream that
+  // never blocks (ReadinessFd() < 0).
+  Expected<void, WaitError> WaitReadable(const InputStreamPtr& stream) const;
+
+  // The latest instant (MonotonicNow's timeline) until which the guest may wait in the host:
+  // in poll, pollable.block, and blocking reads of host fds. Past it they fail with
+  // WaitError::kDeadline (the binding traps "deadline exceeded", core::Limit::kDeadline), so a
+  // run's time limit holds while the guest sleeps or waits for input, not only while its code
+  // runs. RunCommand sets it from CommandOptions::timeout. nullopt: wait as long as asked.
+  void SetWaitDeadline(std::optional<uint64_t> host_ns) { wait_deadline_ = host_ns; }
+  std::optional<uint64_t> wait_deadline() const { return wait_deadline_; }
 
   // wasi:cli/exit: set when the guest called exit (the binding then unwinds the guest).
   std::optional<int> exit_code;
@@ -154,6 +175,11 @@ class WasiCtx {
   RandomFillFn secure_random_;
   uint64_t insecure_state_ = 0;
   std::pair<uint64_t, uint64_t> insecure_seed_;
+  std::optional<uint64_t> wait_deadline_;
+
+  // Waits until one of `ps` is ready (their indexes into `ready`) or the wait deadline passes.
+  Expected<void, WaitError> WaitAny(std::span<const Pollable* const> ps,
+                                    std::vector<uint32_t>* ready) const;
 };
 
 class WasiCtxBuilder {

@@ -1,6 +1,9 @@
 // wasi:io streams on the host: input and output streams over files, host fds and memory.
-// All are blocking (our engine runs one guest call at a time on the caller's thread), so a
-// stream is always ready and `subscribe` gives a pollable that is ready at once.
+// Reads and writes run on the caller's thread (our engine runs one guest call at a time).
+// Files, memory and output streams never make the guest wait: their pollables are ready at
+// once. An input stream over a host fd (a pipe, a terminal) is ready when poll(2) says so; a
+// non-blocking read of one that has no input returns nothing, and the WASI host waits for
+// input, under the context's wait deadline, before a blocking one (ctx.h).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +45,9 @@ class InputStream {
   // block. End of stream is StreamError::Closed().
   virtual StreamResult<std::vector<uint8_t>> Read(uint64_t len, bool blocking) = 0;
   virtual StreamResult<uint64_t> Skip(uint64_t len, bool blocking);
+  // The host fd that tells when this stream has input (poll(2) POLLIN), or -1 when a read
+  // never waits.
+  virtual int ReadinessFd() const { return -1; }
 };
 
 class OutputStream {
@@ -61,7 +67,8 @@ using OutputStreamPtr = std::shared_ptr<OutputStream>;
 InputStreamPtr FileInputStream(DescriptorPtr file, uint64_t offset);
 // write-via-stream (at `offset`) and append-via-stream (`append`: at the end every time).
 OutputStreamPtr FileOutputStream(DescriptorPtr file, uint64_t offset, bool append);
-// A host fd (stdin/stdout/stderr of the runner); the fd is not closed.
+// A host fd (stdin/stdout/stderr of the runner); the fd is not closed. The input stream's
+// ReadinessFd is `fd`.
 InputStreamPtr HostFdInputStream(int fd);
 OutputStreamPtr HostFdOutputStream(int fd);
 // In memory: a stdin with fixed contents, an output that hands each write to `sink`.
@@ -70,6 +77,9 @@ OutputStreamPtr CallbackOutputStream(std::function<void(std::span<const uint8_t>
 // A stream that has ended (stdin of a runner with no input) / that drops everything.
 InputStreamPtr ClosedInputStream();
 OutputStreamPtr SinkOutputStream();
+
+// Whether a read of host fd `fd` would return at once (input, end of stream or an error).
+bool HostFdReadable(int fd);
 
 // Moves up to `len` bytes from `src` to `dst` (output-stream.splice); 0 only at len 0.
 StreamResult<uint64_t> Splice(OutputStream& dst, InputStream& src, uint64_t len, bool blocking);

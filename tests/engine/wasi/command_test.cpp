@@ -3,6 +3,7 @@
 #include "engine/wasi/command.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -36,7 +37,7 @@ class CommandTest : public testing::FsFixture {
     Run r;
     args.insert(args.begin(), "wasi_cli");
     b.Args(args)
-        .Stdin(MemoryInputStream({stdin_text.begin(), stdin_text.end()}))
+        .Stdin(stdin_ ? stdin_ : MemoryInputStream({stdin_text.begin(), stdin_text.end()}))
         .Stdout(CallbackOutputStream([&r](auto d) { r.out.append(d.begin(), d.end()); }))
         .Stderr(CallbackOutputStream([&r](auto d) { r.err.append(d.begin(), d.end()); }));
     auto ctx = b.Build();
@@ -51,6 +52,8 @@ class CommandTest : public testing::FsFixture {
     r.live_resources = (*ctx)->live_resources();
     return r;
   }
+  InputStreamPtr stdin_;  // when set, the command's stdin instead of Exec's text
+
   WasiCtxBuilder WithData(bool read_only = false) {
     WasiCtxBuilder b;
     b.Preopen(sandbox_.string(), "/data", read_only);
@@ -218,6 +221,43 @@ TEST_F(CommandTest, FuelStopsACommandThatNeverEnds) {
   EXPECT_EQ(r.trap, "fuel exhausted");
   EXPECT_EQ(r.limit, lokust::core::Limit::kFuel);
   EXPECT_EQ(r.out, "spinning\n");  // it ran until the budget was spent
+}
+
+// The timeout holds while the guest waits in the host, not only while its code runs.
+TEST_F(CommandTest, ATimeoutStopsACommandAsleep) {
+  CommandOptions o;
+  o.timeout = std::chrono::milliseconds(100);
+  const auto start = std::chrono::steady_clock::now();
+  Run r = Exec({"sleep", "600000"}, {}, "", o);  // ten minutes
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.trap.find("deadline exceeded"), std::string::npos) << r.trap;
+  EXPECT_EQ(r.limit, lokust::core::Limit::kDeadline);
+  EXPECT_EQ(r.out, "sleeping\n");
+  // Without a timeout, a short sleep ends by itself.
+  Run s = Exec({"sleep", "5"});
+  EXPECT_EQ(s.exit_code, 0);
+  EXPECT_EQ(s.out, "sleeping\nwoke\n");
+}
+
+TEST_F(CommandTest, ATimeoutStopsACommandWaitingForInput) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  stdin_ = HostFdInputStream(fds[0]);  // a pipe nobody writes to
+  CommandOptions o;
+  o.timeout = std::chrono::milliseconds(100);
+  Run r = Exec({"cat"}, {}, "", o);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.trap.find("deadline exceeded"), std::string::npos) << r.trap;
+  EXPECT_EQ(r.limit, lokust::core::Limit::kDeadline);
+  // Input that is there (and then end of stream) is read under the same timeout.
+  ASSERT_EQ(::write(fds[1], "piped\n", 6), 6);
+  ::close(fds[1]);
+  o.timeout = std::chrono::seconds(60);
+  Run c = Exec({"cat"}, {}, "", o);
+  EXPECT_EQ(c.exit_code, 0) << c.trap;
+  EXPECT_EQ(c.out, "piped\n[6 bytes]\n");
+  ::close(fds[0]);
 }
 
 TEST_F(CommandTest, ATimeoutStopsACommandThatNeverEnds) {

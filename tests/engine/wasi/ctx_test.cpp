@@ -2,8 +2,11 @@
 #include "engine/wasi/ctx.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <string_view>
 
 #include "fs_fixture.h"
 
@@ -216,18 +219,102 @@ TEST(WasiCtxTest, PollReturnsReadyPollables) {
   const uint32_t past = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow()});
   const uint32_t far = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow() + 3600000000000ull});
   auto r = c.Poll(std::vector<uint32_t>{far, ready, past});
-  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, (std::vector<uint32_t>{1, 2}));
   EXPECT_FALSE(c.PollableReady(*c.pollables.Get(far)));
   // A timer alone: poll waits for it.
   const uint32_t soon = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow() + 1000000});
   auto s = c.Poll(std::vector<uint32_t>{soon});
-  ASSERT_TRUE(s.has_value());
+  ASSERT_TRUE(s.ok());
   EXPECT_EQ(*s, (std::vector<uint32_t>{0}));
   EXPECT_TRUE(c.PollableReady(*c.pollables.Get(soon)));
   // A rep that is not a pollable.
-  EXPECT_FALSE(c.Poll(std::vector<uint32_t>{99}).has_value());
+  auto bad = c.Poll(std::vector<uint32_t>{99});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), WaitError::kNotAPollable);
   EXPECT_EQ(c.live_resources(), 4u);
+}
+
+// A pipe whose ends close with the test.
+struct Pipe {
+  int fds[2] = {-1, -1};
+  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
+  ~Pipe() {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
+  }
+  void Write(std::string_view s) {
+    ASSERT_EQ(::write(fds[1], s.data(), s.size()), ssize_t(s.size()));
+  }
+  void CloseWriter() {
+    ::close(fds[1]);
+    fds[1] = -1;
+  }
+};
+
+TEST(WasiCtxTest, AnInputStreamOverAHostFdIsReadyWhenItHasInput) {
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  WasiCtx& c = **ctx;
+  Pipe pipe;
+  InputStreamPtr in = HostFdInputStream(pipe.fds[0]);
+  EXPECT_EQ(in->ReadinessFd(), pipe.fds[0]);
+  const uint32_t p = c.pollables.Insert(Pollable{std::nullopt, in});
+  EXPECT_FALSE(c.PollableReady(*c.pollables.Get(p)));
+  // A non-blocking read of it returns nothing instead of waiting.
+  auto none = in->Read(16, /*blocking=*/false);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  // poll returns the timer that is due, not the silent pipe...
+  const uint32_t due = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow() + 1000000});
+  auto r = c.Poll(std::vector<uint32_t>{p, due});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, (std::vector<uint32_t>{1}));
+  // ...and the pipe once it has input.
+  pipe.Write("hi");
+  EXPECT_TRUE(c.PollableReady(*c.pollables.Get(p)));
+  auto got = in->Read(16, false);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(Str(*got), "hi");
+  // End of stream is ready too: the read then reports closed.
+  pipe.CloseWriter();
+  EXPECT_TRUE(c.WaitReadable(in).ok());
+  auto end = in->Read(16, true);
+  ASSERT_FALSE(end.ok());
+  EXPECT_TRUE(end.error().closed);
+  // Streams that never wait are ready at once.
+  EXPECT_EQ(MemoryInputStream({1})->ReadinessFd(), -1);
+  EXPECT_TRUE(c.WaitReadable(MemoryInputStream({1})).ok());
+}
+
+TEST(WasiCtxTest, WaitsEndAtTheWaitDeadline) {
+  auto ctx = WasiCtxBuilder().Build();
+  ASSERT_TRUE(ctx.ok());
+  WasiCtx& c = **ctx;
+  Pipe pipe;
+  InputStreamPtr in = HostFdInputStream(pipe.fds[0]);
+  const uint32_t hour = c.pollables.Insert(Pollable{WasiCtx::MonotonicNow() + 3600000000000ull});
+  const uint32_t silent = c.pollables.Insert(Pollable{std::nullopt, in});
+  c.SetWaitDeadline(WasiCtx::MonotonicNow() + 20000000);  // 20 ms
+  const auto start = std::chrono::steady_clock::now();
+  auto r = c.Poll(std::vector<uint32_t>{hour, silent});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), WaitError::kDeadline);
+  auto b = c.PollableBlock(*c.pollables.Get(hour));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error(), WaitError::kDeadline);
+  auto w = c.WaitReadable(in);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error(), WaitError::kDeadline);
+  // A sanity bound, not a timing: the three waits ended long before the hour.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  // What is ready is still returned past the deadline.
+  pipe.Write("x");
+  auto ready = c.Poll(std::vector<uint32_t>{hour, silent});
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(*ready, (std::vector<uint32_t>{1}));
+  c.SetWaitDeadline(std::nullopt);
+  EXPECT_FALSE(c.wait_deadline().has_value());
 }
 
 }  // namespace
