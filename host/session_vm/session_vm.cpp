@@ -42,14 +42,35 @@ const c::Val& FieldOf(const c::Val& record, const std::string& name) {
   throw Mismatch("no field " + name + " in " + record.ToString());
 }
 
-c::Val TensorVal(const gpu::Tensor& t) {
-  std::vector<c::Val> s;
-  for (uint32_t x : t.shape) s.push_back(c::Val::U32(x));
-  // data stays packed (one float buffer, lowered with one block copy), not a Val per float.
-  return c::Val::Record({{"shape", c::Val::List(std::move(s))}, {"data", c::Val::F32s(t.data)}});
+// Vals moved into a vector (a braced list would copy each, deeply: a 1 KiB output, a tensor).
+template <class... V>
+std::vector<c::Val> Vals(V&&... v) {
+  std::vector<c::Val> out;
+  out.reserve(sizeof...(v));
+  (out.push_back(std::forward<V>(v)), ...);
+  return out;
 }
 
-c::Val IdVal(const std::string& id) { return c::Val::Record({{"inner", c::Val::String(id)}}); }
+// A record of (name, value) fields, the values moved in, for the same reason.
+using NamedVal = std::pair<std::string, c::Val>;
+template <class... F>
+c::Val RecordOf(F&&... fields) {
+  std::vector<NamedVal> out;
+  out.reserve(sizeof...(fields));
+  (out.push_back(std::forward<F>(fields)), ...);
+  return c::Val::Record(std::move(out));
+}
+
+c::Val TensorVal(const gpu::Tensor& t) {
+  std::vector<c::Val> s;
+  s.reserve(t.shape.size());
+  for (uint32_t x : t.shape) s.push_back(c::Val::U32(x));
+  // data stays packed (one float buffer, lowered with one block copy), not a Val per float.
+  return RecordOf(NamedVal{"shape", c::Val::List(std::move(s))},
+                  NamedVal{"data", c::Val::F32s(t.data)});
+}
+
+c::Val IdVal(const std::string& id) { return RecordOf(NamedVal{"inner", c::Val::String(id)}); }
 std::string IdOf(const c::Val& v) { return FieldOf(v, "inner").as_string(); }
 
 template <size_t N>
@@ -69,10 +90,10 @@ AgentStatus AgentStatusOf(const c::Val& v) {
 c::Val AgentsVal(const std::vector<AgentConfig>& agents) {
   std::vector<c::Val> out;
   for (const auto& a : agents)
-    out.push_back(c::Val::Record({{"agent-id", c::Val::String(a.agent_id)},
-                                  {"name", c::Val::String(a.name)},
-                                  {"role", c::Val::String(a.role)},
-                                  {"phase-index", c::Val::U32(a.phase_index)}}));
+    out.push_back(RecordOf(NamedVal{"agent-id", c::Val::String(a.agent_id)},
+                           NamedVal{"name", c::Val::String(a.name)},
+                           NamedVal{"role", c::Val::String(a.role)},
+                           NamedVal{"phase-index", c::Val::U32(a.phase_index)}));
   return c::Val::List(std::move(out));
 }
 
@@ -201,13 +222,20 @@ struct SessionVm::Impl {
     return Result<c::Val>::ok(std::move((*results)[0]));
   }
 
+  // The guest time limit bounds the guest's code (the store's deadline) and its waits in the
+  // WASI host (a sleep or a pollable.block: the context's wait deadline, the same instant).
   void ArmBudget() {
-    if (limits.max_guest_time.count() > 0)
+    if (limits.max_guest_time.count() > 0) {
       store.SetDeadline(std::chrono::steady_clock::now() + limits.max_guest_time);
+      if (wasi_ctx)
+        wasi_ctx->SetWaitDeadline(wasi::WasiCtx::MonotonicNow() +
+                                  static_cast<uint64_t>(limits.max_guest_time.count()));
+    }
     if (limits.fuel_per_call) store.SetFuel(*limits.fuel_per_call);
   }
   void Disarm() {
     store.SetDeadline(std::nullopt);
+    if (wasi_ctx) wasi_ctx->SetWaitDeadline(std::nullopt);
     store.SetFuel(std::nullopt);
   }
 
@@ -261,16 +289,21 @@ struct SessionVm::Impl {
   // later by the time spent there.
   class HostTime {
    public:
-    explicit HostTime(core::Store& s) : store_(s), start_(std::chrono::steady_clock::now()) {}
+    explicit HostTime(Impl& vm) : vm_(vm), start_(std::chrono::steady_clock::now()) {}
     ~HostTime() {
-      if (auto d = store_.deadline())
-        store_.SetDeadline(*d + (std::chrono::steady_clock::now() - start_));
+      const auto spent = std::chrono::steady_clock::now() - start_;
+      if (auto d = vm_.store.deadline()) vm_.store.SetDeadline(*d + spent);
+      if (vm_.wasi_ctx)
+        if (auto w = vm_.wasi_ctx->wait_deadline())
+          vm_.wasi_ctx->SetWaitDeadline(
+              *w + static_cast<uint64_t>(
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(spent).count()));
     }
     HostTime(const HostTime&) = delete;
     HostTime& operator=(const HostTime&) = delete;
 
    private:
-    core::Store& store_;
+    Impl& vm_;
     std::chrono::steady_clock::time_point start_;
   };
 
@@ -320,10 +353,10 @@ Status SessionVm::Impl::DefineHost() {
   };
   std::vector<Def> defs;
   defs.push_back({"lokust:session-vm/gpu", "available", [this](const std::vector<c::Val>&) {
-                    return HostResult(std::vector<c::Val>{c::Val::Bool(backend.available())});
+                    return HostResult(Vals(c::Val::Bool(backend.available())));
                   }});
   defs.push_back({"lokust:session-vm/gpu", "device-info", [this](const std::vector<c::Val>&) {
-                    return HostResult(std::vector<c::Val>{c::Val::String(backend.device_info())});
+                    return HostResult(Vals(c::Val::String(backend.device_info())));
                   }});
   defs.push_back(
       {"lokust:session-vm/gpu", "infer", [this](const std::vector<c::Val>& a) -> HostResult {
@@ -337,15 +370,15 @@ Status SessionVm::Impl::DefineHost() {
            return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer: ") + e.what()};
          }
          std::optional<Result<gpu::Tensor>> got;
-         HostTime host_time(store);
+         HostTime host_time(*this);
          try {
            got.emplace(backend.infer(a.at(0).as_string(), in));
          } catch (const std::exception& e) {
            return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer threw: ") + e.what()};
          }
          const Result<gpu::Tensor>& out = *got;
-         if (!out) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(out.error()))};
-         return std::vector<c::Val>{c::Val::Result(true, TensorVal(out.value()))};
+         if (!out) return Vals(c::Val::Result(false, c::Val::String(out.error())));
+         return Vals(c::Val::Result(true, TensorVal(out.value())));
        }});
   linker.Instance("lokust:session-vm/types");  // types only: nothing to define
   defs.push_back(
@@ -365,7 +398,7 @@ Status SessionVm::Impl::DefineHost() {
          // The interface promises no exceptions; one that escapes anyway must not unwind
          // through the engine: it becomes a trap (and the instance is poisoned).
          std::optional<Result<agents::AgentResult>> got;
-         HostTime host_time(store);
+         HostTime host_time(*this);
          try {
            got.emplace(runtime.execute(task));
          } catch (const std::exception& e) {
@@ -373,11 +406,11 @@ Status SessionVm::Impl::DefineHost() {
                            std::string("agent-runtime.execute threw: ") + e.what()};
          }
          const Result<agents::AgentResult>& r = *got;
-         if (!r) return std::vector<c::Val>{c::Val::Result(false, c::Val::String(r.error()))};
-         return std::vector<c::Val>{c::Val::Result(
-             true, c::Val::Record({{"output", c::Val::Bytes(r.value().output)},
-                                   {"tokens-used", c::Val::U64(r.value().tokens_used)},
-                                   {"duration-ms", c::Val::U64(r.value().duration_ms)}}))};
+         if (!r) return Vals(c::Val::Result(false, c::Val::String(r.error())));
+         return Vals(c::Val::Result(
+             true, RecordOf(NamedVal{"output", c::Val::Bytes(r.value().output)},
+                            NamedVal{"tokens-used", c::Val::U64(r.value().tokens_used)},
+                            NamedVal{"duration-ms", c::Val::U64(r.value().duration_ms)})));
        }});
   for (auto& d : defs) {
     auto s = Define(d.iface, d.name, std::move(d.fn));
@@ -444,31 +477,31 @@ const wasi::WasiCtx& SessionVm::wasi() const { return *impl_->wasi_ctx; }
 
 Result<std::string> SessionVm::create_session(const std::vector<AgentConfig>& agents) {
   return impl_->Typed<std::string>(
-      kOps, "create-session", {AgentsVal(agents)},
+      kOps, "create-session", Vals(AgentsVal(agents)),
       [](const c::Val& v) { return Result<std::string>::ok(IdOf(v)); });
 }
 
 Result<PhaseSnapshot> SessionVm::run_next_phase(const std::string& id) {
-  return impl_->Typed<PhaseSnapshot>(kOps, "run-next-phase", {IdVal(id)}, [](const c::Val& v) {
+  return impl_->Typed<PhaseSnapshot>(kOps, "run-next-phase", Vals(IdVal(id)), [](const c::Val& v) {
     return FromGuestResult<PhaseSnapshot>(v, PhaseOf);
   });
 }
 
 Result<SessionStatus> SessionVm::pause_session(const std::string& id) {
-  return impl_->Typed<SessionStatus>(kOps, "pause-session", {IdVal(id)}, [](const c::Val& v) {
+  return impl_->Typed<SessionStatus>(kOps, "pause-session", Vals(IdVal(id)), [](const c::Val& v) {
     return FromGuestResult<SessionStatus>(v, SessionStatusOf);
   });
 }
 
 Result<SessionStatus> SessionVm::resume_session(const std::string& id) {
-  return impl_->Typed<SessionStatus>(kOps, "resume-session", {IdVal(id)}, [](const c::Val& v) {
+  return impl_->Typed<SessionStatus>(kOps, "resume-session", Vals(IdVal(id)), [](const c::Val& v) {
     return FromGuestResult<SessionStatus>(v, SessionStatusOf);
   });
 }
 
 Result<std::optional<SessionSnapshot>> SessionVm::get_snapshot(const std::string& id) {
   using R = Result<std::optional<SessionSnapshot>>;
-  return impl_->Typed<std::optional<SessionSnapshot>>(kOps, "get-snapshot", {IdVal(id)},
+  return impl_->Typed<std::optional<SessionSnapshot>>(kOps, "get-snapshot", Vals(IdVal(id)),
                                                       [](const c::Val& v) {
                                                         if (!v.is_some() || !v.payload())
                                                           return R::ok(std::nullopt);
@@ -480,27 +513,27 @@ Result<std::string> SessionVm::import_snapshot(const SessionSnapshot& snapshot) 
   std::vector<c::Val> phases;
   for (const auto& p : snapshot.phases)
     phases.push_back(
-        c::Val::Record({{"agent-id", c::Val::String(p.agent_id)},
-                        {"status", c::Val::Enum(kAgentStatus[static_cast<int>(p.status)])},
-                        {"output", c::Val::Bytes(p.output)},
-                        {"duration-ms", c::Val::U64(p.duration_ms)},
-                        {"tokens-used", c::Val::U64(p.tokens_used)}}));
+        RecordOf(NamedVal{"agent-id", c::Val::String(p.agent_id)},
+                 NamedVal{"status", c::Val::Enum(kAgentStatus[static_cast<int>(p.status)])},
+                 NamedVal{"output", c::Val::Bytes(p.output)},
+                 NamedVal{"duration-ms", c::Val::U64(p.duration_ms)},
+                 NamedVal{"tokens-used", c::Val::U64(p.tokens_used)}));
   c::Val v =
-      c::Val::Record({{"id", IdVal(snapshot.id)},
-                      {"status", c::Val::Enum(kSessionStatus[static_cast<int>(snapshot.status)])},
-                      {"phases", c::Val::List(std::move(phases))},
-                      {"current-phase-index", c::Val::U32(snapshot.current_phase_index)},
-                      {"total-duration-ms", c::Val::U64(snapshot.total_duration_ms)},
-                      {"total-tokens", c::Val::U64(snapshot.total_tokens)},
-                      {"created-at-ms", c::Val::U64(snapshot.created_at_ms)}});
-  return impl_->Typed<std::string>(kOps, "import-snapshot", {std::move(v)}, [](const c::Val& r) {
-    return Result<std::string>::ok(IdOf(r));
-  });
+      RecordOf(NamedVal{"id", IdVal(snapshot.id)},
+               NamedVal{"status", c::Val::Enum(kSessionStatus[static_cast<int>(snapshot.status)])},
+               NamedVal{"phases", c::Val::List(std::move(phases))},
+               NamedVal{"current-phase-index", c::Val::U32(snapshot.current_phase_index)},
+               NamedVal{"total-duration-ms", c::Val::U64(snapshot.total_duration_ms)},
+               NamedVal{"total-tokens", c::Val::U64(snapshot.total_tokens)},
+               NamedVal{"created-at-ms", c::Val::U64(snapshot.created_at_ms)});
+  return impl_->Typed<std::string>(
+      kOps, "import-snapshot", Vals(std::move(v)),
+      [](const c::Val& r) { return Result<std::string>::ok(IdOf(r)); });
 }
 
 Result<std::optional<CoordinationMetrics>> SessionVm::get_metrics(const std::string& id) {
   using R = Result<std::optional<CoordinationMetrics>>;
-  return impl_->Typed<std::optional<CoordinationMetrics>>(kOps, "get-metrics", {IdVal(id)},
+  return impl_->Typed<std::optional<CoordinationMetrics>>(kOps, "get-metrics", Vals(IdVal(id)),
                                                           [](const c::Val& v) {
                                                             if (!v.is_some() || !v.payload())
                                                               return R::ok(std::nullopt);
@@ -511,15 +544,15 @@ Result<std::optional<CoordinationMetrics>> SessionVm::get_metrics(const std::str
 Result<std::string> SessionVm::create_session_checked(const std::vector<AgentConfig>& agents,
                                                       const std::string& objective,
                                                       uint32_t context_budget) {
-  c::Val options = c::Val::Record(
-      {{"objective", c::Val::String(objective)}, {"context-budget", c::Val::U32(context_budget)}});
+  c::Val options = RecordOf(NamedVal{"objective", c::Val::String(objective)},
+                            NamedVal{"context-budget", c::Val::U32(context_budget)});
   return impl_->Typed<std::string>(
-      kAdmin, "create-session-checked", {AgentsVal(agents), options},
+      kAdmin, "create-session-checked", Vals(AgentsVal(agents), std::move(options)),
       [](const c::Val& v) { return FromGuestResult<std::string>(v, IdOf); });
 }
 
 Result<std::vector<uint8_t>> SessionVm::export_session(const std::string& id) {
-  return impl_->Typed<std::vector<uint8_t>>(kAdmin, "export-session", {IdVal(id)},
+  return impl_->Typed<std::vector<uint8_t>>(kAdmin, "export-session", Vals(IdVal(id)),
                                             [](const c::Val& v) {
                                               return FromGuestResult<std::vector<uint8_t>>(
                                                   v, [](const c::Val& b) { return b.as_bytes(); });
@@ -528,12 +561,12 @@ Result<std::vector<uint8_t>> SessionVm::export_session(const std::string& id) {
 
 Result<std::string> SessionVm::import_session(const std::vector<uint8_t>& bytes) {
   return impl_->Typed<std::string>(
-      kAdmin, "import-session", {c::Val::Bytes(bytes)},
+      kAdmin, "import-session", Vals(c::Val::Bytes(bytes)),
       [](const c::Val& v) { return FromGuestResult<std::string>(v, IdOf); });
 }
 
 Result<bool> SessionVm::drop_session(const std::string& id) {
-  return impl_->Typed<bool>(kAdmin, "drop-session", {IdVal(id)},
+  return impl_->Typed<bool>(kAdmin, "drop-session", Vals(IdVal(id)),
                             [](const c::Val& v) { return Result<bool>::ok(v.as_bool()); });
 }
 
