@@ -889,25 +889,22 @@ namespace {
 
 Result<Val> load_record(CallContext& cx, uint32_t ptr, const std::vector<Field>& fields,
                         bool as_tuple) {
-  std::vector<std::pair<std::string, Val>> record;
-  std::vector<Val> tuple;
-  if (as_tuple)
-    tuple.reserve(fields.size());
-  else
-    record.reserve(fields.size());
+  std::vector<std::string> names;
+  std::vector<Val> values;
+  if (!as_tuple) names.reserve(fields.size());
+  values.reserve(fields.size());
   uint64_t p = ptr;
   for (auto& f : fields) {
     const CanonLayout& fl = LayoutOf(*f.type);
     p = align_to(p, fl.alignment);
     auto v = load(cx, static_cast<uint32_t>(p), f.type);
     if (!v) return v.error();
-    if (as_tuple)
-      tuple.push_back(std::move(*v));
-    else
-      record.emplace_back(f.label, std::move(*v));
+    values.push_back(std::move(*v));
+    if (!as_tuple) names.push_back(f.label);
     p += fl.size;
   }
-  return as_tuple ? Val::Tuple(std::move(tuple)) : Val::Record(std::move(record));
+  return as_tuple ? Val::Tuple(std::move(values))
+                  : Val::Record(std::move(names), std::move(values));
 }
 
 // load_variant over the despecialized cases of variant/enum/option/result.
@@ -1458,17 +1455,19 @@ Result<Val> lift_flat(CallContext& cx, CoreValueIter& vi, const ValTypePtr& t) {
     }
     case ValKind::kRecord:
     case ValKind::kTuple: {  // lift_flat_record
-      std::vector<std::pair<std::string, Val>> rec;
-      std::vector<Val> tup;
+      const bool tuple = t->kind == ValKind::kTuple;
+      std::vector<std::string> names;
+      std::vector<Val> values;
+      if (!tuple) names.reserve(t->fields.size());
+      values.reserve(t->fields.size());
       for (auto& f : t->fields) {
         auto v = lift_flat(cx, vi, f.type);
         if (!v) return v.error();
-        if (t->kind == ValKind::kTuple)
-          tup.push_back(std::move(*v));
-        else
-          rec.emplace_back(f.label, std::move(*v));
+        values.push_back(std::move(*v));
+        if (!tuple) names.push_back(f.label);
       }
-      return t->kind == ValKind::kTuple ? Val::Tuple(std::move(tup)) : Val::Record(std::move(rec));
+      return tuple ? Val::Tuple(std::move(values))
+                   : Val::Record(std::move(names), std::move(values));
     }
     case ValKind::kVariant:
     case ValKind::kEnum:

@@ -234,6 +234,14 @@ Val Val::Record(std::vector<std::pair<std::string, Val>> fields) {
   }
   return r;
 }
+Val Val::Record(std::vector<std::string> names, std::vector<Val> values) {
+  Val r;
+  r.kind_ = ValKind::kRecord;
+  r.names_ = std::move(names);
+  r.elems_ = std::move(values);
+  r.names_.resize(r.elems_.size());  // a shorter list of names still gives one per field
+  return r;
+}
 Val Val::Tuple(std::vector<Val> elems) {
   Val r;
   r.kind_ = ValKind::kTuple;

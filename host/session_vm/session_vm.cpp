@@ -8,6 +8,8 @@
 #include <iterator>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -36,10 +38,15 @@ struct Mismatch : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-const c::Val& FieldOf(const c::Val& record, const std::string& name) {
-  if (record.kind() != c::ValKind::kRecord) throw Mismatch("expected a record for " + name);
+// The field `name` of a record, looked for first at `index`, where the WIT declares it (one
+// comparison for any record the guest returns), else by name.
+const c::Val& FieldOf(const c::Val& record, size_t index, std::string_view name) {
+  if (record.kind() != c::ValKind::kRecord)
+    throw Mismatch("expected a record for " + std::string(name));
+  const std::vector<std::string>& names = record.field_names();
+  if (index < names.size() && names[index] == name) return record.elements()[index];
   if (const c::Val* v = record.field(name)) return *v;
-  throw Mismatch("no field " + name + " in " + record.ToString());
+  throw Mismatch("no field " + std::string(name) + " in " + record.ToString());
 }
 
 // Vals moved into a vector (a braced list would copy each, deeply: a 1 KiB output, a tensor).
@@ -71,7 +78,7 @@ c::Val TensorVal(const gpu::Tensor& t) {
 }
 
 c::Val IdVal(const std::string& id) { return RecordOf(NamedVal{"inner", c::Val::String(id)}); }
-std::string IdOf(const c::Val& v) { return FieldOf(v, "inner").as_string(); }
+std::string IdOf(const c::Val& v) { return FieldOf(v, 0, "inner").as_string(); }
 
 template <size_t N>
 int LabelIndex(const c::Val& v, const char* const (&labels)[N]) {
@@ -99,33 +106,35 @@ c::Val AgentsVal(const std::vector<AgentConfig>& agents) {
 
 PhaseSnapshot PhaseOf(const c::Val& v) {
   PhaseSnapshot p;
-  p.agent_id = FieldOf(v, "agent-id").as_string();
-  p.status = AgentStatusOf(FieldOf(v, "status"));
-  p.output = FieldOf(v, "output").as_bytes();
-  p.duration_ms = FieldOf(v, "duration-ms").as_u64();
-  p.tokens_used = FieldOf(v, "tokens-used").as_u64();
+  p.agent_id = FieldOf(v, 0, "agent-id").as_string();
+  p.status = AgentStatusOf(FieldOf(v, 1, "status"));
+  p.output = FieldOf(v, 2, "output").as_bytes();
+  p.duration_ms = FieldOf(v, 3, "duration-ms").as_u64();
+  p.tokens_used = FieldOf(v, 4, "tokens-used").as_u64();
   return p;
 }
 
 SessionSnapshot SnapshotOf(const c::Val& v) {
   SessionSnapshot s;
-  s.id = IdOf(FieldOf(v, "id"));
-  s.status = SessionStatusOf(FieldOf(v, "status"));
-  for (const auto& p : FieldOf(v, "phases").elements()) s.phases.push_back(PhaseOf(p));
-  s.current_phase_index = static_cast<uint32_t>(FieldOf(v, "current-phase-index").as_u64());
-  s.total_duration_ms = FieldOf(v, "total-duration-ms").as_u64();
-  s.total_tokens = FieldOf(v, "total-tokens").as_u64();
-  s.created_at_ms = FieldOf(v, "created-at-ms").as_u64();
+  s.id = IdOf(FieldOf(v, 0, "id"));
+  s.status = SessionStatusOf(FieldOf(v, 1, "status"));
+  const std::vector<c::Val>& phases = FieldOf(v, 2, "phases").elements();
+  s.phases.reserve(phases.size());
+  for (const auto& p : phases) s.phases.push_back(PhaseOf(p));
+  s.current_phase_index = static_cast<uint32_t>(FieldOf(v, 3, "current-phase-index").as_u64());
+  s.total_duration_ms = FieldOf(v, 4, "total-duration-ms").as_u64();
+  s.total_tokens = FieldOf(v, 5, "total-tokens").as_u64();
+  s.created_at_ms = FieldOf(v, 6, "created-at-ms").as_u64();
   return s;
 }
 
 CoordinationMetrics MetricsOf(const c::Val& v) {
   CoordinationMetrics m;
-  m.phases_completed = static_cast<uint32_t>(FieldOf(v, "phases-completed").as_u64());
-  m.phases_total = static_cast<uint32_t>(FieldOf(v, "phases-total").as_u64());
-  m.total_duration_ms = FieldOf(v, "total-duration-ms").as_u64();
-  m.total_tokens = FieldOf(v, "total-tokens").as_u64();
-  m.compression_ratio = FieldOf(v, "compression-ratio").as_f64();
+  m.phases_completed = static_cast<uint32_t>(FieldOf(v, 0, "phases-completed").as_u64());
+  m.phases_total = static_cast<uint32_t>(FieldOf(v, 1, "phases-total").as_u64());
+  m.total_duration_ms = FieldOf(v, 2, "total-duration-ms").as_u64();
+  m.total_tokens = FieldOf(v, 3, "total-tokens").as_u64();
+  m.compression_ratio = FieldOf(v, 4, "compression-ratio").as_f64();
   return m;
 }
 
@@ -362,10 +371,10 @@ Status SessionVm::Impl::DefineHost() {
       {"lokust:session-vm/gpu", "infer", [this](const std::vector<c::Val>& a) -> HostResult {
          gpu::Tensor in;
          try {
-           for (const auto& x : FieldOf(a.at(1), "shape").elements())
+           for (const auto& x : FieldOf(a.at(1), 0, "shape").elements())
              in.shape.push_back(static_cast<uint32_t>(x.as_u64()));
            // Lifted packed: one copy of the floats, no Val per element.
-           in.data = FieldOf(a.at(1), "data").as_f32s();
+           in.data = FieldOf(a.at(1), 1, "data").as_f32s();
          } catch (const std::exception& e) {
            return c::Error{c::Error::Kind::kTrap, std::string("gpu.infer: ") + e.what()};
          }
@@ -387,10 +396,10 @@ Status SessionVm::Impl::DefineHost() {
          agents::AgentTask task;
          try {
            const c::Val& t = a.at(0);
-           task.agent_id = FieldOf(t, "agent-id").as_string();
-           task.system_prompt = FieldOf(t, "system-prompt").as_string();
-           task.user_prompt = FieldOf(t, "user-prompt").as_string();
-           task.prior_context = FieldOf(t, "prior-context").as_bytes();
+           task.agent_id = FieldOf(t, 0, "agent-id").as_string();
+           task.system_prompt = FieldOf(t, 1, "system-prompt").as_string();
+           task.user_prompt = FieldOf(t, 2, "user-prompt").as_string();
+           task.prior_context = FieldOf(t, 3, "prior-context").as_bytes();
          } catch (const std::exception& e) {
            return c::Error{c::Error::Kind::kTrap,
                            std::string("agent-runtime.execute: ") + e.what()};

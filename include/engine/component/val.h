@@ -46,6 +46,9 @@ class Val {
   // Float NaNs are canonicalised.
   static Val PackedList(ValKind elem, std::span<const uint8_t> raw);
   static Val Record(std::vector<std::pair<std::string, Val>> fields);
+  // The same from the names and the values side by side (as lifting builds them: no pairs to
+  // split). The two must have the same length.
+  static Val Record(std::vector<std::string> names, std::vector<Val> values);
   static Val Tuple(std::vector<Val> elems);
   static Val Variant(std::string label, std::optional<Val> payload);
   static Val Enum(std::string label);

@@ -786,3 +786,24 @@ TEST(CanonicalAbi, FuncLayoutMadeOnceLiftsAndLowersTheSame) {
 
 }  // namespace
 }  // namespace lokust::component
+
+namespace lokust::component {
+namespace {
+
+// Val::Record from names and values side by side is the same record as from pairs.
+TEST(ComponentVal, RecordFromNamesAndValues) {
+  std::vector<Val> values;
+  values.push_back(Val::U32(1));
+  values.push_back(Val::String("t"));
+  Val a = Val::Record(std::vector<std::string>{"x", "s"}, std::move(values));
+  Val b = Val::Record({{"x", Val::U32(1)}, {"s", Val::String("t")}});
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.ToString(), "{x: 1, s: \"t\"}");
+  ASSERT_NE(a.field("s"), nullptr);
+  EXPECT_EQ(a.field("s")->as_string(), "t");
+  EXPECT_TRUE(
+      ValMatchesType(a, ValType::Record({{"x", P(ValKind::kU32)}, {"s", P(ValKind::kString)}})));
+}
+
+}  // namespace
+}  // namespace lokust::component
