@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasi_preview1_stubs.h"
+
 #define EXPORT(name) __attribute__((export_name(name)))
 #define HOST_IMPORT(name) __attribute__((import_module("lokust:abi-test/host-fns"), import_name(name)))
 #define ACC_INTRINSIC(name) \
@@ -21,20 +23,6 @@
 #define FAULT(f) "lokust:abi-test/faults#" f
 #define POST(f) "cabi_post_lokust:abi-test/guest-fns#" f
 
-// --- wasi-libc's three preview1 symbols (stdio's flush-at-exit path): the guest has no stdio,
-// so it defines them (every descriptor is closed) instead of linking an adapter.
-int32_t __imported_wasi_snapshot_preview1_fd_write(int32_t a, int32_t b, int32_t c, int32_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  return 8;  // __WASI_ERRNO_BADF
-}
-int32_t __imported_wasi_snapshot_preview1_fd_seek(int32_t a, int64_t b, int32_t c, int32_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  return 8;
-}
-int32_t __imported_wasi_snapshot_preview1_fd_close(int32_t a) {
-  (void)a;
-  return 8;
-}
 
 // --- memory
 static int realloc_mode;  // faults.set-realloc: 1 misaligned, 2 out of bounds

@@ -8,22 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasi_preview1_stubs.h"
+
 #define EXPORT(name) __attribute__((export_name(name)))
 #define HOST_IMPORT(name) __attribute__((import_module("lokust:abi-test/str-host"), import_name(name)))
 #define GUEST(f) "lokust:abi-test/str-guest#" f
-
-int32_t __imported_wasi_snapshot_preview1_fd_write(int32_t a, int32_t b, int32_t c, int32_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  return 8;
-}
-int32_t __imported_wasi_snapshot_preview1_fd_seek(int32_t a, int64_t b, int32_t c, int32_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  return 8;
-}
-int32_t __imported_wasi_snapshot_preview1_fd_close(int32_t a) {
-  (void)a;
-  return 8;
-}
 
 EXPORT("cabi_realloc")
 void* cabi_realloc(void* ptr, size_t old_size, size_t align, size_t new_size) {

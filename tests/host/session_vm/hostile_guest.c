@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "wasi_preview1_stubs.h"
+
 #define EXPORT(name) __attribute__((export_name(name)))
 #define OPS(f) "lokust:session-vm/session-ops#" f
 #define IMPORT(module, name) __attribute__((import_module(module), import_name(name)))
@@ -30,19 +32,6 @@ int32_t subscribe_duration(int64_t ns);
 IMPORT("wasi:io/poll@0.2.11", "[method]pollable.block")
 void pollable_block(int32_t pollable);
 
-// --- wasi-libc's preview1 symbols: no stdio here (every descriptor is closed).
-int32_t __imported_wasi_snapshot_preview1_fd_write(int32_t a, int32_t b, int32_t c, int32_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  return 8;  // __WASI_ERRNO_BADF
-}
-int32_t __imported_wasi_snapshot_preview1_fd_seek(int32_t a, int64_t b, int32_t c, int32_t d) {
-  (void)a, (void)b, (void)c, (void)d;
-  return 8;
-}
-int32_t __imported_wasi_snapshot_preview1_fd_close(int32_t a) {
-  (void)a;
-  return 8;
-}
 
 // --- memory: a bump allocator over a static heap; the host's allocations are never freed
 // (each test instance makes a handful of calls).
