@@ -105,6 +105,9 @@ int RunDemo(const DemoOptions& opt) {
                 "pass --component PATH)");
   auto vm = svm::SessionVm::Load(path, recorder, *backend.value());
   if (!vm) return Fail("loading " + path.string() + ": " + vm.error());
+  if (auto s = vm.value()->CheckExports(/*session_admin=*/true); !s)
+    return Fail("loading " + path.string() + ": " + s.error() +
+                " (the demo needs the session-vm-ext world: session-ops and session-admin)");
 
   const std::vector<svm::AgentConfig> cfg = {
       {"planner", "Planner", "planner", 0},
@@ -591,11 +594,12 @@ int main(int argc, char** argv) {
       "Run a three-agent demo session (planner, researcher, critic) on the heuristic agent "
       "runtime, no network, and print progress per phase and the final metrics");
   demo_cmd->footer("");
-  demo_cmd->add_option("--component", demo.component, "The session VM component (.wasm)")
-      ->capture_default_str();
-  demo_cmd->add_option("--gpu", demo.gpu, "GPU backend for the gpu import")
-      ->check(CLI::IsMember({"auto", "cpu", "none"}))
-      ->capture_default_str();
+  CLI::Option* demo_component =
+      demo_cmd->add_option("--component", demo.component, "The session VM component (.wasm)")
+          ->capture_default_str();
+  CLI::Option* demo_gpu = demo_cmd->add_option("--gpu", demo.gpu, "GPU backend for the gpu import")
+                              ->check(CLI::IsMember({"auto", "cpu", "none"}))
+                              ->capture_default_str();
   demo_cmd->add_flag("--json", demo.json, "Print one machine-readable JSON object instead");
 
   std::vector<std::string> spec_files;
@@ -653,7 +657,15 @@ int main(int argc, char** argv) {
   g.gpu_given = gpu_opt->count() > 0;
 
   if (demo_cmd->parsed()) {
+    // The global options hold for the demo too (`session-host --component X demo`); its own,
+    // after `demo`, win.
     demo.json = demo.json || g.json;
+    if (demo_component->count() == 0) demo.component = g.component;
+    if (demo_gpu->count() == 0 && g.gpu_given) {
+      if (g.gpu == "cuda")
+        return Failure("demo: --gpu cuda is not offered (auto, cpu or none)", kExitUsage);
+      demo.gpu = g.gpu;
+    }
     return RunDemo(demo);
   }
   if (run_cmd->parsed()) return CmdRun(g, spec_files);

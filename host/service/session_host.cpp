@@ -454,6 +454,12 @@ Result<std::unique_ptr<SessionHost>> SessionHost::open(const HostOptions& option
     auto vm =
         svm::SessionVm::Load(compiled.value(), w->runtime, *impl->backend, impl->InstanceOptions());
     if (!vm) return R::err("loading " + options.component.string() + ": " + vm.error());
+    if (i == 0) {
+      if (auto s = vm.value()->CheckExports(/*session_admin=*/true); !s)
+        return R::err("loading " + options.component.string() + ": " + s.error() +
+                      " (the session host needs the session-vm-ext world: session-ops and "
+                      "session-admin)");
+    }
     w->vm = std::move(vm.value());
     Worker* raw = w.get();
     w->thread = std::thread([raw] { raw->Loop(); });

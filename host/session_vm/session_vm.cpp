@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -450,7 +451,10 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(const std::filesystem::path& 
   if (auto s = impl->LinkWasi(options); !s) return R::err(s.error());
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
   if (auto s = impl->Instantiate(*impl->ast, *impl->info); !s) return R::err(s.error());
-  return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
+  std::unique_ptr<SessionVm> vm(new SessionVm(std::move(impl)));
+  if (auto s = vm->CheckExports(false); !s)
+    return R::err(component_path.string() + ": " + s.error());
+  return R::ok(std::move(vm));
 }
 
 Result<std::shared_ptr<const CompiledComponent>> SessionVm::Compile(
@@ -476,7 +480,28 @@ Result<std::unique_ptr<SessionVm>> SessionVm::Load(
   if (auto s = impl->LinkWasi(options); !s) return R::err(s.error());
   if (auto s = impl->DefineHost(); !s) return R::err(s.error());
   if (auto s = impl->Instantiate(*impl->compiled); !s) return R::err(s.error());
-  return R::ok(std::unique_ptr<SessionVm>(new SessionVm(std::move(impl))));
+  std::unique_ptr<SessionVm> vm(new SessionVm(std::move(impl)));
+  if (auto s = vm->CheckExports(false); !s) return R::err(s.error());
+  return R::ok(std::move(vm));
+}
+
+Status SessionVm::CheckExports(bool session_admin) const {
+  static constexpr const char* kOpsFns[] = {"create-session", "run-next-phase", "pause-session",
+                                            "resume-session", "get-snapshot",   "import-snapshot",
+                                            "get-metrics"};
+  static constexpr const char* kAdminFns[] = {"create-session-checked", "export-session",
+                                              "import-session", "drop-session", "list-sessions"};
+  auto check = [this](const char* iface, std::span<const char* const> fns) -> Status {
+    for (const char* fn : fns) {
+      if (!impl_->instance->GetFunc(iface, fn))
+        return Status::err(std::string("not a session VM component: it does not export ") + iface +
+                           "#" + fn);
+    }
+    return Status::ok({});
+  };
+  if (auto s = check(kOps, kOpsFns); !s) return s;
+  if (session_admin) return check(kAdmin, kAdminFns);
+  return Status::ok({});
 }
 
 bool SessionVm::poisoned() const { return impl_->instance && impl_->instance->poisoned(); }

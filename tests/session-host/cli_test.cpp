@@ -191,6 +191,22 @@ TEST_F(SessionHostCli, GuestLimitsOutOfRangeAreUsageErrors) {
   }
 }
 
+#ifdef LOKUST_HOSTILE_GUEST_WASM
+// A --component without session-admin fails at start, naming the missing export, for the
+// demo and for the commands that open the host alike.
+TEST_F(SessionHostCli, AComponentThatIsNoFullSessionVmIsRefusedAtStart) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"demo"}, std::vector<std::string>{"sessions", "list"}}) {
+    args.insert(args.begin(), {"--component", LOKUST_HOSTILE_GUEST_WASM});
+    Outcome o = Host(args);
+    EXPECT_EQ(o.code, 1) << args.back() << ": " << o.err;
+    EXPECT_NE(o.err.find("it does not export lokust:session-vm/session-admin#"), std::string::npos)
+        << o.err;
+    EXPECT_NE(o.err.find("session-vm-ext world"), std::string::npos) << o.err;
+  }
+}
+#endif
+
 TEST_F(SessionHostCli, UnknownSessionIdsExitThree) {
   const std::string id = "ses_0123456789abcdef0123456789abcdef";
   for (std::vector<std::string> args :

@@ -169,6 +169,12 @@ class SessionVm {
   Result<bool> drop_session(const std::string& id);
   Result<std::vector<std::string>> list_sessions();
 
+  // Whether the component exports every function of session-ops and, with `session_admin`,
+  // of session-admin (the session-vm-ext world); the err names the first one missing. Load
+  // refuses a component without session-ops; a host that needs session-admin (the session
+  // host does) checks once after Load, so a wrong --component fails at start, not mid-run.
+  Status CheckExports(bool session_admin) const;
+
   // Whether a trap (a guest fault, or a host function that failed hard) poisoned the
   // instance: every later call then fails with "trap: cannot enter component instance"; make a
   // new SessionVm and import the sessions again.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "compiled_guest.h"
 #include "host/agents/heuristic.h"
 #include "host/gpu/gpu_backend.h"
+#include "host/service/session_host.h"
 #include "host/session_vm/session_vm.h"
 
 #ifndef LOKUST_HOSTILE_GUEST_WASM
@@ -211,6 +213,44 @@ TEST_F(HostileGuestTest, AnOutOfBoundsReallocIsATrap) {
   EXPECT_TRUE(Contains(phase.error(), "trap: ")) << phase.error();
   EXPECT_TRUE(Contains(phase.error(), "realloc return: beyond end of memory")) << phase.error();
   ExpectPoisonedAndHostFine(*vm);
+}
+
+// A component that is no session VM (a WASI command) loads no SessionVm.
+TEST_F(HostileGuestTest, AComponentWithoutSessionOpsIsNotLoaded) {
+  svm::VmOptions o;
+  auto vm = svm::SessionVm::Load(LOKUST_WASI_CLI_COMPONENT, runtime_, *backend_, o);
+  ASSERT_FALSE(vm);
+  EXPECT_NE(vm.error().find("not a session VM component: it does not export "
+                            "lokust:session-vm/session-ops#create-session"),
+            std::string::npos)
+      << vm.error();
+}
+
+// The hostile guest exports session-ops only: SessionVm runs it, the session host (which needs
+// session-admin too) refuses it when it opens, naming what is missing.
+TEST_F(HostileGuestTest, AComponentWithoutSessionAdminIsRefusedAtStart) {
+  auto vm = Load(Hostile());
+  ASSERT_TRUE(vm);
+  EXPECT_TRUE(vm->CheckExports(false));
+  auto admin = vm->CheckExports(true);
+  ASSERT_FALSE(admin);
+  EXPECT_EQ(admin.error(),
+            "not a session VM component: it does not export "
+            "lokust:session-vm/session-admin#create-session-checked");
+  EXPECT_TRUE(Load(lokust::testing::CompiledGuest())->CheckExports(true));
+
+  const auto dir = std::filesystem::temp_directory_path() / "lokust-hostile-host";
+  std::filesystem::remove_all(dir);
+  lokust::host::service::HostOptions o;
+  o.data_dir = dir;
+  o.component = LOKUST_HOSTILE_GUEST_WASM;
+  o.gpu = gpu::BackendKind::kNone;
+  auto host = lokust::host::service::SessionHost::open(o);
+  ASSERT_FALSE(host);
+  EXPECT_NE(host.error().find("does not export lokust:session-vm/session-admin"), std::string::npos)
+      << host.error();
+  EXPECT_NE(host.error().find("session-vm-ext world"), std::string::npos) << host.error();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
