@@ -14,6 +14,17 @@ namespace {
 
 Error TrapMsg(const std::string& m) { return Trap(m); }
 
+// The spec's trap text, then what an embedder debugging a guest needs: where and how much
+// against what the memory has, or which discriminant against how many cases.
+std::string RangeText(uint64_t ptr, uint64_t len, uint64_t mem_size) {
+  return " (" + std::to_string(len) + " bytes at " + std::to_string(ptr) + "; the memory has " +
+         std::to_string(mem_size) + ")";
+}
+Error BadDiscriminant(uint64_t index, const ValType& t, size_t n_cases) {
+  return TrapMsg("invalid variant discriminant " + std::to_string(index) + " (" +
+                 ValKindName(t.kind) + " with " + std::to_string(n_cases) + " cases)");
+}
+
 Field MakeField(std::string l, ValTypePtr t) { return Field{std::move(l), std::move(t)}; }
 
 }  // namespace
@@ -592,7 +603,8 @@ int64_t SignExtend(uint64_t v, uint32_t nbytes) {
 
 Result<void> CheckRange(CallContext& cx, uint64_t ptr, uint64_t len) {
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
-  if (ptr + len > MemSize(cx)) return TrapMsg("out of bounds memory access");
+  if (ptr + len > MemSize(cx))
+    return TrapMsg("out of bounds memory access" + RangeText(ptr, len, MemSize(cx)));
   return {};
 }
 
@@ -784,7 +796,8 @@ Result<Val> load_string_from_range(CallContext& cx, uint32_t ptr, uint32_t tagge
   if (ptr != align_to(ptr, align)) return TrapMsg("unaligned pointer");
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
   if (ptr + byte_length > MemSize(cx))
-    return TrapMsg("string content out-of-bounds: string pointer/length out of bounds of memory");
+    return TrapMsg("string content out-of-bounds: string pointer/length out of bounds of memory" +
+                   RangeText(ptr, byte_length, MemSize(cx)));
   const uint8_t* p = cx.opts.memory->data() + ptr;
   std::string out;
   if (encoding == kUtf8) {
@@ -867,7 +880,9 @@ Result<Val> load_list_from_range(CallContext& cx, uint32_t ptr, uint32_t length,
   if (ptr != align_to(ptr, alignment(elem_type))) return TrapMsg("unaligned pointer");
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
   uint64_t es = elem_size(elem_type);
-  if (ptr + uint64_t{length} * es > MemSize(cx)) return TrapMsg("list content out-of-bounds");
+  if (ptr + uint64_t{length} * es > MemSize(cx))
+    return TrapMsg("list content out-of-bounds" +
+                   RangeText(ptr, uint64_t{length} * es, MemSize(cx)));
   if (es == 0 && length > 0) return TrapMsg("list element type has zero size");
   if (IsPackableNumber(elem_type->kind)) {
     // A list of fixed-size numbers (list<u8>, tensors as list<f32>): one block copy into a
@@ -912,7 +927,7 @@ Result<Val> load_variant_like(CallContext& cx, uint32_t ptr, const ValTypePtr& t
   CaseView cases{*t};
   uint32_t disc_size = DiscAlignment(cases.size());  // elem_size(discriminant_type(cases))
   uint64_t case_index = load_int(cx, ptr, disc_size);
-  if (case_index >= cases.size()) return TrapMsg("invalid variant discriminant");
+  if (case_index >= cases.size()) return BadDiscriminant(case_index, *t, cases.size());
   const ValTypePtr& ct = cases.type(case_index);
   uint64_t p = uint64_t{ptr} + LayoutOf(*t).payload_offset;
   std::optional<Val> payload;
@@ -1001,7 +1016,8 @@ std::vector<uint16_t> EncodeUtf16(const std::vector<char32_t>& cps) {
 Result<void> CheckDst(CallContext& cx, uint32_t ptr, uint32_t align, uint64_t len) {
   if (ptr != align_to(ptr, align)) return TrapMsg("realloc return: result not aligned");
   if (!cx.opts.memory) return TrapMsg("canonical option `memory` is required");
-  if (ptr + len > MemSize(cx)) return TrapMsg("realloc return: beyond end of memory");
+  if (ptr + len > MemSize(cx))
+    return TrapMsg("realloc return: beyond end of memory" + RangeText(ptr, len, MemSize(cx)));
   return {};
 }
 
@@ -1317,7 +1333,7 @@ Result<Val> lift_flat_variant(CallContext& cx, CoreValueIter& vi, const ValTypeP
   auto disc = vi.next(kI32);
   if (!disc) return disc.error();
   uint32_t case_index = static_cast<uint32_t>(disc->bits);
-  if (case_index >= cases.size()) return TrapMsg("invalid variant discriminant");
+  if (case_index >= cases.size()) return BadDiscriminant(case_index, *t, cases.size());
   // Read the joined values, coerce to the case's types.
   std::vector<CoreValue> raw;
   raw.reserve(flat_types.size() - 1);
