@@ -17,6 +17,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "host/store/session_store.h"
 
@@ -155,6 +156,9 @@ struct Entry {
   std::optional<RuntimeSpec> runtime;  // none: the host's default
   std::string objective;
   int64_t created_unix_ms = 0;
+  // Creation order in this data dir (stored in the meta file): breaks ties between sessions
+  // made in the same millisecond, which the wall clock cannot order. 0: unknown (older files).
+  uint64_t created_seq = 0;
   // Counts the changes made through the host (phases run, pause, resume), so a run can tell
   // whether the session changed since it last looked.
   uint64_t version = 0;
@@ -166,7 +170,7 @@ struct Entry {
 };
 
 std::string MetaJson(const Entry& e) {
-  json j = {{"created_unix_ms", e.created_unix_ms}};
+  json j = {{"created_unix_ms", e.created_unix_ms}, {"created_seq", e.created_seq}};
   if (e.runtime) j["runtime"] = json::parse(e.runtime->to_json());
   return j.dump(2) + "\n";
 }
@@ -183,7 +187,8 @@ struct SessionHost::Impl {
 
   mutable std::mutex mu;  // sessions
   std::map<std::string, Entry> sessions;
-  std::mutex placement;  // serialises choosing an instance for a new session
+  std::mutex placement;               // serialises choosing an instance for a new session
+  std::atomic<uint64_t> last_seq{0};  // the highest created_seq given or stored
   std::atomic<bool> interrupted{false};
   std::shared_ptr<const svm::CompiledComponent> compiled;
 
@@ -330,6 +335,10 @@ struct SessionHost::Impl {
     json j = json::parse(meta.value(), nullptr, false);
     if (j.is_object() && j.contains("created_unix_ms") && j["created_unix_ms"].is_number_integer())
       e.created_unix_ms = j["created_unix_ms"].get<int64_t>();
+    if (j.is_object() && j.contains("created_seq") && j["created_seq"].is_number_unsigned()) {
+      e.created_seq = j["created_seq"].get<uint64_t>();
+      if (e.created_seq > last_seq) last_seq = e.created_seq;
+    }
     if (j.is_object() && j.contains("runtime")) {
       auto rt = parse_runtime_json(j["runtime"].dump(), "sessions/" + name + ".meta.json");
       if (rt)
@@ -478,6 +487,7 @@ Result<std::string> SessionHost::create(const SessionSpec& spec) {
   e.runtime = spec.runtime.value_or(impl_->options.default_runtime);
   e.objective = spec.objective;
   e.created_unix_ms = NowUnixMs();
+  e.created_seq = ++impl_->last_seq;
   const RuntimeSpec rt = impl_->EffectiveRuntime(e);
   std::lock_guard place(impl_->placement);
   e.worker = impl_->LeastLoaded();
@@ -696,14 +706,15 @@ Result<SessionInfo> SessionHost::info(const std::string& id) {
 bool SessionHost::contains(const std::string& id) const { return impl_->Find(id).has_value(); }
 
 std::vector<std::string> SessionHost::list() const {
-  std::vector<std::pair<int64_t, std::string>> v;
+  std::vector<std::tuple<int64_t, uint64_t, std::string>> v;
   {
     std::lock_guard lock(impl_->mu);
-    for (const auto& [id, e] : impl_->sessions) v.emplace_back(e.created_unix_ms, id);
+    for (const auto& [id, e] : impl_->sessions)
+      v.emplace_back(e.created_unix_ms, e.created_seq, id);
   }
   std::sort(v.begin(), v.end());
   std::vector<std::string> ids;
-  for (auto& [t, id] : v) ids.push_back(std::move(id));
+  for (auto& t : v) ids.push_back(std::move(std::get<2>(t)));
   return ids;
 }
 
@@ -721,6 +732,7 @@ Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& byte
   Entry e;
   e.objective = header ? header->objective : "";
   e.created_unix_ms = NowUnixMs();
+  e.created_seq = ++impl_->last_seq;
   std::lock_guard place(impl_->placement);
   e.worker = impl_->LeastLoaded();
   // An id a stored session has: import on that session's instance with the session loaded,

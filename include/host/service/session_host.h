@@ -139,7 +139,8 @@ class SessionHost {
   Result<session_vm::SessionStatus> resume(const std::string& id);
   Result<SessionInfo> info(const std::string& id);
   bool contains(const std::string& id) const;
-  // Live ids, oldest first (by created_unix_ms, then id).
+  // Live ids, oldest first: by created_unix_ms, then creation order in this data dir (sessions
+  // made in one millisecond), then id.
   std::vector<std::string> list() const;
   Result<std::vector<uint8_t>> export_session(const std::string& id);
   // session-admin.import-session, then stored; returns the id (see "Ids" above).

@@ -291,6 +291,36 @@ TEST_F(SessionHostTest, ManyStoredSessionsReopenWithoutLoadingThemAll) {
   EXPECT_EQ(all[4].value().phases_run, 1u);
 }
 
+TEST_F(SessionHostTest, SessionsMadeInOneMillisecondListInCreationOrder) {
+  // The wall clock cannot order sessions made in the same millisecond; the creation order
+  // stored beside it does, across reopens. Give every stored session one timestamp.
+  std::vector<std::string> ids;
+  {
+    auto host = Open();
+    ASSERT_TRUE(host);
+    for (int i = 0; i < 8; ++i) ids.push_back(host->create(Spec(1)).value());
+    EXPECT_EQ(host->list(), ids);
+  }
+  for (const std::string& id : ids) {
+    const fs::path meta = dir_.path() / "sessions" / (id + ".meta.json");
+    std::ifstream in(meta);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    const size_t at = text.find("\"created_unix_ms\": ");
+    ASSERT_NE(at, std::string::npos) << text;
+    const size_t begin = at + std::string("\"created_unix_ms\": ").size();
+    text.replace(begin, text.find_first_not_of("0123456789", begin) - begin, "1700000000000");
+    std::ofstream(meta) << text;
+  }
+  auto host = Open();
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->list(), ids);
+  EXPECT_EQ(host->info(ids[0]).value().created_unix_ms, 1700000000000);
+  // A new session lists last, after the stored ones.
+  ids.push_back(host->create(Spec(1)).value());
+  EXPECT_EQ(host->list(), ids);
+}
+
 // The heuristic agent, except that agent "boom" throws while *throws > 0 (a runtime that breaks
 // its no-exceptions promise: the guest call traps and poisons the instance).
 class ThrowingRuntime final : public lokust::host::agents::AgentRuntime {
