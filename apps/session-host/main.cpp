@@ -549,6 +549,7 @@ int CmdImport(svc::SessionHost& host, const GlobalOptions& g, const std::string&
 
 int main(int argc, char** argv) {
   CLI::App app{"session-host: runs the LOKUST session VM component on the project's own engine"};
+  app.set_version_flag("--version", std::string("session-host ") + LOKUST_VERSION);
   app.require_subcommand(1);
   // Global options may come before or after the subcommand; every subcommand's help lists them.
   app.fallthrough();
@@ -649,6 +650,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     (void)app.exit(e);

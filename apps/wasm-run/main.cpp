@@ -387,6 +387,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Run a WebAssembly core module or a WASI command component, call a component's export, "
       "or inspect a component"};
+  app.set_version_flag("--version", std::string("wasm-run ") + LOKUST_VERSION);
   app.add_option("--invoke", opt.invoke,
                  "Exported function to call (core module: default _start if any; component: "
                  "FUNC or IFACE#FUNC, e.g. --invoke 'lokust:session-vm/session-ops#create-session' "

@@ -7,7 +7,11 @@
 #include <exception>
 #ifdef LOKUST_PROFILE_OPS
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <string>
+#include <tuple>
+#include <vector>
 #endif
 
 #include "engine/core/code.h"
@@ -175,27 +179,43 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
 }
 
 #ifdef LOKUST_PROFILE_OPS
-// Development aid: counts executed op pairs and prints the top ones at exit.
+// Development aid: counts executed ops, op pairs and op triples and prints the top ones (and
+// the total) at exit; LOKUST_PROFILE_TOP=N prints N of each (default 60).
 struct OpProfile {
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> pairs;
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t> triples;
   std::map<uint64_t, uint64_t> singles;
-  uint64_t prev = 0;
+  uint64_t prev = 0, prev2 = 0, total = 0;
   ~OpProfile() {
-    std::vector<std::pair<uint64_t, std::string>> v;
-    for (auto& [k, n] : singles) v.emplace_back(n, code::OpName(code::OpFromHandler(k)));
-    for (auto& [k, n] : pairs)
-      v.emplace_back(n, std::string(code::OpName(code::OpFromHandler(k.first))) + " -> " +
-                            code::OpName(code::OpFromHandler(k.second)));
-    std::sort(v.rbegin(), v.rend());
-    for (size_t i = 0; i < v.size() && i < 60; ++i)
-      std::fprintf(stderr, "%12llu %s\n", static_cast<unsigned long long>(v[i].first),
-                   v[i].second.c_str());
+    auto name = [](uint64_t h) { return std::string(code::OpName(code::OpFromHandler(h))); };
+    size_t top = 60;
+    if (const char* e = std::getenv("LOKUST_PROFILE_TOP")) top = std::strtoul(e, nullptr, 10);
+    auto print = [&](std::vector<std::pair<uint64_t, std::string>>& v, const char* what) {
+      std::sort(v.rbegin(), v.rend());
+      std::fprintf(stderr, "-- %s (of %llu ops)\n", what, static_cast<unsigned long long>(total));
+      for (size_t i = 0; i < v.size() && i < top; ++i)
+        std::fprintf(stderr, "%12llu %5.2f%% %s\n", static_cast<unsigned long long>(v[i].first),
+                     100.0 * static_cast<double>(v[i].first) / static_cast<double>(total),
+                     v[i].second.c_str());
+    };
+    std::vector<std::pair<uint64_t, std::string>> s, p, t;
+    for (auto& [k, n] : singles) s.emplace_back(n, name(k));
+    for (auto& [k, n] : pairs) p.emplace_back(n, name(k.first) + " -> " + name(k.second));
+    for (auto& [k, n] : triples)
+      t.emplace_back(
+          n, name(std::get<0>(k)) + " -> " + name(std::get<1>(k)) + " -> " + name(std::get<2>(k)));
+    print(s, "ops");
+    print(p, "pairs");
+    print(t, "triples");
   }
 };
 OpProfile g_profile;
 void ProfileOp(uint64_t h) {
+  ++g_profile.total;
   ++g_profile.singles[h];
   ++g_profile.pairs[{g_profile.prev, h}];
+  ++g_profile.triples[{g_profile.prev2, g_profile.prev, h}];
+  g_profile.prev2 = g_profile.prev;
   g_profile.prev = h;
 }
 #endif
