@@ -5,6 +5,7 @@
 //   session-host [global options] run SPEC...
 //   session-host [global options] sessions list | create SPEC | show ID | pause ID | resume ID
 //                                  | run ID...|--all | export ID [-o FILE] | import FILE | drop ID
+//                                  | migrate ID --to DIR
 //   global options: --data-dir DIR --runtime NAME --gpu KIND --concurrency N --component PATH
 //                   --json (before or after the subcommand)
 //
@@ -545,6 +546,35 @@ int CmdImport(svc::SessionHost& host, const GlobalOptions& g, const std::string&
   return 0;
 }
 
+// sessions migrate: the session moves to the host on `to_dir` (stored there first, then
+// dropped here; see SessionHost::migrate).
+int CmdMigrate(svc::SessionHost& host, const GlobalOptions& g, const std::string& gpu,
+               const std::string& id, const std::string& to_dir) {
+  std::error_code ec1, ec2;
+  if (std::filesystem::weakly_canonical(to_dir, ec1) ==
+          std::filesystem::weakly_canonical(g.data_dir, ec2) &&
+      !ec1 && !ec2)
+    return Failure("sessions migrate: --to names the data directory itself (" + g.data_dir + ")",
+                   kExitUsage);
+  GlobalOptions dest = g;
+  dest.data_dir = to_dir;
+  dest.concurrency = 1;
+  auto to = OpenHost(dest, gpu);
+  if (!to) return Failure("sessions migrate: " + to_dir + ": " + to.error());
+  auto moved = host.migrate(id, *to.value());
+  if (!moved) return Failure(moved.error());
+  if (g.json)
+    std::cout
+        << nlohmann::ordered_json{{"session", id}, {"to", to_dir}, {"id", moved.value()}}.dump(2)
+        << "\n";
+  else
+    std::cout << "migrated " << id << " to " << to_dir
+              << (moved.value() != id ? " as " + moved.value() + " (" + id + " is taken there)"
+                                      : "")
+              << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -644,6 +674,14 @@ int main(int argc, char** argv) {
   import_cmd->add_option("FILE", in_file, "Export file, or - for stdin")->required();
   CLI::App* drop_cmd = sessions->add_subcommand("drop", "Delete a session and its stored files");
   drop_cmd->add_option("ID", id, "Session id")->required();
+  std::string to_dir;
+  CLI::App* migrate_cmd = sessions->add_subcommand(
+      "migrate",
+      "Move a session to another data directory (for another host or machine): stored there "
+      "first, then dropped here, so a failure leaves it in one place or both, never in neither");
+  migrate_cmd->add_option("ID", id, "Session id")->required();
+  migrate_cmd->add_option("--to", to_dir, "The data directory to move it to (created if missing)")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -728,6 +766,7 @@ int main(int argc, char** argv) {
   if (pause_cmd->parsed()) return CmdStatus(g, id, "pause", h.pause(id));
   if (resume_cmd->parsed()) return CmdStatus(g, id, "resume", h.resume(id));
   if (export_cmd->parsed()) return CmdExport(h, id, out_file);
+  if (migrate_cmd->parsed()) return CmdMigrate(h, g, gpu_kind, id, to_dir);
   if (drop_cmd->parsed()) {
     auto s = h.drop(id);
     if (!s) return Failure(s.error());

@@ -281,6 +281,18 @@ struct SessionHost::Impl {
     SetLoaded(id, false);
   }
 
+  // On the session's worker: the session out of its instance, its files and the registry.
+  Status Drop(Worker& w, const std::string& id) {
+    if (auto now = Find(id); now && now->loaded) {
+      auto dropped = w.vm->drop_session(id);
+      if (!dropped) return Status::err("drop-session: " + dropped.error());
+    }
+    if (auto removed = store->remove(id); !removed) return removed;
+    std::lock_guard lock(mu);
+    sessions.erase(id);
+    return Status::ok({});
+  }
+
   // On the session's worker: fn() with the session in the instance, which is left as it was.
   template <class T, class F>
   Result<T> With(Worker& w, const std::string& id, F fn) {
@@ -726,10 +738,12 @@ Result<std::vector<uint8_t>> SessionHost::export_session(const std::string& id) 
   });
 }
 
-Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& bytes) {
+Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& bytes,
+                                                std::optional<RuntimeSpec> runtime) {
   using R = Result<std::string>;
   auto header = ReadHeader(bytes);
   Entry e;
+  e.runtime = std::move(runtime);
   e.objective = header ? header->objective : "";
   e.created_unix_ms = NowUnixMs();
   e.created_seq = ++impl_->last_seq;
@@ -772,19 +786,40 @@ Result<std::string> SessionHost::import_session(const std::vector<uint8_t>& byte
 Status SessionHost::drop(const std::string& id) {
   auto e = impl_->Find(id);
   if (!e) return Status::err(Unknown(id));
-  auto s = impl_->workers[e->worker]->Call([&](Worker& w) -> Status {
-    if (auto now = impl_->Find(id); now && now->loaded) {
-      auto dropped = w.vm->drop_session(id);
-      if (!dropped) return Status::err("drop-session: " + dropped.error());
-    }
-    auto removed = impl_->store->remove(id);
-    if (!removed) return removed;
-    return Status::ok({});
+  return impl_->workers[e->worker]->Call([&](Worker& w) { return impl_->Drop(w, id); });
+}
+
+Result<std::string> SessionHost::migrate(const std::string& id, SessionHost& to) {
+  using R = Result<std::string>;
+  if (&to == this) return R::err("migrate " + id + ": the destination is this host");
+  auto e = impl_->Find(id);
+  if (!e) return R::err(Unknown(id));
+  Worker& w = *impl_->workers[e->worker];
+  // The export and the version it is of, read in one task on the session's worker: every
+  // change (a phase, pause, resume) is one task there too and bumps the version.
+  uint64_t version = 0;
+  auto bytes = w.Call([&](Worker& w) {
+    return impl_->With<std::vector<uint8_t>>(w, id, [&]() -> Result<std::vector<uint8_t>> {
+      if (auto now = impl_->Find(id)) version = now->version;
+      return w.vm->export_session(id);
+    });
   });
-  if (!s) return s;
-  std::lock_guard lock(impl_->mu);
-  impl_->sessions.erase(id);
-  return s;
+  if (!bytes) return R::err("migrate " + id + ": export-session: " + bytes.error());
+  // Stored by the destination before anything is dropped here.
+  auto moved = to.import_session(bytes.value(), e->runtime);
+  if (!moved) return R::err("migrate " + id + ": " + moved.error() + " (it stays here)");
+  auto dropped = w.Call([&](Worker& w) -> Status {
+    auto now = impl_->Find(id);
+    if (!now) return Status::err(Unknown(id));
+    if (now->version != version)
+      return Status::err("it changed while it was copied (a run or another command used it)");
+    return impl_->Drop(w, id);
+  });
+  if (!dropped) {
+    (void)to.drop(moved.value());  // this copy is the one to keep
+    return R::err("migrate " + id + ": " + dropped.error() + "; it stays here");
+  }
+  return moved;
 }
 
 std::optional<std::string> export_session_id(const std::vector<uint8_t>& bytes) {

@@ -128,7 +128,8 @@ TEST_F(SessionHostCli, HelpOnEverySubcommand) {
                                                       {"sessions", "run"},
                                                       {"sessions", "export"},
                                                       {"sessions", "import"},
-                                                      {"sessions", "drop"}};
+                                                      {"sessions", "drop"},
+                                                      {"sessions", "migrate"}};
   for (auto args : subs) {
     std::string name = args.back();
     args.push_back("--help");
@@ -215,11 +216,35 @@ TEST_F(SessionHostCli, UnknownSessionIdsExitThree) {
         {"sessions", "resume", id},
         {"sessions", "run", id},
         {"sessions", "drop", id},
+        {"sessions", "migrate", id, "--to", (tmp_.path() / "elsewhere").string()},
         {"sessions", "export", id, "-o", (tmp_.path() / "x.lkss").string()}}) {
     Outcome o = Host(args);
     EXPECT_EQ(o.code, 3) << args[1] << ": " << o.err;
     EXPECT_NE(o.err.find("unknown session \"" + id + "\""), std::string::npos) << o.err;
   }
+}
+
+TEST_F(SessionHostCli, MigrateMovesASessionToAnotherDataDirectory) {
+  WriteFile(tmp_.path() / "spec.json", Spec(0));
+  Outcome created = Host({"sessions", "create", (tmp_.path() / "spec.json").string()});
+  ASSERT_EQ(created.code, 0) << created.err;
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  const std::string other = (tmp_.path() / "other").string();
+
+  Outcome self = Host({"sessions", "migrate", id, "--to", (tmp_.path() / "data").string()});
+  EXPECT_EQ(self.code, 2) << self.err;
+  EXPECT_NE(self.err.find("names the data directory itself"), std::string::npos) << self.err;
+
+  Outcome moved = Host({"sessions", "migrate", id, "--to", other, "--json"});
+  ASSERT_EQ(moved.code, 0) << moved.err;
+  EXPECT_EQ(json::parse(moved.out)["id"], id);
+  EXPECT_EQ(Host({"sessions", "show", id}).code, 3);
+  EXPECT_FALSE(fs::exists(tmp_.path() / "data" / "sessions" / (id + ".lkss")));
+  EXPECT_TRUE(fs::exists(fs::path(other) / "sessions" / (id + ".lkss")));
+  // It runs to the end in its new data directory.
+  Outcome ran = Exec(tmp_.path(), {"--data-dir", other, "--gpu", "cpu", "sessions", "run", id});
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.out.find("3/3 phases completed"), std::string::npos) << ran.out;
 }
 
 TEST_F(SessionHostCli, SessionsCommandsEndToEnd) {

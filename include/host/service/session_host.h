@@ -143,10 +143,20 @@ class SessionHost {
   // made in one millisecond), then id.
   std::vector<std::string> list() const;
   Result<std::vector<uint8_t>> export_session(const std::string& id);
-  // session-admin.import-session, then stored; returns the id (see "Ids" above).
-  Result<std::string> import_session(const std::vector<uint8_t>& bytes);
+  // session-admin.import-session, then stored; returns the id (see "Ids" above). The session
+  // runs on `runtime` (stored with it), else on the host's default runtime.
+  Result<std::string> import_session(const std::vector<uint8_t>& bytes,
+                                     std::optional<RuntimeSpec> runtime = std::nullopt);
   // Drops the session and deletes its files. Err for an unknown id.
   Status drop(const std::string& id);
+  // Moves a session to another host (another data directory: one that another process or
+  // machine opens next): `to` imports and stores its full-fidelity export with its runtime,
+  // and only then is it dropped here, so a failure or a kill at any point leaves it in one
+  // data directory or both, never in neither. Returns its id in `to` (a fresh one when `to`
+  // has that id already). Errors, the session staying here: an unknown id, `to` is this host,
+  // the import or storage in `to`, and a session that changed while it was copied (a run in
+  // progress, a pause): `to`'s copy is dropped again.
+  Result<std::string> migrate(const std::string& id, SessionHost& to);
 
   struct Impl;
 

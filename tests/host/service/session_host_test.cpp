@@ -58,11 +58,11 @@ class SessionHostTest : public ::testing::Test {
  protected:
   std::unique_ptr<svc::SessionHost> Open(unsigned concurrency = 1,
                                          decltype(svc::HostOptions::make_runtime) make = {},
-                                         svm::GuestLimits limits = {}) {
+                                         svm::GuestLimits limits = {}, fs::path data_dir = {}) {
     svc::HostOptions o;
     o.make_runtime = std::move(make);
     o.guest_limits = limits;
-    o.data_dir = dir_.path();
+    o.data_dir = data_dir.empty() ? dir_.path() : data_dir;
     o.component = LOKUST_SESSION_GUEST_WASM;
     o.gpu = lokust::host::gpu::BackendKind::kCpu;
     o.concurrency = concurrency;
@@ -319,6 +319,99 @@ TEST_F(SessionHostTest, SessionsMadeInOneMillisecondListInCreationOrder) {
   // A new session lists last, after the stored ones.
   ids.push_back(host->create(Spec(1)).value());
   EXPECT_EQ(host->list(), ids);
+}
+
+TEST_F(SessionHostTest, MigrateMovesSessionsWithTheirPhasesAndRuntime) {
+  TempDir other;
+  auto from = Open();
+  auto to = Open(2, {}, {}, other.path());
+  ASSERT_TRUE(from && to);
+  svc::SessionSpec spec = Spec(3);
+  spec.runtime->output_bytes = 700;
+  const auto done = from->create(spec).value();
+  ASSERT_TRUE(from->run(done));
+  const auto idle = from->create(spec).value();
+  const auto before = from->info(done).value();
+
+  auto moved = from->migrate(done, *to);
+  ASSERT_TRUE(moved) << moved.error();
+  EXPECT_EQ(moved.value(), done);  // free in `to`: the id is kept
+  auto moved_idle = from->migrate(idle, *to);
+  ASSERT_TRUE(moved_idle) << moved_idle.error();
+  EXPECT_TRUE(from->list().empty());
+  EXPECT_TRUE(StoredIds().empty());  // the files are gone from the source too
+  EXPECT_FALSE(from->info(done));
+
+  const auto after = to->info(done).value();
+  EXPECT_EQ(after.objective, before.objective);
+  EXPECT_EQ(after.runtime.output_bytes, 700u);
+  ASSERT_EQ(after.snapshot.phases.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(after.snapshot.phases[i].output, before.snapshot.phases[i].output) << i;
+  EXPECT_EQ(after.metrics.total_tokens, before.metrics.total_tokens);
+  // The idle one runs on in its new host, on its own runtime, and stays there across a reopen.
+  auto ran = to->run(moved_idle.value());
+  ASSERT_TRUE(ran) << ran.error();
+  EXPECT_EQ(ran.value().phases_run, 3u);
+  EXPECT_EQ(to->info(moved_idle.value()).value().snapshot.phases[0].output.size(), 700u);
+  to.reset();
+  to = Open(1, {}, {}, other.path());
+  ASSERT_TRUE(to);
+  EXPECT_EQ(to->list(), (std::vector<std::string>{done, moved_idle.value()}));
+  EXPECT_EQ(to->info(done).value().runtime.output_bytes, 700u);
+}
+
+TEST_F(SessionHostTest, MigrateErrorsLeaveTheSessionWhereItWas) {
+  TempDir other;
+  auto from = Open();
+  auto to = Open(1, {}, {}, other.path());
+  ASSERT_TRUE(from && to);
+  const auto id = from->create(Spec(2)).value();
+  auto self = from->migrate(id, *from);
+  ASSERT_FALSE(self);
+  EXPECT_NE(self.error().find("the destination is this host"), std::string::npos) << self.error();
+  auto unknown = from->migrate("ses_00000000000000000000000000000000", *to);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().find("ses_00000000000000000000000000000000"), std::string::npos);
+  EXPECT_EQ(from->list(), std::vector<std::string>{id});
+  EXPECT_TRUE(to->list().empty());
+
+  // An id the destination has already: the guest there gives the session a fresh one.
+  ASSERT_TRUE(to->import_session(from->export_session(id).value()));
+  auto moved = from->migrate(id, *to);
+  ASSERT_TRUE(moved) << moved.error();
+  EXPECT_NE(moved.value(), id);
+  EXPECT_EQ(to->list().size(), 2u);
+  EXPECT_TRUE(from->list().empty());
+}
+
+TEST_F(SessionHostTest, MigrateDuringARunFailsAndTheRunGoesOn) {
+  TempDir other;
+  auto from = Open();
+  auto to = Open(1, {}, {}, other.path());
+  ASSERT_TRUE(from && to);
+  const auto id = from->create(Spec(4, 300)).value();
+  std::promise<void> first;
+  bool signalled = false;
+  auto running = std::async(std::launch::async, [&] {
+    return from->run(id, [&](const svc::PhaseProgress&) {
+      if (!signalled) first.set_value();
+      signalled = true;
+    });
+  });
+  first.get_future().wait();
+  // Phases are still to run: the session changes between the copy and the drop.
+  auto moved = from->migrate(id, *to);
+  ASSERT_FALSE(moved);
+  EXPECT_NE(moved.error().find("changed while it was copied"), std::string::npos) << moved.error();
+  EXPECT_TRUE(to->list().empty());  // the copy was dropped again
+  auto out = running.get();
+  ASSERT_TRUE(out) << out.error();
+  EXPECT_EQ(out.value().status, svm::SessionStatus::kCompleted);
+  // Once the run is over, it moves.
+  auto later = from->migrate(id, *to);
+  ASSERT_TRUE(later) << later.error();
+  EXPECT_EQ(to->info(id).value().metrics.phases_completed, 4u);
 }
 
 // The heuristic agent, except that agent "boom" throws while *throws > 0 (a runtime that breaks
