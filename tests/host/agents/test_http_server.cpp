@@ -85,7 +85,7 @@ TestHttpServer::TestHttpServer() {
   addr.sin_port = 0;
   socklen_t len = sizeof addr;
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0 ||
+      ::listen(listen_fd_, SOMAXCONN) != 0 ||
       ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     ::close(listen_fd_);
     listen_fd_ = -1;
@@ -102,12 +102,12 @@ TestHttpServer::~TestHttpServer() {
   }
   cv_.notify_all();
   if (acceptor_.joinable()) acceptor_.join();
-  std::vector<std::thread> connections;
+  std::list<Connection> connections;
   {
     std::lock_guard<std::mutex> lock(mu_);
     connections.swap(connections_);
   }
-  for (std::thread& t : connections) t.join();
+  for (Connection& c : connections) c.thread.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
 }
 
@@ -141,7 +141,19 @@ void TestHttpServer::accept_loop() {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     std::lock_guard<std::mutex> lock(mu_);
-    connections_.emplace_back([this, fd] { serve(fd); });
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (!it->done) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it = connections_.erase(it);
+    }
+    Connection& c = connections_.emplace_back();
+    c.thread = std::thread([this, fd, &c] {
+      serve(fd);
+      c.done = true;
+    });
   }
 }
 

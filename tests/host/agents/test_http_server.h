@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -66,7 +67,13 @@ class TestHttpServer {
   std::condition_variable cv_;  // wakes delayed answers on stop
   std::deque<ScriptedResponse> script_;
   std::vector<RecordedRequest> requests_;
-  std::vector<std::thread> connections_;
+  // One thread per connection; finished ones are joined as new ones come, so a long run
+  // (the host benchmark's thousands of calls) holds no more threads than are answering.
+  struct Connection {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+  std::list<Connection> connections_;
   std::thread acceptor_;
 };
 
