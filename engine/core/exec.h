@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#ifdef LOKUST_PROFILE_OPS
+#include <map>
+#endif
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +40,11 @@ struct Store::Exec {
   int64_t budget = 0;         // ticks before the next slow check
   uint64_t granted = 0;       // fuel taken out of the store for the current budget
 };
+
+#ifdef LOKUST_PROFILE_OPS
+// Development aid (interp.cpp): function entries, so the op profile can count per function.
+std::map<const uint64_t*, uint32_t>& ProfiledEntries();
+#endif
 
 struct Interp {
   // Runs `func` with its arguments at exec.sp[0..params); leaves its results there.

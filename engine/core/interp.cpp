@@ -182,6 +182,8 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
 // Development aid: counts executed ops, op pairs and op triples and prints the top ones (and
 // the total) at exit; LOKUST_PROFILE_TOP=N prints N of each (default 60).
 struct OpProfile {
+  std::map<const uint64_t*, uint64_t> pcs;      // executions per op address, for functions
+  std::map<const uint64_t*, uint32_t> entries;  // function entry -> function index
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> pairs;
   std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t> triples;
   std::map<uint64_t, uint64_t> singles;
@@ -207,10 +209,36 @@ struct OpProfile {
     print(s, "ops");
     print(p, "pairs");
     print(t, "triples");
+    // Ops per function: each op address belongs to the function with the nearest entry below.
+    std::vector<std::pair<uint64_t, std::string>> fs;
+    std::map<const uint64_t*, uint64_t> per_entry;
+    for (auto& [pc, n] : pcs) {
+      auto it = ProfiledEntries().upper_bound(pc);
+      if (it == ProfiledEntries().begin()) continue;
+      per_entry[std::prev(it)->first] += n;
+    }
+    for (auto& [entry, n] : per_entry)
+      fs.emplace_back(n, "func " + std::to_string(ProfiledEntries()[entry]));
+    print(fs, "functions (by wasm function index)");
+    // The hottest op addresses: function, word offset from its entry, op.
+    std::vector<std::pair<uint64_t, std::string>> hot;
+    for (auto& [pc, n] : pcs) {
+      auto it = ProfiledEntries().upper_bound(pc);
+      if (it == ProfiledEntries().begin()) continue;
+      --it;
+      hot.emplace_back(n, "func " + std::to_string(it->second) + " +" +
+                              std::to_string(pc - it->first) + " " + name(*pc));
+    }
+    print(hot, "op addresses");
   }
 };
 OpProfile g_profile;
-void ProfileOp(uint64_t h) {
+}  // namespace
+std::map<const uint64_t*, uint32_t>& ProfiledEntries() { return g_profile.entries; }
+namespace {
+void ProfileOp(const uint64_t* pc) {
+  const uint64_t h = *pc;
+  ++g_profile.pcs[pc];
   ++g_profile.total;
   ++g_profile.singles[h];
   ++g_profile.pairs[{g_profile.prev, h}];
@@ -272,7 +300,7 @@ Result<void> Run(Store* store_ptr, Func* func, const void* const** table_out) {
 #ifdef LOKUST_PROFILE_OPS
 #define NEXT()                                  \
   do {                                          \
-    ProfileOp(*pc);                             \
+    ProfileOp(pc);                              \
     goto* reinterpret_cast<const void*>(*pc++); \
   } while (0)
 #else

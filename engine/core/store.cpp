@@ -306,6 +306,9 @@ Result<Instance*> Store::Instantiate(std::shared_ptr<const Module> module,
     f->type_id = inst->type_ids[fc.type];
     f->instance = inst;
     f->entry = code_base + fc.code_offset;
+#ifdef LOKUST_PROFILE_OPS
+    ProfiledEntries()[f->entry] = static_cast<uint32_t>(inst->funcs.size());
+#endif
     for (ValType t : f->type.params) f->num_params += SlotCount(t);
     for (ValType t : f->type.results) f->num_results += SlotCount(t);
     for (ValType t : fc.locals) f->num_locals += SlotCount(t);
