@@ -13,143 +13,169 @@ namespace lokust::core::code {
 // X(name, number of immediate words). Numeric ops (no immediates) are listed below.
 // BrTable is followed by its count word and then
 // count+1 (target, dropkeep) pairs.
-#define LOKUST_CODE_OPS(X)                                                          \
-  X(Unreachable, 0)                                                                 \
-  X(Jump, 1)     /* target */                                                       \
-  X(JumpBack, 1) /* target (loop back-edge: checks fuel/interrupt) */               \
-  X(Br, 2)       /* target, dropkeep */                                             \
-  X(BrBack, 2)                                                                      \
-  X(BrIf, 2) /* target, dropkeep */                                                 \
-  X(BrIfBack, 2)                                                                    \
-  X(BrIfNoDrop, 1) /* target */                                                     \
-  X(BrIfNoDropBack, 1)                                                              \
-  X(BrUnless, 1)     /* target (if without else / else branch) */                   \
-  X(BrTable, 1)      /* count, then pairs */                                        \
-  X(Return, 1)       /* number of results */                                        \
-  X(Call, 1)         /* function index */                                           \
-  X(CallIndirect, 2) /* type index, table index */                                  \
-  X(Drop, 0)                                                                        \
-  X(DropKeep, 1) /* dropkeep */                                                     \
-  X(Select, 0)                                                                      \
-  X(LocalGet, 1) /* slot offset from frame base */                                  \
-  X(LocalSet, 1)                                                                    \
-  X(LocalTee, 1)                                                                    \
-  X(GlobalGet, 1)                                                                   \
-  X(GlobalSet, 1)                                                                   \
-  X(Const, 1)                                                                       \
-  X(RefIsNull, 0)                                                                   \
-  X(RefFunc, 1)                                                                     \
-  X(TableGet, 1)                                                                    \
-  X(TableSet, 1)                                                                    \
-  X(TableSize, 1)                                                                   \
-  X(TableGrow, 1)                                                                   \
-  X(TableFill, 1)                                                                   \
-  X(TableCopy, 2) /* dst, src */                                                    \
-  X(TableInit, 2) /* segment, table */                                              \
-  X(ElemDrop, 1)                                                                    \
-  X(MemorySize, 0)                                                                  \
-  X(MemoryGrow, 0)                                                                  \
-  X(MemoryInit, 1)                                                                  \
-  X(DataDrop, 1)                                                                    \
-  X(MemoryCopy, 0)                                                                  \
-  X(MemoryFill, 0)                                                                  \
-  X(I32Load, 1) /* offset */                                                        \
-  X(I64Load, 1)                                                                     \
-  X(F32Load, 1)                                                                     \
-  X(F64Load, 1)                                                                     \
-  X(I32Load8S, 1)                                                                   \
-  X(I32Load8U, 1)                                                                   \
-  X(I32Load16S, 1)                                                                  \
-  X(I32Load16U, 1)                                                                  \
-  X(I64Load8S, 1)                                                                   \
-  X(I64Load8U, 1)                                                                   \
-  X(I64Load16S, 1)                                                                  \
-  X(I64Load16U, 1)                                                                  \
-  X(I64Load32S, 1)                                                                  \
-  X(I64Load32U, 1)                                                                  \
-  X(I32Store, 1)                                                                    \
-  X(I64Store, 1)                                                                    \
-  X(F32Store, 1)                                                                    \
-  X(F64Store, 1)                                                                    \
-  X(I32Store8, 1)                                                                   \
-  X(I32Store16, 1)                                                                  \
-  X(I64Store8, 1)                                                                   \
-  X(I64Store16, 1)                                                                  \
-  X(I64Store32, 1)                                                                  \
-  /* fused: local.get a; local.get b; <binop> */                                    \
-  X(I32AddLL, 2)                                                                    \
-  X(I32SubLL, 2)                                                                    \
-  X(I32LtSLL, 2)                                                                    \
-  X(I32LtULL, 2)                                                                    \
-  X(I64AddLL, 2)                                                                    \
-  /* fused: local.get a; i32.const c; <binop> */                                    \
-  X(I32AddLC, 2)                                                                    \
-  X(I32SubLC, 2)                                                                    \
-  X(I32AddC, 1)       /* i32.const c; i32.add */                                    \
-  X(I32LoadL, 2)      /* local.get a; i32.load offset */                            \
-  X(I64LoadL, 2)      /* local.get a; load offset */                                \
-  X(F64LoadL, 2)      /* local.get a; load offset */                                \
-  X(I32Load8UL, 2)    /* local.get a; load offset */                                \
-  X(F64AddL, 1)       /* local.get b; op (right operand from a local) */            \
-  X(F64MulL, 1)       /* local.get b; op (right operand from a local) */            \
-  X(F64SubL, 1)       /* local.get b; op (right operand from a local) */            \
-  X(LocalTeeAddC, 3)  /* local.get a; i32.const c; i32.add; local.tee d: d, a, c */ \
-  X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */                      \
-  X(LocalAddC, 3)     /* local.get a; i32.const c; i32.add; local.set d: d, a, c */ \
-  X(LocalAddLL, 3)    /* local.get a; local.get b; i32.add; local.set d: d, a, b */ \
-  X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                                          \
-  X(I32AndC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32OrC, 1)        /* i32/i64.const c; op */                                     \
-  X(I32XorC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32ShlC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32ShrSC, 1)      /* i32/i64.const c; op */                                     \
-  X(I32ShrUC, 1)      /* i32/i64.const c; op */                                     \
-  X(I32RotlC, 1)      /* i32/i64.const c; op */                                     \
-  X(I32RotrC, 1)      /* i32/i64.const c; op */                                     \
-  X(I32MulC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32EqC, 1)        /* i32/i64.const c; op */                                     \
-  X(I32NeC, 1)        /* i32/i64.const c; op */                                     \
-  X(I32LtUC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32LtSC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32GtUC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32GtSC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32LeUC, 1)       /* i32/i64.const c; op */                                     \
-  X(I32GeUC, 1)       /* i32/i64.const c; op */                                     \
-  X(I64AddC, 1)       /* i32/i64.const c; op */                                     \
-  X(I64AndC, 1)       /* i32/i64.const c; op */                                     \
-  X(I64ShlC, 1)       /* i32/i64.const c; op */                                     \
-  X(I64ShrUC, 1)      /* i32/i64.const c; op */                                     \
-  X(I64XorC, 1)       /* i32/i64.const c; op */                                     \
-  X(BrIfI32Eq, 1)     /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32Ne, 1)     /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32LtU, 1)    /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32LtS, 1)    /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32GtU, 1)    /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32GtS, 1)    /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32LeU, 1)    /* cmp; br_if (no drop): target */                            \
-  X(BrIfI32GeU, 1)    /* cmp; br_if (no drop): target */                            \
-  /* v128 values take two slots (low word first) */                                 \
-  X(Drop2, 0)                                                                       \
-  X(Select128, 0)                                                                   \
-  X(LocalGet128, 1)                                                                 \
-  X(LocalSet128, 1)                                                                 \
-  X(LocalTee128, 1)                                                                 \
-  X(GlobalGet128, 1)                                                                \
-  X(GlobalSet128, 1)                                                                \
-  X(Const128, 2)    /* low, high */                                                 \
-  X(Simd, 1)        /* 0xfd sub-opcode (no immediates) */                           \
-  X(SimdLane, 2)    /* sub-opcode, lane */                                          \
-  X(SimdMem, 2)     /* sub-opcode, offset */                                        \
-  X(SimdMemLane, 3) /* sub-opcode, offset, lane */                                  \
-  X(Shuffle, 2)     /* 16 lane indices, bytes 0-7 then 8-15 */                      \
-  /* multi-memory: memories other than 0 (memory 0 keeps the ops above) */          \
-  X(MemAccessM, 3)   /* load/store Op, memory, offset */                            \
-  X(MemorySizeM, 1)  /* memory */                                                   \
-  X(MemoryGrowM, 1)  /* memory */                                                   \
-  X(MemoryInitM, 2)  /* segment, memory */                                          \
-  X(MemoryCopyM, 2)  /* dst memory, src memory */                                   \
-  X(MemoryFillM, 1)  /* memory */                                                   \
-  X(SimdMemM, 3)     /* sub-opcode, offset, memory */                               \
+#define LOKUST_CODE_OPS(X)                                                              \
+  X(Unreachable, 0)                                                                     \
+  X(Jump, 1)     /* target */                                                           \
+  X(JumpBack, 1) /* target (loop back-edge: checks fuel/interrupt) */                   \
+  X(Br, 2)       /* target, dropkeep */                                                 \
+  X(BrBack, 2)                                                                          \
+  X(BrIf, 2) /* target, dropkeep */                                                     \
+  X(BrIfBack, 2)                                                                        \
+  X(BrIfNoDrop, 1) /* target */                                                         \
+  X(BrIfNoDropBack, 1)                                                                  \
+  X(BrUnless, 1)     /* target (if without else / else branch) */                       \
+  X(BrTable, 1)      /* count, then pairs */                                            \
+  X(Return, 1)       /* number of results */                                            \
+  X(Call, 1)         /* function index */                                               \
+  X(CallIndirect, 2) /* type index, table index */                                      \
+  X(Drop, 0)                                                                            \
+  X(DropKeep, 1) /* dropkeep */                                                         \
+  X(Select, 0)                                                                          \
+  X(LocalGet, 1) /* slot offset from frame base */                                      \
+  X(LocalSet, 1)                                                                        \
+  X(LocalTee, 1)                                                                        \
+  X(GlobalGet, 1)                                                                       \
+  X(GlobalSet, 1)                                                                       \
+  X(Const, 1)                                                                           \
+  X(RefIsNull, 0)                                                                       \
+  X(RefFunc, 1)                                                                         \
+  X(TableGet, 1)                                                                        \
+  X(TableSet, 1)                                                                        \
+  X(TableSize, 1)                                                                       \
+  X(TableGrow, 1)                                                                       \
+  X(TableFill, 1)                                                                       \
+  X(TableCopy, 2) /* dst, src */                                                        \
+  X(TableInit, 2) /* segment, table */                                                  \
+  X(ElemDrop, 1)                                                                        \
+  X(MemorySize, 0)                                                                      \
+  X(MemoryGrow, 0)                                                                      \
+  X(MemoryInit, 1)                                                                      \
+  X(DataDrop, 1)                                                                        \
+  X(MemoryCopy, 0)                                                                      \
+  X(MemoryFill, 0)                                                                      \
+  X(I32Load, 1) /* offset */                                                            \
+  X(I64Load, 1)                                                                         \
+  X(F32Load, 1)                                                                         \
+  X(F64Load, 1)                                                                         \
+  X(I32Load8S, 1)                                                                       \
+  X(I32Load8U, 1)                                                                       \
+  X(I32Load16S, 1)                                                                      \
+  X(I32Load16U, 1)                                                                      \
+  X(I64Load8S, 1)                                                                       \
+  X(I64Load8U, 1)                                                                       \
+  X(I64Load16S, 1)                                                                      \
+  X(I64Load16U, 1)                                                                      \
+  X(I64Load32S, 1)                                                                      \
+  X(I64Load32U, 1)                                                                      \
+  X(I32Store, 1)                                                                        \
+  X(I64Store, 1)                                                                        \
+  X(F32Store, 1)                                                                        \
+  X(F64Store, 1)                                                                        \
+  X(I32Store8, 1)                                                                       \
+  X(I32Store16, 1)                                                                      \
+  X(I64Store8, 1)                                                                       \
+  X(I64Store16, 1)                                                                      \
+  X(I64Store32, 1)                                                                      \
+  /* fused: local.get a; local.get b; <binop> */                                        \
+  X(I32AddLL, 2)                                                                        \
+  X(I32SubLL, 2)                                                                        \
+  X(I32LtSLL, 2)                                                                        \
+  X(I32LtULL, 2)                                                                        \
+  X(I64AddLL, 2)                                                                        \
+  /* fused: local.get a; i32.const c; <binop> */                                        \
+  X(I32AddLC, 2)                                                                        \
+  X(I32SubLC, 2)                                                                        \
+  X(I32AddC, 1)       /* i32.const c; i32.add */                                        \
+  X(I32LoadL, 2)      /* local.get a; i32.load offset */                                \
+  X(I64LoadL, 2)      /* local.get a; load offset */                                    \
+  X(F64LoadL, 2)      /* local.get a; load offset */                                    \
+  X(I32Load8UL, 2)    /* local.get a; load offset */                                    \
+  X(F64AddL, 1)       /* local.get b; op (right operand from a local) */                \
+  X(F64MulL, 1)       /* local.get b; op (right operand from a local) */                \
+  X(F64SubL, 1)       /* local.get b; op (right operand from a local) */                \
+  X(LocalTeeAddC, 3)  /* local.get a; i32.const c; i32.add; local.tee d: d, a, c */     \
+  X(LocalCopy, 2)     /* local.get a; local.set b: dst, src */                          \
+  X(LocalAddC, 3)     /* local.get a; i32.const c; i32.add; local.set d: d, a, c */     \
+  X(LocalAddLL, 3)    /* local.get a; local.get b; i32.add; local.set d: d, a, b */     \
+  X(BrIfEqzNoDrop, 1) /* i32.eqz; br_if */                                              \
+  X(I32AndC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32OrC, 1)        /* i32/i64.const c; op */                                         \
+  X(I32XorC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32ShlC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32ShrSC, 1)      /* i32/i64.const c; op */                                         \
+  X(I32ShrUC, 1)      /* i32/i64.const c; op */                                         \
+  X(I32RotlC, 1)      /* i32/i64.const c; op */                                         \
+  X(I32RotrC, 1)      /* i32/i64.const c; op */                                         \
+  X(I32MulC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32EqC, 1)        /* i32/i64.const c; op */                                         \
+  X(I32NeC, 1)        /* i32/i64.const c; op */                                         \
+  X(I32LtUC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32LtSC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32GtUC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32GtSC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32LeUC, 1)       /* i32/i64.const c; op */                                         \
+  X(I32GeUC, 1)       /* i32/i64.const c; op */                                         \
+  X(I64AddC, 1)       /* i32/i64.const c; op */                                         \
+  X(I64AndC, 1)       /* i32/i64.const c; op */                                         \
+  X(I64ShlC, 1)       /* i32/i64.const c; op */                                         \
+  X(I64ShrUC, 1)      /* i32/i64.const c; op */                                         \
+  X(I64XorC, 1)       /* i32/i64.const c; op */                                         \
+  X(BrIfI32Eq, 1)     /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32Ne, 1)     /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32LtU, 1)    /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32LtS, 1)    /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32GtU, 1)    /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32GtS, 1)    /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32LeU, 1)    /* cmp; br_if (no drop): target */                                \
+  X(BrIfI32GeU, 1)    /* cmp; br_if (no drop): target */                                \
+  /* i32.const c; cmp; br_if (no drop) forward, or cmp; if (the inverse compare); no */ \
+  /* fuel tick (the target is never a loop): target, c */                               \
+  X(BrIfI32EqC, 2)                                                                      \
+  X(BrIfI32NeC, 2)                                                                      \
+  X(BrIfI32LtUC, 2)                                                                     \
+  X(BrIfI32LtSC, 2)                                                                     \
+  X(BrIfI32GtUC, 2)                                                                     \
+  X(BrIfI32GtSC, 2)                                                                     \
+  X(BrIfI32LeUC, 2)                                                                     \
+  X(BrIfI32LeSC, 2)                                                                     \
+  X(BrIfI32GeUC, 2)                                                                     \
+  X(BrIfI32GeSC, 2)                                                                     \
+  X(LocalGet2, 2)   /* local.get a; local.get b: a, b */                                \
+  X(LocalSetC, 2)   /* const c; local.set d: d, c */                                    \
+  X(I32Load8SL, 2)  /* local.get a; load offset */                                      \
+  X(I32LoadA, 1)    /* i32.const c; i32.load offset: c + offset (33 bits) */            \
+  X(I32LoadTee, 2)  /* i32.load offset; local.tee d: d, offset */                       \
+  X(I32LoadLSet, 3) /* local.get a; i32.load offset; local.set d: d, a, offset */       \
+  X(I32LoadLTee, 3) /* local.get a; i32.load offset; local.tee d: d, a, offset */       \
+  X(I32StoreL, 2)   /* local.get v; i32.store offset: v, offset */                      \
+  X(I32StoreLL, 3)  /* local.get a; local.get v; i32.store offset: a, v, offset */      \
+  X(I32StoreC, 2)   /* const c; i32.store offset: c, offset */                          \
+  X(I32StoreLC, 3)  /* local.get a; const c; i32.store offset: a, c, offset */          \
+  X(I64StoreC, 2)   /* const c; i64.store offset: c, offset */                          \
+  X(I64StoreLC, 3)  /* local.get a; const c; i64.store offset: a, c, offset */          \
+  X(I32Store8C, 2)  /* const c; i32.store8 offset: c, offset */                         \
+  /* v128 values take two slots (low word first) */                                     \
+  X(Drop2, 0)                                                                           \
+  X(Select128, 0)                                                                       \
+  X(LocalGet128, 1)                                                                     \
+  X(LocalSet128, 1)                                                                     \
+  X(LocalTee128, 1)                                                                     \
+  X(GlobalGet128, 1)                                                                    \
+  X(GlobalSet128, 1)                                                                    \
+  X(Const128, 2)    /* low, high */                                                     \
+  X(Simd, 1)        /* 0xfd sub-opcode (no immediates) */                               \
+  X(SimdLane, 2)    /* sub-opcode, lane */                                              \
+  X(SimdMem, 2)     /* sub-opcode, offset */                                            \
+  X(SimdMemLane, 3) /* sub-opcode, offset, lane */                                      \
+  X(Shuffle, 2)     /* 16 lane indices, bytes 0-7 then 8-15 */                          \
+  /* multi-memory: memories other than 0 (memory 0 keeps the ops above) */              \
+  X(MemAccessM, 3)   /* load/store Op, memory, offset */                                \
+  X(MemorySizeM, 1)  /* memory */                                                       \
+  X(MemoryGrowM, 1)  /* memory */                                                       \
+  X(MemoryInitM, 2)  /* segment, memory */                                              \
+  X(MemoryCopyM, 2)  /* dst memory, src memory */                                       \
+  X(MemoryFillM, 1)  /* memory */                                                       \
+  X(SimdMemM, 3)     /* sub-opcode, offset, memory */                                   \
   X(SimdMemLaneM, 4) /* sub-opcode, offset, lane, memory */
 
 // Simple numeric instructions: X(name, wasm opcode, operand 1, operand 2, result).

@@ -40,6 +40,9 @@ std::string Module::Disassemble(uint32_t func_index) const {
                       op == code::Op::BrIfNoDrop || op == code::Op::BrIfNoDropBack ||
                       op == code::Op::BrUnless || op == code::Op::BrIfEqzNoDrop ||
                       (op >= code::Op::BrIfI32Eq && op <= code::Op::BrIfI32GeU);
+    // Compare with a constant and branch: target, then the constant.
+    const bool target_then_const = op >= code::Op::BrIfI32EqC && op <= code::Op::BrIfI32GeSC;
+    has_target = has_target || target_then_const;
     if (op == code::Op::BrTable) {
       uint64_t n = *pc++;
       for (uint64_t i = 0; i <= n; ++i) {
@@ -53,7 +56,7 @@ std::string Module::Disassemble(uint32_t func_index) const {
       for (int i = 0; i < n; ++i) {
         if (i == 0 && has_target) {
           std::snprintf(buf, sizeof buf, " @%lld", word_of(pc[i]));
-        } else if (i == 1 && has_target) {
+        } else if (i == 1 && has_target && !target_then_const) {
           std::snprintf(buf, sizeof buf, " drop=%u keep=%u", static_cast<unsigned>(pc[i] >> 32),
                         static_cast<unsigned>(pc[i]));
         } else {

@@ -1392,8 +1392,107 @@ L_BrIfI32GeU : {
   }
   NEXT();
 }
+// Compare with a constant and branch forward (no tick: never a loop back-edge).
+#define BR_IF_C(name, cmp)                     \
+  L_##name : {                                 \
+    uint32_t a = static_cast<uint32_t>(*--sp); \
+    uint32_t c = static_cast<uint32_t>(pc[1]); \
+    if (cmp)                                   \
+      pc = TARGET(0);                          \
+    else                                       \
+      pc += 2;                                 \
+    NEXT();                                    \
+  }
+  BR_IF_C(BrIfI32EqC, a == c)
+  BR_IF_C(BrIfI32NeC, a != c)
+  BR_IF_C(BrIfI32LtUC, a < c)
+  BR_IF_C(BrIfI32LtSC, S32(a) < S32(c))
+  BR_IF_C(BrIfI32GtUC, a > c)
+  BR_IF_C(BrIfI32GtSC, S32(a) > S32(c))
+  BR_IF_C(BrIfI32LeUC, a <= c)
+  BR_IF_C(BrIfI32LeSC, S32(a) <= S32(c))
+  BR_IF_C(BrIfI32GeUC, a >= c)
+  BR_IF_C(BrIfI32GeSC, S32(a) >= S32(c))
+#undef BR_IF_C
 #undef S32
 #undef S64
+  // ---- fused locals, loads and stores
+L_LocalGet2:
+  sp[0] = fp[pc[0]];
+  sp[1] = fp[pc[1]];
+  sp += 2;
+  pc += 2;
+  NEXT();
+L_LocalSetC:
+  fp[pc[0]] = pc[1];
+  pc += 2;
+  NEXT();
+L_I32Load8SL : {
+  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
+  pc += 2;
+  if (__builtin_expect(ea + 1 > memsize, 0)) TRAP(kMemOob);
+  int8_t v;
+  std::memcpy(&v, mem + ea, 1);
+  *sp++ = static_cast<uint32_t>(static_cast<int32_t>(v));
+  NEXT();
+}
+L_I32LoadA : {
+  uint64_t ea = pc[0];  // the constant address plus the offset, made at translation
+  pc += 1;
+  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
+  uint32_t v;
+  std::memcpy(&v, mem + ea, 4);
+  *sp++ = v;
+  NEXT();
+}
+L_I32LoadTee : {
+  uint64_t ea = static_cast<uint32_t>(sp[-1]) + pc[1];
+  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
+  uint32_t v;
+  std::memcpy(&v, mem + ea, 4);
+  sp[-1] = v;
+  fp[pc[0]] = v;
+  pc += 2;
+  NEXT();
+}
+L_I32LoadLSet : {
+  uint64_t ea = static_cast<uint32_t>(fp[pc[1]]) + pc[2];
+  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
+  uint32_t v;
+  std::memcpy(&v, mem + ea, 4);
+  fp[pc[0]] = v;
+  pc += 3;
+  NEXT();
+}
+L_I32LoadLTee : {
+  uint64_t ea = static_cast<uint32_t>(fp[pc[1]]) + pc[2];
+  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
+  uint32_t v;
+  std::memcpy(&v, mem + ea, 4);
+  fp[pc[0]] = v;
+  *sp++ = v;
+  pc += 3;
+  NEXT();
+}
+// Stores with the value (V) and maybe the address (A) from a local or a constant.
+#define STORE_FUSED(name, T, addr, value, pops, words)                \
+  L_##name : {                                                        \
+    T v = static_cast<T>(value);                                      \
+    uint64_t ea = static_cast<uint32_t>(addr) + pc[(words)-1];        \
+    sp -= (pops);                                                     \
+    pc += (words);                                                    \
+    if (__builtin_expect(ea + sizeof(T) > memsize, 0)) TRAP(kMemOob); \
+    std::memcpy(mem + ea, &v, sizeof(T));                             \
+    NEXT();                                                           \
+  }
+  STORE_FUSED(I32StoreL, uint32_t, sp[-1], fp[pc[0]], 1, 2)
+  STORE_FUSED(I32StoreLL, uint32_t, fp[pc[0]], fp[pc[1]], 0, 3)
+  STORE_FUSED(I32StoreC, uint32_t, sp[-1], pc[0], 1, 2)
+  STORE_FUSED(I32StoreLC, uint32_t, fp[pc[0]], pc[1], 0, 3)
+  STORE_FUSED(I64StoreC, uint64_t, sp[-1], pc[0], 1, 2)
+  STORE_FUSED(I64StoreLC, uint64_t, fp[pc[0]], pc[1], 0, 3)
+  STORE_FUSED(I32Store8C, uint8_t, sp[-1], pc[0], 1, 2)
+#undef STORE_FUSED
   // ---- v128 (two slots) and SIMD
 L_Drop2:
   sp -= 2;

@@ -171,6 +171,19 @@ class Translator {
   // ---- emission
   void Emit(Op op) {
     if (!live()) return;
+    // Two local.gets in a row become one LocalGet2 once the next op is known not to fuse with
+    // them: a local.get or a const may still pair with the second one (I32AddLL, I32StoreLC,
+    // ...), and a consumer that fused them rewinds them before it emits.
+    if (op != Op::LocalGet && op != Op::Const && Is(ops_[0], Op::LocalGet) &&
+        ops_[0] + 2 == code_.size() && Is(ops_[1], Op::LocalGet) && ops_[1] + 2 == ops_[0]) {
+      const uint64_t a = code_[ops_[1] + 1], b = code_[ops_[0] + 1];
+      const size_t at = ops_[1];
+      code_.resize(at);
+      code_.push_back(reinterpret_cast<uint64_t>(handlers_[static_cast<int>(Op::LocalGet2)]));
+      code_.push_back(a);
+      code_.push_back(b);
+      ops_ = {at, ops_[2], SIZE_MAX};
+    }
     ops_[2] = ops_[1];
     ops_[1] = ops_[0];
     ops_[0] = code_.size();
@@ -207,6 +220,30 @@ class Translator {
     ops_ = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
   }
   void EmitBinary(Op op);
+  // The BrIfI32*C op that branches when `cmp` (an I32*C compare with a constant) is true, or
+  // false with `inverse`; kCount if there is none.
+  static Op BranchOnCompareC(Op cmp, bool inverse) {
+    switch (cmp) {
+      case Op::I32EqC:
+        return inverse ? Op::BrIfI32NeC : Op::BrIfI32EqC;
+      case Op::I32NeC:
+        return inverse ? Op::BrIfI32EqC : Op::BrIfI32NeC;
+      case Op::I32LtUC:
+        return inverse ? Op::BrIfI32GeUC : Op::BrIfI32LtUC;
+      case Op::I32LtSC:
+        return inverse ? Op::BrIfI32GeSC : Op::BrIfI32LtSC;
+      case Op::I32GtUC:
+        return inverse ? Op::BrIfI32LeUC : Op::BrIfI32GtUC;
+      case Op::I32GtSC:
+        return inverse ? Op::BrIfI32LeSC : Op::BrIfI32GtSC;
+      case Op::I32LeUC:
+        return inverse ? Op::BrIfI32GtUC : Op::BrIfI32LeUC;
+      case Op::I32GeUC:
+        return inverse ? Op::BrIfI32LtUC : Op::BrIfI32GeUC;
+      default:
+        return Op::kCount;
+    }
+  }
 
   // Emit a branch to label `depth` with the current stack (label values on top).
   void EmitBranch(uint32_t depth, bool conditional);
@@ -350,10 +387,19 @@ bool Translator::Load(Reader& r, Op op, uint32_t align, VT type) {
   if (!Pop(I32)) return false;
   Push(type);
   if (memory != 0) return EmitMemAccessM(op, memory, offset);
+  // i32.const c; i32.load offset: the address is known now (c + offset, no wrap: 33 bits).
+  if (op == Op::I32Load && Is(ops_[0], Op::Const) && ops_[0] + 2 == code_.size()) {
+    const uint64_t ea = static_cast<uint32_t>(code_[ops_[0] + 1]) + uint64_t{offset};
+    Rewind(ops_[0]);
+    Emit(Op::I32LoadA);
+    Imm(ea);
+    return true;
+  }
   Op lop = op == Op::I32Load     ? Op::I32LoadL
            : op == Op::I64Load   ? Op::I64LoadL
            : op == Op::F64Load   ? Op::F64LoadL
            : op == Op::I32Load8U ? Op::I32Load8UL
+           : op == Op::I32Load8S ? Op::I32Load8SL
                                  : Op::kCount;
   if (lop != Op::kCount && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == code_.size()) {
     uint64_t local = code_[ops_[0] + 1];
@@ -373,6 +419,30 @@ bool Translator::Store(Reader& r, Op op, uint32_t align, VT type) {
   if (!MemArg(r, align, &offset, &memory)) return false;
   if (!Pop(type) || !Pop(I32)) return false;
   if (memory != 0) return EmitMemAccessM(op, memory, offset);
+  if (live()) {
+    const size_t n = code_.size();
+    const bool value_local = Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == n;
+    const bool value_const = Is(ops_[0], Op::Const) && ops_[0] + 2 == n;
+    const bool addr_local =
+        (value_local || value_const) && Is(ops_[1], Op::LocalGet) && ops_[1] + 2 == ops_[0];
+    Op fused = Op::kCount;
+    if (op == Op::I32Store && value_local) fused = addr_local ? Op::I32StoreLL : Op::I32StoreL;
+    if (op == Op::I32Store && value_const) fused = addr_local ? Op::I32StoreLC : Op::I32StoreC;
+    if (op == Op::I64Store && value_const) fused = addr_local ? Op::I64StoreLC : Op::I64StoreC;
+    if (op == Op::I32Store8 && value_const && !addr_local) fused = Op::I32Store8C;
+    if (fused != Op::kCount) {
+      const bool two =
+          fused == Op::I32StoreLL || fused == Op::I32StoreLC || fused == Op::I64StoreLC;
+      const uint64_t value = code_[ops_[0] + 1];
+      const uint64_t addr = two ? code_[ops_[1] + 1] : 0;
+      Rewind(two ? ops_[1] : ops_[0]);
+      Emit(fused);
+      if (two) Imm(addr);
+      Imm(value);
+      Imm(offset);
+      return true;
+    }
+  }
   Emit(op);
   Imm(offset);
   return true;
@@ -613,10 +683,25 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
       bool was_live = live();
       size_t fix = SIZE_MAX;
       if (was_live) {
-        Emit(Op::BrUnless);
+        // The condition's op and the branch to else (or end) in one: i32.eqz; if branches when
+        // the value is non-zero, i32.lt_s c; if when it is >= c, ...
+        Op fused = Op::BrUnless;
+        uint64_t c = 0;
+        if (Is(ops_[0], Op::I32Eqz) && ops_[0] + 1 == code_.size()) {
+          Rewind(ops_[0]);
+          fused = Op::BrIfNoDrop;
+        } else if (ops_[0] != SIZE_MAX && ops_[0] + 2 == code_.size()) {
+          if (Op inv = BranchOnCompareC(OpAt(ops_[0]), /*inverse=*/true); inv != Op::kCount) {
+            c = code_[ops_[0] + 1];
+            Rewind(ops_[0]);
+            fused = inv;
+          }
+        }
+        Emit(fused);
         fix = code_.size();
         relocs_.push_back(fix);
         code_.push_back(0);
+        if (fused != Op::BrUnless && fused != Op::BrIfNoDrop) Imm(c);
       }
       PushCtrl(opcode, std::move(params), std::move(results));
       ctrls_.back().else_fixup = fix;
@@ -735,6 +820,21 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
             Target(target.loop_target);
           else
             Fixup(target);
+          return true;
+        }
+      }
+      // i32.const c; cmp; br_if forward: the BrIfI32*C ops do not tick, so not to a loop.
+      if (live() && ops_[0] != SIZE_MAX && ops_[0] + 2 == code_.size()) {
+        Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
+        uint32_t keep = W(types);
+        uint32_t drop = height() - keep - (num_local_slots_ + target.slot_height);
+        Op fused = BranchOnCompareC(OpAt(ops_[0]), /*inverse=*/false);
+        if (drop == 0 && target.opcode != 0x03 && fused != Op::kCount) {
+          uint64_t c = code_[ops_[0] + 1];
+          Rewind(ops_[0]);
+          Emit(fused);
+          Fixup(target);
+          Imm(c);
           return true;
         }
       }
@@ -880,6 +980,33 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
         Imm(slot);
         Imm(a);
         Imm(b);
+        return true;
+      }
+      // A load into a local: i32.load's result goes straight to the local (and stays on the
+      // stack for local.tee).
+      if (live() && Is(ops_[0], Op::I32LoadL) && ops_[0] + 3 == code_.size()) {
+        uint64_t a = code_[ops_[0] + 1], offset = code_[ops_[0] + 2];
+        Rewind(ops_[0]);
+        Emit(opcode == 0x21 ? Op::I32LoadLSet : Op::I32LoadLTee);
+        Imm(slot);
+        Imm(a);
+        Imm(offset);
+        return true;
+      }
+      if (opcode == 0x22 && live() && Is(ops_[0], Op::I32Load) && ops_[0] + 2 == code_.size()) {
+        uint64_t offset = code_[ops_[0] + 1];
+        Rewind(ops_[0]);
+        Emit(Op::I32LoadTee);
+        Imm(slot);
+        Imm(offset);
+        return true;
+      }
+      if (opcode == 0x21 && live() && Is(ops_[0], Op::Const) && ops_[0] + 2 == code_.size()) {
+        uint64_t c = code_[ops_[0] + 1];
+        Rewind(ops_[0]);
+        Emit(Op::LocalSetC);
+        Imm(slot);
+        Imm(c);
         return true;
       }
       if (opcode == 0x21 && live() && Is(ops_[0], Op::LocalGet) && ops_[0] + 2 == code_.size()) {
