@@ -39,7 +39,18 @@
 #include "host/gpu/gpu_backend.h"
 #include "host/session_vm/session_vm.h"
 
+#ifdef LOKUST_PROFILE_OPS
+extern "C" void lokust_profile_ops(int on);  // engine/core/interp.cpp
+#endif
+
 namespace {
+
+// A build with -DLOKUST_PROFILE_OPS and LOKUST_PROFILE_GATED=1 counts only the timed calls.
+void ProfileOps([[maybe_unused]] bool on) {
+#ifdef LOKUST_PROFILE_OPS
+  lokust_profile_ops(on ? 1 : 0);
+#endif
+}
 
 namespace agents = lokust::host::agents;
 namespace gpu = lokust::host::gpu;
@@ -130,6 +141,7 @@ void BM_RunNextPhase(benchmark::State& state) {
     auto id = f.vm->create_session(agents);
     if (!id) return state.SkipWithError(("create-session: " + id.error()).c_str());
     const auto start = Clock::now();
+    ProfileOps(true);
     for (uint32_t p = 0; p < phases; ++p) {
       auto r = f.vm->run_next_phase(id.value());
       if (!r || r.value().output.size() != kOutputBytes)
@@ -139,6 +151,7 @@ void BM_RunNextPhase(benchmark::State& state) {
       benchmark::DoNotOptimize(r);
     }
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+    ProfileOps(false);
     if (auto d = f.vm->drop_session(id.value()); !d || !d.value())
       return state.SkipWithError("drop-session failed");
   }

@@ -233,10 +233,17 @@ struct OpProfile {
   }
 };
 OpProfile g_profile;
+// With LOKUST_PROFILE_GATED set, only ops run between lokust_profile_ops(1) and
+// lokust_profile_ops(0) are counted (a benchmark's timed calls, not its setup).
+bool g_profile_on = std::getenv("LOKUST_PROFILE_GATED") == nullptr;
 }  // namespace
 std::map<const uint64_t*, uint32_t>& ProfiledEntries() { return g_profile.entries; }
+}  // namespace lokust::core
+extern "C" void lokust_profile_ops(int on) { lokust::core::g_profile_on = on != 0; }
+namespace lokust::core {
 namespace {
 void ProfileOp(const uint64_t* pc) {
+  if (!g_profile_on) return;
   const uint64_t h = *pc;
   ++g_profile.pcs[pc];
   ++g_profile.total;
