@@ -345,6 +345,15 @@ int RunSessions(svc::SessionHost& host, const std::vector<std::string>& ids, boo
     if (!results[i]) {
       code = kExitFailure;
       std::cerr << "session-host: session " << id << ": " << results[i].error() << "\n";
+      // What to do next: a failed agent phase is stored as failed (resume retries it); after
+      // any other failure the stored session continues where it was.
+      auto now = host.info(id);
+      if (now && now.value().snapshot.status == svm::SessionStatus::kFailed)
+        std::cerr << "session-host: every completed phase is stored; `session-host sessions resume "
+                  << id << "` then `sessions run " << id << "` retries the failed phase\n";
+      else if (now)
+        std::cerr << "session-host: every completed phase is stored; `session-host sessions run "
+                  << id << "` continues\n";
       one["error"] = results[i].error();
     } else {
       const svc::RunOutcome& out = results[i].value();

@@ -372,6 +372,37 @@ TEST_F(SessionHostCli, KeysNeverReachOutputOrStorage) {
   EXPECT_NE(everything.find((tmp_.path() / "openai.key").string()), std::string::npos);
 }
 
+TEST_F(SessionHostCli, AFailedPhaseSaysHowToRetryAndResumeRetriesIt) {
+  // The model server answers the first call, then refuses the second with a 400 (not retried).
+  lokust::host::test::TestHttpServer server;
+  ASSERT_TRUE(server.listening());
+  server.push_json(200, R"({"choices": [{"message": {"role": "assistant", "content": "Plan."}}],
+                            "usage": {"prompt_tokens": 4, "completion_tokens": 2}})");
+  server.push_json(400, R"({"error": {"message": "context too long", "type": "invalid_request"}})");
+  WriteFile(tmp_.path() / "spec.json",
+            json{{"objective", "o"},
+                 {"runtime", {{"name", "openai"}, {"base_url", server.base_url()}}},
+                 {"agents", {{{"id", "planner"}}, {{"id", "critic"}}}}}
+                .dump());
+  Outcome run = Host({"run", (tmp_.path() / "spec.json").string()});
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_NE(run.err.find("context too long"), std::string::npos) << run.err;
+  const std::string id = json::parse(Host({"sessions", "list", "--json"}).out)[0]["session"];
+  EXPECT_NE(run.err.find("`session-host sessions resume " + id + "` then `sessions run " + id +
+                         "` retries the failed phase"),
+            std::string::npos)
+      << run.err;
+  json shown = ShowJson(id);
+  EXPECT_EQ(shown["status"], "failed");
+  EXPECT_EQ(shown["phases"][0]["status"], "completed");
+  // As the hint says: resume, then run (on the heuristic runtime: the server is done).
+  ASSERT_EQ(Host({"sessions", "resume", id}).code, 0);
+  Outcome rerun = Host({"--runtime", "heuristic", "sessions", "run", id});
+  ASSERT_EQ(rerun.code, 0) << rerun.err;
+  EXPECT_NE(rerun.out.find("[2/2] critic: completed"), std::string::npos) << rerun.out;
+  EXPECT_EQ(ShowJson(id)["phases"][0]["output"], "Plan.");  // the stored phase was kept
+}
+
 // Starts `session-host run` with stdout on a pipe; returns its pid and the pipe's read end.
 pid_t Start(std::vector<std::string> args, int* read_fd) {
   args.insert(args.begin(), LOKUST_SESSION_HOST);
