@@ -6,6 +6,7 @@
 //   session-host [global options] sessions list | create SPEC | show ID | pause ID | resume ID
 //                                  | run ID...|--all | export ID [-o FILE] | import FILE | drop ID
 //                                  | migrate ID --to DIR
+//   session-host [global options] gpu info | infer MODEL --input JSON|@FILE|-
 //   global options: --data-dir DIR --runtime NAME --gpu KIND --concurrency N --component PATH
 //                   --json (before or after the subcommand)
 //
@@ -26,7 +27,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -555,6 +558,82 @@ int CmdImport(svc::SessionHost& host, const GlobalOptions& g, const std::string&
   return 0;
 }
 
+// gpu info: the backend --gpu picks (auto: cuda where a device is, else cpu) and what this
+// build has.
+int CmdGpuInfo(const GlobalOptions& g) {
+  auto kind = gpu::parse_backend_kind(g.gpu);
+  if (!kind) return Failure(kind.error(), kExitUsage);
+  auto backend = gpu::make_gpu_backend(kind.value(), g.data_dir);
+  if (!backend) return Failure("gpu backend: " + backend.error());
+  const std::string name(gpu::backend_kind_name(backend.value()->kind()));
+  if (g.json) {
+    std::cout << nlohmann::ordered_json{{"backend", name},
+                                        {"available", backend.value()->available()},
+                                        {"deviceInfo", backend.value()->device_info()},
+                                        {"cudaCompiledIn", gpu::cuda_compiled_in()},
+                                        {"cudaDevices", gpu::cuda_device_count()}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << "backend: " << backend.value()->device_info() << "\n"
+              << "this build: cpu, " << (gpu::cuda_compiled_in() ? "cuda, " : "")
+              << "none; CUDA devices visible: " << gpu::cuda_device_count() << "\n";
+  }
+  return 0;
+}
+
+// gpu infer: one gpu.infer call outside any session, as the guest makes it, to check a
+// backend, a device or a model file. The input and the output are {"shape": [..], "data": [..]}.
+int CmdGpuInfer(const GlobalOptions& g, const std::string& model, const std::string& input) {
+  std::string text = input;
+  if (input == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), {});
+  } else if (!input.empty() && input[0] == '@') {
+    std::ifstream in(input.substr(1), std::ios::binary);
+    if (!in) return Failure("--input: cannot open " + input.substr(1), kExitUsage);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Failure("--input: not a JSON object {\"shape\": [...], \"data\": [...]}", kExitUsage);
+  gpu::Tensor t;
+  if (!j.contains("shape") || !j["shape"].is_array())
+    return Failure("--input.shape: must be an array of unsigned integers", kExitUsage);
+  for (const auto& d : j["shape"]) {
+    if (!d.is_number_unsigned() || d.get<uint64_t>() > UINT32_MAX)
+      return Failure("--input.shape: must be an array of unsigned 32-bit integers", kExitUsage);
+    t.shape.push_back(d.get<uint32_t>());
+  }
+  if (!j.contains("data") || !j["data"].is_array())
+    return Failure("--input.data: must be an array of numbers", kExitUsage);
+  for (const auto& x : j["data"]) {
+    if (!x.is_number()) return Failure("--input.data: must be an array of numbers", kExitUsage);
+    t.data.push_back(x.get<float>());
+  }
+  auto kind = gpu::parse_backend_kind(g.gpu);
+  if (!kind) return Failure(kind.error(), kExitUsage);
+  auto backend = gpu::make_gpu_backend(kind.value(), g.data_dir);
+  if (!backend) return Failure("gpu backend: " + backend.error());
+  auto out = backend.value()->infer(model, t);
+  if (!out) return Failure("infer " + model + ": " + out.error());
+  // Each float as the shortest decimal that reads back as the same float (std::to_chars);
+  // NaN and infinities, which JSON cannot write, as null.
+  std::string line = "{\"shape\":" + nlohmann::json(out.value().shape).dump() + ",\"data\":[";
+  char buf[32];
+  for (size_t i = 0; i < out.value().data.size(); ++i) {
+    const float x = out.value().data[i];
+    if (i > 0) line += ',';
+    if (!std::isfinite(x)) {
+      line += "null";
+      continue;
+    }
+    auto r = std::to_chars(buf, buf + sizeof buf, x);
+    line.append(buf, r.ptr);
+  }
+  std::cout << line << "]}\n";
+  return 0;
+}
+
 // sessions migrate: the session moves to the host on `to_dir` (stored there first, then
 // dropped here; see SessionHost::migrate).
 int CmdMigrate(svc::SessionHost& host, const GlobalOptions& g, const std::string& gpu,
@@ -692,6 +771,23 @@ int main(int argc, char** argv) {
   migrate_cmd->add_option("--to", to_dir, "The data directory to move it to (created if missing)")
       ->required();
 
+  CLI::App* gpu_cmd = app.add_subcommand(
+      "gpu", "Use the gpu import's backend directly: what it runs on, one inference");
+  gpu_cmd->require_subcommand(1);
+  CLI::App* gpu_info_cmd = gpu_cmd->add_subcommand(
+      "info", "The backend --gpu picks and its device, and the backends this build has");
+  std::string gpu_model, gpu_input;
+  CLI::App* gpu_infer_cmd = gpu_cmd->add_subcommand(
+      "infer",
+      "Run one model on one tensor, as the guest's gpu.infer does (lokust/embed-v1, or "
+      "mlp/NAME from <data-dir>/models/NAME.safetensors); prints the output tensor as JSON");
+  gpu_infer_cmd->add_option("MODEL", gpu_model, "Model id")->required();
+  gpu_infer_cmd
+      ->add_option("--input", gpu_input,
+                   "The input tensor: JSON {\"shape\": [..], \"data\": [..]}, @FILE, or - for "
+                   "stdin")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -719,6 +815,8 @@ int main(int argc, char** argv) {
     return RunDemo(demo);
   }
   if (run_cmd->parsed()) return CmdRun(g, spec_files);
+  if (gpu_info_cmd->parsed()) return CmdGpuInfo(g);
+  if (gpu_infer_cmd->parsed()) return CmdGpuInfer(g, gpu_model, gpu_input);
   if (srun_cmd->parsed() && !run_all && run_ids.empty())
     return Failure("sessions run: name session ids or pass --all", kExitUsage);
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "test_http_server.h"
@@ -129,7 +130,10 @@ TEST_F(SessionHostCli, HelpOnEverySubcommand) {
                                                       {"sessions", "export"},
                                                       {"sessions", "import"},
                                                       {"sessions", "drop"},
-                                                      {"sessions", "migrate"}};
+                                                      {"sessions", "migrate"},
+                                                      {"gpu"},
+                                                      {"gpu", "info"},
+                                                      {"gpu", "infer"}};
   for (auto args : subs) {
     std::string name = args.back();
     args.push_back("--help");
@@ -401,6 +405,72 @@ TEST_F(SessionHostCli, AFailedPhaseSaysHowToRetryAndResumeRetriesIt) {
   ASSERT_EQ(rerun.code, 0) << rerun.err;
   EXPECT_NE(rerun.out.find("[2/2] critic: completed"), std::string::npos) << rerun.out;
   EXPECT_EQ(ShowJson(id)["phases"][0]["output"], "Plan.");  // the stored phase was kept
+}
+
+// A safetensors file (8-byte little-endian header length, JSON header, F32 data), written
+// from the format's description.
+void WriteSafetensors(
+    const fs::path& path,
+    const std::vector<std::tuple<std::string, std::vector<int>, std::vector<float>>>& tensors) {
+  json header = json::object();
+  std::string data;
+  for (const auto& [name, shape, values] : tensors) {
+    header[name] = {{"dtype", "F32"},
+                    {"shape", shape},
+                    {"data_offsets", {data.size(), data.size() + values.size() * 4}}};
+    data.append(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+  }
+  const std::string text = header.dump();
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    file[i] = static_cast<char>((uint64_t{text.size()} >> (8 * i)) & 0xff);
+  fs::create_directories(path.parent_path());
+  WriteFile(path, file + text + data);
+}
+
+TEST_F(SessionHostCli, GpuInfoAndInferOutsideASession) {
+  Outcome info = Host({"gpu", "info", "--json"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  json i = json::parse(info.out);
+  EXPECT_EQ(i["backend"], "cpu");
+  EXPECT_EQ(i["available"], true);
+  EXPECT_NE(i["deviceInfo"].get<std::string>().find("cpu: reference backend"), std::string::npos);
+
+  Outcome embed =
+      Host({"gpu", "infer", "lokust/embed-v1", "--input", R"({"shape":[1,3],"data":[1,2,3]})"});
+  ASSERT_EQ(embed.code, 0) << embed.err;
+  json e = json::parse(embed.out);
+  EXPECT_EQ(e["shape"], json::array({1, 256}));
+  double norm = 0;
+  for (const auto& x : e["data"]) norm += x.get<double>() * x.get<double>();
+  EXPECT_NEAR(norm, 1.0, 1e-5);  // embed-v1 rows are unit vectors
+
+  // mlp/hand: h = relu(W0 x + b0), y = W1 h, every value exact in f32.
+  WriteSafetensors(tmp_.path() / "data" / "models" / "hand.safetensors",
+                   {{"layers.0.weight", {2, 2}, {1, 2, 3, 4}},
+                    {"layers.0.bias", {2}, {0.5f, -0.5f}},
+                    {"layers.1.weight", {1, 2}, {1, -1}}});
+  WriteFile(tmp_.path() / "in.json", R"({"shape": [2, 2], "data": [1, 1, 1, -2]})");
+  Outcome mlp =
+      Host({"gpu", "infer", "mlp/hand", "--input", "@" + (tmp_.path() / "in.json").string()});
+  ASSERT_EQ(mlp.code, 0) << mlp.err;
+  EXPECT_EQ(mlp.out, "{\"shape\":[2,1],\"data\":[-3,0]}\n");
+
+  Outcome missing =
+      Host({"gpu", "infer", "mlp/nope", "--input", R"({"shape":[1,2],"data":[1,2]})"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("models/nope.safetensors"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find(tmp_.path().string()), std::string::npos) << missing.err;
+  Outcome shape =
+      Host({"gpu", "infer", "mlp/hand", "--input", R"({"shape":[1,3],"data":[1,2,3]})"});
+  EXPECT_EQ(shape.code, 1);
+  EXPECT_NE(shape.err.find("infer mlp/hand: "), std::string::npos) << shape.err;
+  for (const char* bad :
+       {"[1,2]", R"({"shape":[-1],"data":[]})", R"({"shape":[1],"data":["x"]})", "not json"}) {
+    Outcome o = Host({"gpu", "infer", "lokust/embed-v1", "--input", bad});
+    EXPECT_EQ(o.code, 2) << bad;
+    EXPECT_NE(o.err.find("--input"), std::string::npos) << bad << ": " << o.err;
+  }
 }
 
 // Starts `session-host run` with stdout on a pipe; returns its pid and the pipe's read end.
