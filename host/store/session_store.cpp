@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <system_error>
 
 namespace lokust::host::store {
@@ -86,7 +87,9 @@ Status SessionStore::write_atomic(const fs::path& target, std::span<const uint8_
   const fs::path temp =
       dir_ / (target.filename().string() + std::string(kTempMarker) + std::to_string(::getpid()));
   {
+    std::unique_lock names(*names_mu_);
     Fd f{::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    names.unlock();
     if (f.fd < 0) return Status::err(errno_text("cannot create", temp));
     if (!write_all(f.fd, bytes) || ::fsync(f.fd) != 0) {
       std::string e = errno_text("cannot write", temp);
@@ -94,7 +97,10 @@ Status SessionStore::write_atomic(const fs::path& target, std::span<const uint8_
       return Status::err(e);
     }
   }
-  if (::rename(temp.c_str(), target.c_str()) != 0) {
+  std::unique_lock names(*names_mu_);
+  const int renamed = ::rename(temp.c_str(), target.c_str());
+  names.unlock();
+  if (renamed != 0) {
     std::string e = errno_text("cannot rename to", target);
     ::unlink(temp.c_str());
     return Status::err(e);

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,13 +42,15 @@ class SessionStore {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  explicit SessionStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  explicit SessionStore(std::filesystem::path dir)
+      : dir_(std::move(dir)), names_mu_(std::make_shared<std::mutex>()) {}
   std::filesystem::path file_of(std::string_view id) const;
   std::filesystem::path meta_of(std::string_view id) const;
   Status write_atomic(const std::filesystem::path& target, std::span<const uint8_t> bytes) const;
   Result<std::vector<uint8_t>> read_all(const std::filesystem::path& path,
                                         const std::string& missing) const;
   std::filesystem::path dir_;
+  std::shared_ptr<std::mutex> names_mu_;
 };
 
 }  // namespace lokust::host::store
