@@ -123,15 +123,6 @@ TEST_F(Anthropic, DurationCoversTheWholeCall) {
   EXPECT_LT(r.value().duration_ms, 5000u);
 }
 
-struct RetryCase {
-  int status;
-  bool retry_after;
-};
-
-void PrintTo(const RetryCase& c, std::ostream* os) {
-  *os << c.status << (c.retry_after ? " with retry-after" : "");
-}
-
 class AnthropicRetry : public Anthropic, public ::testing::WithParamInterface<RetryCase> {};
 
 TEST_P(AnthropicRetry, RetriesThenSucceeds) {
@@ -152,17 +143,7 @@ TEST_P(AnthropicRetry, RetriesThenSucceeds) {
   EXPECT_EQ(server.requests()[0].body, server.requests()[1].body);
 }
 
-INSTANTIATE_TEST_SUITE_P(Statuses, AnthropicRetry,
-                         ::testing::Values(RetryCase{408, false}, RetryCase{408, true},
-                                           RetryCase{409, false}, RetryCase{409, true},
-                                           RetryCase{429, false}, RetryCase{429, true},
-                                           RetryCase{500, false}, RetryCase{500, true},
-                                           RetryCase{503, false}, RetryCase{503, true},
-                                           RetryCase{529, false}, RetryCase{529, true}),
-                         [](const ::testing::TestParamInfo<RetryCase>& info) {
-                           return std::to_string(info.param.status) +
-                                  (info.param.retry_after ? "_retry_after" : "_backoff");
-                         });
+INSTANTIATE_TEST_SUITE_P(Statuses, AnthropicRetry, ::testing::ValuesIn(kRetryCases), RetryCaseName);
 
 TEST_F(Anthropic, RetryAfterIsCapped) {
   server.push_json(429, error_body("rate_limit_error", "slow down"), {{"retry-after", "3600"}});

@@ -104,6 +104,37 @@ TEST_F(OpenAi, RetriesOn503AndHonoursRetryAfter) {
   EXPECT_EQ(sleeps, (std::vector<Millis>{Millis(1000), Millis(150)}));
 }
 
+class OpenAiRetry : public OpenAi, public ::testing::WithParamInterface<RetryCase> {};
+
+TEST_P(OpenAiRetry, RetriesThenSucceeds) {
+  const RetryCase c = GetParam();
+  Headers headers;
+  if (c.retry_after) headers.emplace_back("Retry-After", "2");
+  server.push_json(c.status, R"({"error":{"message":"busy","type":"server_error"}})", headers);
+  server.push_json(200, kOkBody);
+  auto r = make()->execute(task());
+  ASSERT_TRUE(r.is_ok()) << r.error();
+  EXPECT_EQ(text_of(r.value()), "Steps: 1, 2, 3.");
+  ASSERT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(server.requests()[0].body, server.requests()[1].body);
+  // retry-after: 2 s; else the first backoff: base 100 ms * jitter 0.75.
+  EXPECT_EQ(sleeps, (std::vector<Millis>{c.retry_after ? Millis(2000) : Millis(75)}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Statuses, OpenAiRetry, ::testing::ValuesIn(kRetryCases), RetryCaseName);
+
+TEST_F(OpenAi, OtherClientErrorsAreNotRetried) {
+  for (int status : {400, 401, 403, 404, 413, 422}) {
+    server.push_json(status, R"({"error":{"message":"no","type":"invalid_request_error"}})",
+                     {{"Retry-After", "1"}});
+    auto r = make()->execute(task());
+    ASSERT_FALSE(r.is_ok()) << status;
+    EXPECT_EQ(r.error(), "openai: HTTP " + std::to_string(status) + " invalid_request_error: no");
+  }
+  EXPECT_EQ(server.requests().size(), 6u);  // one attempt each
+  EXPECT_TRUE(sleeps.empty());
+}
+
 TEST_F(OpenAi, ErrorMessageReachesTheUser) {
   server.push_json(400, R"({"error":{"message":"'messages' must not be empty",
                                      "type":"invalid_request_error","param":null,"code":null}})");

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -71,5 +72,21 @@ class RemoteRuntimeTest : public ::testing::Test {
   RuntimeConfig config;
   std::vector<Millis> sleeps;
 };
+
+// A retryable status (408, 409, 429, 5xx, 529), answered with or without retry-after.
+struct RetryCase {
+  int status;
+  bool retry_after;
+};
+inline void PrintTo(const RetryCase& c, std::ostream* os) {
+  *os << c.status << (c.retry_after ? " with retry-after" : "");
+}
+inline const std::vector<RetryCase> kRetryCases = {
+    {408, false}, {408, true}, {409, false}, {409, true}, {429, false}, {429, true},
+    {500, false}, {500, true}, {502, false}, {502, true}, {503, false}, {503, true},
+    {504, false}, {504, true}, {529, false}, {529, true}};
+inline std::string RetryCaseName(const ::testing::TestParamInfo<RetryCase>& info) {
+  return std::to_string(info.param.status) + (info.param.retry_after ? "_retry_after" : "_backoff");
+}
 
 }  // namespace lokust::host::test
