@@ -414,6 +414,19 @@ class Walker {
  public:
   Walker(core::Store& store, Instance::State& state, const Component* precompiled = nullptr)
       : store_(store), state_(state), precompiled_(precompiled) {}
+  // A component defined in a body keeps that body's Env (for its outer aliases) and the Env
+  // lists it: a cycle of shared_ptrs, which leaked every instantiation's index spaces, core
+  // modules included. The Envs are only needed while instantiating (core instances own their
+  // modules), so they are emptied when the walk is over.
+  ~Walker() {
+    for (const auto& e : envs_) {
+      e->modules.clear();
+      e->components.clear();
+      e->parent.reset();
+    }
+  }
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
 
   // Instantiates one component; `args` by import name (nested components) or, for the root,
   // `resolution` from the Linker.
@@ -423,6 +436,7 @@ class Walker {
                                  std::shared_ptr<Env> lexical_env) {
     Frame f;
     f.env = std::make_shared<Env>();
+    envs_.push_back(f.env);
     f.env->parent = std::move(lexical_env);
     f.rt = std::make_shared<ComponentInstanceRt>();
     f.rt->parent = std::move(parent);
@@ -1415,6 +1429,7 @@ class Walker {
   core::Store& store_;
   Instance::State& state_;
   const Component* precompiled_;
+  std::vector<std::shared_ptr<Env>> envs_;  // every body's, emptied by the destructor
 };
 
 }  // namespace

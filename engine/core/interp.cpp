@@ -1462,25 +1462,21 @@ L_I32LoadTee : {
   pc += 2;
   NEXT();
 }
-L_I32LoadLSet : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[1]]) + pc[2];
-  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
-  uint32_t v;
-  std::memcpy(&v, mem + ea, 4);
-  fp[pc[0]] = v;
-  pc += 3;
-  NEXT();
-}
-L_I32LoadLTee : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[1]]) + pc[2];
-  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
-  uint32_t v;
-  std::memcpy(&v, mem + ea, 4);
-  fp[pc[0]] = v;
-  *sp++ = v;
-  pc += 3;
-  NEXT();
-}
+// i32.load from local a + offset into local d, and onto the stack too for the tee.
+#define LOAD_L_TO_LOCAL(name, tee)                            \
+  L_##name : {                                                \
+    uint64_t ea = static_cast<uint32_t>(fp[pc[1]]) + pc[2];   \
+    if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob); \
+    uint32_t v;                                               \
+    std::memcpy(&v, mem + ea, 4);                             \
+    fp[pc[0]] = v;                                            \
+    if (tee) *sp++ = v;                                       \
+    pc += 3;                                                  \
+    NEXT();                                                   \
+  }
+  LOAD_L_TO_LOCAL(I32LoadLSet, false)
+  LOAD_L_TO_LOCAL(I32LoadLTee, true)
+#undef LOAD_L_TO_LOCAL
 // Stores with the value (V) and maybe the address (A) from a local or a constant.
 #define STORE_FUSED(name, T, addr, value, pops, words)                \
   L_##name : {                                                        \
