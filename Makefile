@@ -1,9 +1,10 @@
 # Front door. Every target first runs scripts/setup.sh (idempotent, quiet when all is there).
 #   make demo   build everything and run the demo session (no API key, no network)
 #   make test   build everything and run all tests
+#   make sanitize  the host and engine tests under ASan, UBSan and LSan (part of make test)
 #   make guest  build the session VM component: build/guest/session_guest.wasm
 #   make bench  build and run the benchmarks
-.PHONY: all setup configure build guest demo test bench format clean
+.PHONY: all setup configure build guest demo test sanitize bench format clean
 
 BUILD := build
 CMAKE_BUILD := cmake --build --preset default
@@ -27,6 +28,9 @@ demo: build
 
 test: build
 	@scripts/test.sh
+
+sanitize: configure
+	@scripts/sanitize.sh
 
 bench: build
 	@scripts/bench.sh

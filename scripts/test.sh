@@ -11,6 +11,8 @@ run() {  # run NAME CMD...: run one suite, remember it if it fails
 }
 
 run "unit tests (ctest)" ctest --test-dir build --output-on-failure --timeout 600 -j2
+run "sanitizers: ASan, UBSan and LSan on the engine's embedding and the host (build/asan)" \
+  scripts/sanitize.sh
 run "session VM component on Node.js (jco)" node --test tests/guest-node/
 run "core engine: official spec tests" build/bin/spec-runner
 run "component model: reference tests" sh -c 'node tools/component-tests/convert.mjs --out build/component-tests >/dev/null && build/bin/component-spec-runner build/component-tests'
