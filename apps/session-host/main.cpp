@@ -58,12 +58,19 @@ namespace svm = lokust::host::session_vm;
 namespace svc = lokust::host::service;
 using lokust::host::Result;
 
-// The default component: <exe dir>/../guest/session_guest.wasm (the build tree's layout).
+// The default component: <exe dir>/../guest/session_guest.wasm (the build tree's layout), else
+// <exe dir>/../share/lokust/session_guest.wasm (where `cmake --install` puts it).
 std::filesystem::path DefaultComponent(const char* argv0) {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) exe = std::filesystem::absolute(argv0, ec);
-  return (exe.parent_path() / ".." / "guest" / "session_guest.wasm").lexically_normal();
+  const std::filesystem::path build_tree =
+      (exe.parent_path() / ".." / "guest" / "session_guest.wasm").lexically_normal();
+  const std::filesystem::path installed =
+      (exe.parent_path() / ".." / "share" / "lokust" / "session_guest.wasm").lexically_normal();
+  return std::filesystem::is_regular_file(build_tree, ec) || !std::filesystem::exists(installed, ec)
+             ? build_tree
+             : installed;
 }
 
 // Passes tasks on, remembering the last task's prior-context size for the progress lines.
