@@ -520,33 +520,6 @@ L_LocalTee:
   fp[pc[0]] = sp[-1];
   pc += 1;
   NEXT();
-L_I64LoadL : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
-  pc += 2;
-  if (__builtin_expect(ea + sizeof(uint64_t) > memsize, 0)) TRAP(kMemOob);
-  uint64_t v;
-  std::memcpy(&v, mem + ea, sizeof(v));
-  *sp++ = v;
-  NEXT();
-}
-L_F64LoadL : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
-  pc += 2;
-  if (__builtin_expect(ea + sizeof(uint64_t) > memsize, 0)) TRAP(kMemOob);
-  uint64_t v;
-  std::memcpy(&v, mem + ea, sizeof(v));
-  *sp++ = v;
-  NEXT();
-}
-L_I32Load8UL : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
-  pc += 2;
-  if (__builtin_expect(ea + sizeof(uint8_t) > memsize, 0)) TRAP(kMemOob);
-  uint8_t v;
-  std::memcpy(&v, mem + ea, sizeof(v));
-  *sp++ = v;
-  NEXT();
-}
 L_F64AddL : {
   double a = F64(sp[-1]);
   double b = F64(fp[pc[0]]);
@@ -793,15 +766,23 @@ L_MemoryFillM : {
   LOAD_OP(I64Load32S, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
   LOAD_OP(I64Load32U, uint32_t, v)
 #undef LOAD_OP
-L_I32LoadL : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
-  pc += 2;
-  if (__builtin_expect(ea + 4 > memsize, 0)) TRAP(kMemOob);
-  uint32_t v;
-  std::memcpy(&v, mem + ea, 4);
-  *sp++ = v;
-  NEXT();
-}
+  // local.get a; load offset: the address from a local, the value pushed.
+#define LOAD_L(name, T, CONV)                                         \
+  L_##name : {                                                        \
+    uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];           \
+    pc += 2;                                                          \
+    if (__builtin_expect(ea + sizeof(T) > memsize, 0)) TRAP(kMemOob); \
+    T v;                                                              \
+    std::memcpy(&v, mem + ea, sizeof(T));                             \
+    *sp++ = CONV;                                                     \
+    NEXT();                                                           \
+  }
+  LOAD_L(I32LoadL, uint32_t, v)
+  LOAD_L(I64LoadL, uint64_t, v)
+  LOAD_L(F64LoadL, uint64_t, v)
+  LOAD_L(I32Load8UL, uint8_t, v)
+  LOAD_L(I32Load8SL, int8_t, static_cast<uint32_t>(static_cast<int32_t>(v)))
+#undef LOAD_L
 
 #define STORE_OP(name, T)                                             \
   L_##name : {                                                        \
@@ -1434,15 +1415,6 @@ L_LocalSetC:
   fp[pc[0]] = pc[1];
   pc += 2;
   NEXT();
-L_I32Load8SL : {
-  uint64_t ea = static_cast<uint32_t>(fp[pc[0]]) + pc[1];
-  pc += 2;
-  if (__builtin_expect(ea + 1 > memsize, 0)) TRAP(kMemOob);
-  int8_t v;
-  std::memcpy(&v, mem + ea, 1);
-  *sp++ = static_cast<uint32_t>(static_cast<int32_t>(v));
-  NEXT();
-}
 L_I32LoadA : {
   uint64_t ea = pc[0];  // the constant address plus the offset, made at translation
   pc += 1;
