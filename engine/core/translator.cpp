@@ -430,14 +430,12 @@ bool Translator::Store(Reader& r, Op op, uint32_t align, VT type) {
     if (op == Op::I32Store && value_const) fused = addr_local ? Op::I32StoreLC : Op::I32StoreC;
     if (op == Op::I64Store && value_const) fused = addr_local ? Op::I64StoreLC : Op::I64StoreC;
     if (op == Op::I32Store8 && value_const && !addr_local) fused = Op::I32Store8C;
-    if (fused != Op::kCount) {
-      const bool two =
-          fused == Op::I32StoreLL || fused == Op::I32StoreLC || fused == Op::I64StoreLC;
+    if (fused != Op::kCount) {  // every fused store with addr_local takes the address local
       const uint64_t value = code_[ops_[0] + 1];
-      const uint64_t addr = two ? code_[ops_[1] + 1] : 0;
-      Rewind(two ? ops_[1] : ops_[0]);
+      const uint64_t addr = addr_local ? code_[ops_[1] + 1] : 0;
+      Rewind(addr_local ? ops_[1] : ops_[0]);
       Emit(fused);
-      if (two) Imm(addr);
+      if (addr_local) Imm(addr);
       Imm(value);
       Imm(offset);
       return true;
