@@ -182,7 +182,11 @@ Result<void> CallHost(Store& store, Instance* caller_instance, Func* f, uint64_t
 // Development aid: counts executed ops, op pairs and op triples and prints the top ones (and
 // the total) at exit; LOKUST_PROFILE_TOP=N prints N of each (default 60).
 struct OpProfile {
-  std::map<const uint64_t*, uint64_t> pcs;      // executions per op address, for functions
+  // Executions per op address and the op there: the code may be freed by the time this prints.
+  struct AtPc {
+    uint64_t n = 0, handler = 0;
+  };
+  std::map<const uint64_t*, AtPc> pcs;
   std::map<const uint64_t*, uint32_t> entries;  // function entry -> function index
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> pairs;
   std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t> triples;
@@ -209,26 +213,20 @@ struct OpProfile {
     print(s, "ops");
     print(p, "pairs");
     print(t, "triples");
-    // Ops per function: each op address belongs to the function with the nearest entry below.
-    std::vector<std::pair<uint64_t, std::string>> fs;
-    std::map<const uint64_t*, uint64_t> per_entry;
-    for (auto& [pc, n] : pcs) {
-      auto it = ProfiledEntries().upper_bound(pc);
-      if (it == ProfiledEntries().begin()) continue;
-      per_entry[std::prev(it)->first] += n;
-    }
-    for (auto& [entry, n] : per_entry)
-      fs.emplace_back(n, "func " + std::to_string(ProfiledEntries()[entry]));
-    print(fs, "functions (by wasm function index)");
-    // The hottest op addresses: function, word offset from its entry, op.
-    std::vector<std::pair<uint64_t, std::string>> hot;
-    for (auto& [pc, n] : pcs) {
-      auto it = ProfiledEntries().upper_bound(pc);
-      if (it == ProfiledEntries().begin()) continue;
+    // Each op address belongs to the function with the nearest entry below: ops per function,
+    // and the hottest addresses (function, word offset from its entry, op).
+    std::map<uint32_t, uint64_t> per_func;
+    std::vector<std::pair<uint64_t, std::string>> fs, hot;
+    for (auto& [pc, at] : pcs) {
+      auto it = entries.upper_bound(pc);
+      if (it == entries.begin()) continue;
       --it;
-      hot.emplace_back(n, "func " + std::to_string(it->second) + " +" +
-                              std::to_string(pc - it->first) + " " + name(*pc));
+      per_func[it->second] += at.n;
+      hot.emplace_back(at.n, "func " + std::to_string(it->second) + " +" +
+                                 std::to_string(pc - it->first) + " " + name(at.handler));
     }
+    for (auto& [func, n] : per_func) fs.emplace_back(n, "func " + std::to_string(func));
+    print(fs, "functions (by wasm function index)");
     print(hot, "op addresses");
   }
 };
@@ -245,7 +243,9 @@ namespace {
 void ProfileOp(const uint64_t* pc) {
   if (!g_profile_on) return;
   const uint64_t h = *pc;
-  ++g_profile.pcs[pc];
+  auto& at = g_profile.pcs[pc];
+  ++at.n;
+  at.handler = h;
   ++g_profile.total;
   ++g_profile.singles[h];
   ++g_profile.pairs[{g_profile.prev, h}];
