@@ -565,24 +565,38 @@ int CmdImport(svc::SessionHost& host, const GlobalOptions& g, const std::string&
   return 0;
 }
 
+// The backend the gpu commands use: --gpu's, with --data-dir's models. Null after printing why.
+std::unique_ptr<gpu::GpuBackend> GpuBackendOf(const GlobalOptions& g, int* code) {
+  auto kind = gpu::parse_backend_kind(g.gpu);
+  if (!kind) {
+    *code = Failure(kind.error(), kExitUsage);
+    return nullptr;
+  }
+  auto backend = gpu::make_gpu_backend(kind.value(), g.data_dir);
+  if (!backend) {
+    *code = Failure("gpu backend: " + backend.error());
+    return nullptr;
+  }
+  return std::move(backend.value());
+}
+
 // gpu info: the backend --gpu picks (auto: cuda where a device is, else cpu) and what this
 // build has.
 int CmdGpuInfo(const GlobalOptions& g) {
-  auto kind = gpu::parse_backend_kind(g.gpu);
-  if (!kind) return Failure(kind.error(), kExitUsage);
-  auto backend = gpu::make_gpu_backend(kind.value(), g.data_dir);
-  if (!backend) return Failure("gpu backend: " + backend.error());
-  const std::string name(gpu::backend_kind_name(backend.value()->kind()));
+  int code = 0;
+  auto backend = GpuBackendOf(g, &code);
+  if (!backend) return code;
+  const std::string name(gpu::backend_kind_name(backend->kind()));
   if (g.json) {
     std::cout << nlohmann::ordered_json{{"backend", name},
-                                        {"available", backend.value()->available()},
-                                        {"deviceInfo", backend.value()->device_info()},
+                                        {"available", backend->available()},
+                                        {"deviceInfo", backend->device_info()},
                                         {"cudaCompiledIn", gpu::cuda_compiled_in()},
                                         {"cudaDevices", gpu::cuda_device_count()}}
                      .dump(2)
               << "\n";
   } else {
-    std::cout << "backend: " << backend.value()->device_info() << "\n"
+    std::cout << "backend: " << backend->device_info() << "\n"
               << "this build: cpu, " << (gpu::cuda_compiled_in() ? "cuda, " : "")
               << "none; CUDA devices visible: " << gpu::cuda_device_count() << "\n";
   }
@@ -617,11 +631,10 @@ int CmdGpuInfer(const GlobalOptions& g, const std::string& model, const std::str
     if (!x.is_number()) return Failure("--input.data: must be an array of numbers", kExitUsage);
     t.data.push_back(x.get<float>());
   }
-  auto kind = gpu::parse_backend_kind(g.gpu);
-  if (!kind) return Failure(kind.error(), kExitUsage);
-  auto backend = gpu::make_gpu_backend(kind.value(), g.data_dir);
-  if (!backend) return Failure("gpu backend: " + backend.error());
-  auto out = backend.value()->infer(model, t);
+  int code = 0;
+  auto backend = GpuBackendOf(g, &code);
+  if (!backend) return code;
+  auto out = backend->infer(model, t);
   if (!out) return Failure("infer " + model + ": " + out.error());
   // Each float as the shortest decimal that reads back as the same float (std::to_chars);
   // NaN and infinities, which JSON cannot write, as null.
