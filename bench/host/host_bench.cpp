@@ -174,11 +174,11 @@ int main(int argc, char** argv) {
   }
 
   // The pool given, then one instance per session: every session in flight at once.
-  std::vector<unsigned> pool_sizes = {mock_pool};
+  std::vector<unsigned> pool_sizes;
+  if (mock_sessions > 0) pool_sizes.push_back(mock_pool);
   if (mock_sessions > mock_pool && mock_sessions <= 1024)
     pool_sizes.push_back(static_cast<unsigned>(mock_sessions));
   for (unsigned pool_size : pool_sizes) {
-    if (mock_sessions == 0) break;
     ::malloc_trim(0);  // what an earlier part freed goes back, so it is not counted as ours
     ResetPeakRss();
     const long rss0 = StatusKib("VmRSS");
