@@ -54,6 +54,22 @@ svc::SessionSpec Spec(size_t agents, uint32_t delay_ms = 0, std::string objectiv
   return s;
 }
 
+// Runs the session on another thread and returns once its first phase is stored; the future
+// gives the run's outcome.
+std::future<lokust::host::Result<svc::RunOutcome>> RunPastFirstPhase(svc::SessionHost& host,
+                                                                     const std::string& id) {
+  auto first = std::make_shared<std::promise<void>>();
+  auto signalled = std::make_shared<bool>(false);  // progress comes from one worker thread
+  auto running = std::async(std::launch::async, [&host, id, first, signalled] {
+    return host.run(id, [first, signalled](const svc::PhaseProgress&) {
+      if (!*signalled) first->set_value();
+      *signalled = true;
+    });
+  });
+  first->get_future().wait();
+  return running;
+}
+
 class SessionHostTest : public ::testing::Test {
  protected:
   std::unique_ptr<svc::SessionHost> Open(unsigned concurrency = 1,
@@ -151,15 +167,7 @@ TEST_F(SessionHostTest, PauseFromAnotherThreadStopsARunBetweenPhases) {
   auto host = Open();
   ASSERT_TRUE(host);
   auto id = host->create(Spec(4, 300)).value();
-  std::promise<void> first;
-  bool signalled = false;
-  auto running = std::async(std::launch::async, [&] {
-    return host->run(id, [&](const svc::PhaseProgress&) {
-      if (!signalled) first.set_value();
-      signalled = true;
-    });
-  });
-  first.get_future().wait();
+  auto running = RunPastFirstPhase(*host, id);
   ASSERT_EQ(host->pause(id).value(), svm::SessionStatus::kPaused);
   auto out = running.get();
   ASSERT_TRUE(out) << out.error();
@@ -391,15 +399,7 @@ TEST_F(SessionHostTest, MigrateDuringARunFailsAndTheRunGoesOn) {
   auto to = Open(1, {}, {}, other.path());
   ASSERT_TRUE(from && to);
   const auto id = from->create(Spec(4, 300)).value();
-  std::promise<void> first;
-  bool signalled = false;
-  auto running = std::async(std::launch::async, [&] {
-    return from->run(id, [&](const svc::PhaseProgress&) {
-      if (!signalled) first.set_value();
-      signalled = true;
-    });
-  });
-  first.get_future().wait();
+  auto running = RunPastFirstPhase(*from, id);
   // Phases are still to run: the session changes between the copy and the drop.
   auto moved = from->migrate(id, *to);
   ASSERT_FALSE(moved);
