@@ -220,29 +220,25 @@ class Translator {
     ops_ = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
   }
   void EmitBinary(Op op);
-  // The BrIfI32*C op that branches when `cmp` (an I32*C compare with a constant) is true, or
-  // false with `inverse`; kCount if there is none.
-  static Op BranchOnCompareC(Op cmp, bool inverse) {
-    switch (cmp) {
-      case Op::I32EqC:
-        return inverse ? Op::BrIfI32NeC : Op::BrIfI32EqC;
-      case Op::I32NeC:
-        return inverse ? Op::BrIfI32EqC : Op::BrIfI32NeC;
-      case Op::I32LtUC:
-        return inverse ? Op::BrIfI32GeUC : Op::BrIfI32LtUC;
-      case Op::I32LtSC:
-        return inverse ? Op::BrIfI32GeSC : Op::BrIfI32LtSC;
-      case Op::I32GtUC:
-        return inverse ? Op::BrIfI32LeUC : Op::BrIfI32GtUC;
-      case Op::I32GtSC:
-        return inverse ? Op::BrIfI32LeSC : Op::BrIfI32GtSC;
-      case Op::I32LeUC:
-        return inverse ? Op::BrIfI32GtUC : Op::BrIfI32LeUC;
-      case Op::I32GeUC:
-        return inverse ? Op::BrIfI32LtUC : Op::BrIfI32GeUC;
-      default:
-        return Op::kCount;
-    }
+  // The BrIfI32*C op that branches when the I32*C compare with a constant at `pos` is true,
+  // or false with `inverse`; kCount if `pos` holds no such compare. Eight handler comparisons,
+  // not OpAt's scan of every op: this runs at every `if`.
+  Op BranchOnCompareC(size_t pos, bool inverse) const {
+    static constexpr struct {
+      Op cmp, when_true, when_false;
+    } kBranches[] = {
+        {Op::I32EqC, Op::BrIfI32EqC, Op::BrIfI32NeC},
+        {Op::I32NeC, Op::BrIfI32NeC, Op::BrIfI32EqC},
+        {Op::I32LtUC, Op::BrIfI32LtUC, Op::BrIfI32GeUC},
+        {Op::I32LtSC, Op::BrIfI32LtSC, Op::BrIfI32GeSC},
+        {Op::I32GtUC, Op::BrIfI32GtUC, Op::BrIfI32LeUC},
+        {Op::I32GtSC, Op::BrIfI32GtSC, Op::BrIfI32LeSC},
+        {Op::I32LeUC, Op::BrIfI32LeUC, Op::BrIfI32GtUC},
+        {Op::I32GeUC, Op::BrIfI32GeUC, Op::BrIfI32LtUC},
+    };
+    for (const auto& b : kBranches)
+      if (Is(pos, b.cmp)) return inverse ? b.when_false : b.when_true;
+    return Op::kCount;
   }
 
   // Emit a branch to label `depth` with the current stack (label values on top).
@@ -689,7 +685,7 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
           Rewind(ops_[0]);
           fused = Op::BrIfNoDrop;
         } else if (ops_[0] != SIZE_MAX && ops_[0] + 2 == code_.size()) {
-          if (Op inv = BranchOnCompareC(OpAt(ops_[0]), /*inverse=*/true); inv != Op::kCount) {
+          if (Op inv = BranchOnCompareC(ops_[0], /*inverse=*/true); inv != Op::kCount) {
             c = code_[ops_[0] + 1];
             Rewind(ops_[0]);
             fused = inv;
@@ -826,7 +822,7 @@ bool Translator::Instr(Reader& r, uint8_t opcode) {
         Ctrl& target = ctrls_[ctrls_.size() - 1 - depth];
         uint32_t keep = W(types);
         uint32_t drop = height() - keep - (num_local_slots_ + target.slot_height);
-        Op fused = BranchOnCompareC(OpAt(ops_[0]), /*inverse=*/false);
+        Op fused = BranchOnCompareC(ops_[0], /*inverse=*/false);
         if (drop == 0 && target.opcode != 0x03 && fused != Op::kCount) {
           uint64_t c = code_[ops_[0] + 1];
           Rewind(ops_[0]);
