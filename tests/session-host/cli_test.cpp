@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "test_http_server.h"
+#include "test_support.h"
 
 #ifndef LOKUST_SESSION_HOST
 #error "LOKUST_SESSION_HOST must name the session-host binary"
@@ -407,27 +407,6 @@ TEST_F(SessionHostCli, AFailedPhaseSaysHowToRetryAndResumeRetriesIt) {
   EXPECT_EQ(ShowJson(id)["phases"][0]["output"], "Plan.");  // the stored phase was kept
 }
 
-// A safetensors file (8-byte little-endian header length, JSON header, F32 data), written
-// from the format's description.
-void WriteSafetensors(
-    const fs::path& path,
-    const std::vector<std::tuple<std::string, std::vector<int>, std::vector<float>>>& tensors) {
-  json header = json::object();
-  std::string data;
-  for (const auto& [name, shape, values] : tensors) {
-    header[name] = {{"dtype", "F32"},
-                    {"shape", shape},
-                    {"data_offsets", {data.size(), data.size() + values.size() * 4}}};
-    data.append(reinterpret_cast<const char*>(values.data()), values.size() * 4);
-  }
-  const std::string text = header.dump();
-  std::string file(8, '\0');
-  for (int i = 0; i < 8; ++i)
-    file[i] = static_cast<char>((uint64_t{text.size()} >> (8 * i)) & 0xff);
-  fs::create_directories(path.parent_path());
-  WriteFile(path, file + text + data);
-}
-
 TEST_F(SessionHostCli, GpuInfoAndInferOutsideASession) {
   Outcome info = Host({"gpu", "info", "--json"});
   ASSERT_EQ(info.code, 0) << info.err;
@@ -446,10 +425,12 @@ TEST_F(SessionHostCli, GpuInfoAndInferOutsideASession) {
   EXPECT_NEAR(norm, 1.0, 1e-5);  // embed-v1 rows are unit vectors
 
   // mlp/hand: h = relu(W0 x + b0), y = W1 h, every value exact in f32.
-  WriteSafetensors(tmp_.path() / "data" / "models" / "hand.safetensors",
-                   {{"layers.0.weight", {2, 2}, {1, 2, 3, 4}},
-                    {"layers.0.bias", {2}, {0.5f, -0.5f}},
-                    {"layers.1.weight", {1, 2}, {1, -1}}});
+  namespace gt = lokust::host::gpu::test;  // the gpu tests' own safetensors writer
+  fs::create_directories(tmp_.path() / "data" / "models");
+  gt::write_file(tmp_.path() / "data" / "models" / "hand.safetensors",
+                 gt::safetensors_bytes({gt::f32_entry("layers.0.weight", {2, 2}, {1, 2, 3, 4}),
+                                        gt::f32_entry("layers.0.bias", {2}, {0.5f, -0.5f}),
+                                        gt::f32_entry("layers.1.weight", {1, 2}, {1, -1})}));
   WriteFile(tmp_.path() / "in.json", R"({"shape": [2, 2], "data": [1, 1, 1, -2]})");
   Outcome mlp =
       Host({"gpu", "infer", "mlp/hand", "--input", "@" + (tmp_.path() / "in.json").string()});
